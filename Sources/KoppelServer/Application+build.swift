@@ -1,0 +1,45 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KoppelAPI
+import KoppelCore
+import KoppelStore
+import Logging
+import PostgresNIO
+
+/// Builds the Koppel application from configuration. The executable and the tests both start here.
+public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
+    try await buildApplication(settings: ServerSettings(reader: reader))
+}
+
+/// Builds the Koppel application. `PostgresClient` runs as one of the application's services, so the pool
+/// starts and stops with the server; nothing that matters lives in this process between requests.
+public func buildApplication(settings: ServerSettings) async throws -> some ApplicationProtocol {
+    var logger = Logger(label: "koppel")
+    logger.logLevel = settings.logLevel
+    let migrations = try Migration.load(from: URL(fileURLWithPath: settings.schemaDirectory))
+    let client = PostgresClient(
+        configuration: settings.databaseURL.clientConfiguration(maximumConnections: settings.databasePoolSize),
+        backgroundLogger: logger)
+
+    let catalogues = try Catalogues.bundled()
+    let renderer = try await PageRenderer.load(catalogues: catalogues)
+    let directory = PostgresProgrammeDirectory(client: client, logger: logger)
+
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let routes = RouteRegistrar(router: router)
+    OperationalRoutes(readiness: ReadinessProbe(client: client, migrations: migrations, timeout: .seconds(3), logger: logger))
+        .register(on: routes)
+    try StaticFiles.bundled().register(on: routes)
+    try DirectoryAPI(directory: directory, catalogues: catalogues)
+        .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
+    DirectoryPages(directory: directory, renderer: renderer).register(on: routes)
+
+    let responder = KoppelResponder(inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer)
+    return Application(
+        responder: responder,
+        configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: nil),
+        services: [client],
+        logger: logger)
+}

@@ -1,0 +1,42 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import OpenAPIRuntime
+import PostgresNIO
+
+/// The one mapping from an error to what the client sees. Bad input is a 4xx with a message that says
+/// what to fix; only our own faults are a 500, and those never reveal internals.
+enum ErrorResponses {
+    static func problem(for error: any Error, logger: Logger) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as ServerError:
+            return problem(forOpenAPI: error, logger: logger)
+        case let error as HTTPError:
+            return Problem(status: error.status, detail: error.body ?? error.status.reasonPhrase)
+        case let error as PSQLError where isConnectionFailure(error):
+            logger.warning("database unavailable", metadata: ["error.code": "\(error.code)"])
+            return .databaseUnavailable
+        default:
+            logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+            return .internalError
+        }
+    }
+
+    /// The generated server wraps every error. Input it could not decode is the client's to fix.
+    private static func problem(forOpenAPI error: ServerError, logger: Logger) -> Problem {
+        if error.operationInput != nil {
+            return problem(for: error.underlyingError, logger: logger)
+        }
+        let status = (400..<500).contains(error.httpStatus.code) ? error.httpStatus : .badRequest
+        return Problem(
+            status: status,
+            detail: "The request could not be read: \(error.causeDescription) Check it against /openapi.yaml.")
+    }
+
+    private static func isConnectionFailure(_ error: PSQLError) -> Bool {
+        let failures: [PSQLError.Code] = [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
+        return failures.contains(error.code)
+    }
+}

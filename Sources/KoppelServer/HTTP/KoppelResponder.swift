@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Wraps the router with what every request gets: a request id, 404 and 405 for unknown routes,
+/// errors as problem details (or an error page for web pages), security headers and one log line.
+struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == AppRequestContext {
+    let inner: Inner
+    let routes: RouteCatalogue
+    let errorPages: any ErrorPageRendering
+
+    func respond(to request: Request, context: AppRequestContext) async throws -> Response {
+        var context = context
+        context.requestID = Self.requestID(from: request)
+        context.logger[metadataKey: "request_id"] = "\(context.requestID)"
+        let started = ContinuousClock.now
+
+        var response: Response
+        switch routes.match(method: request.method, path: request.uri.path) {
+        case .notFound:
+            response = errorResponse(.notFound(request.uri.path), request: request)
+        case .methodNotAllowed(let allowed):
+            response = errorResponse(.methodNotAllowed(request.method, allowed: allowed), request: request)
+            response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+        case .found:
+            do {
+                response = try await inner.respond(to: request, context: context)
+            } catch {
+                response = errorResponse(ErrorResponses.problem(for: error, logger: context.logger), request: request)
+            }
+        }
+
+        SecurityHeaders.apply(to: &response.headers)
+        response.headers[.xRequestID] = context.requestID
+        let elapsed = (ContinuousClock.now - started).components
+        let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+        // The path only: a query string may carry things that must never reach a log.
+        context.logger.info(
+            "request",
+            metadata: [
+                "http.method": "\(request.method.rawValue)",
+                "http.path": "\(request.uri.path)",
+                "http.status": "\(response.status.code)",
+                "duration_ms": "\(milliseconds)",
+            ])
+        return response
+    }
+
+    private func errorResponse(_ problem: Problem, request: Request) -> Response {
+        if WebPaths.isPage(request.uri.path) {
+            return errorPages.errorPage(for: problem, request: request)
+        }
+        return problem.response(instance: request.uri.path)
+    }
+
+    /// A caller's request id is kept when it is a plain token (a load balancer's, say); otherwise a new one.
+    static func requestID(from request: Request) -> String {
+        if let given = request.headers[.xRequestID], (1...64).contains(given.count),
+            given.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
+        {
+            return given
+        }
+        return UUID().uuidString.lowercased()
+    }
+}
+
+/// Renders an error as an HTML page for people using the web pages.
+protocol ErrorPageRendering: Sendable {
+    func errorPage(for problem: Problem, request: Request) -> Response
+}
+
+/// Which paths are web pages (HTML for people) rather than API or operational endpoints.
+enum WebPaths {
+    static let machinePrefixes = ["/api/", "/openapi.yaml", "/healthz", "/readyz", "/static/"]
+
+    static func isPage(_ path: String) -> Bool {
+        !machinePrefixes.contains { path.hasPrefix($0) }
+    }
+}

@@ -1,0 +1,33 @@
+import HTTPTypes
+import Hummingbird
+import OpenAPIHummingbird
+import OpenAPIRuntime
+
+/// Registers routes on the router and records each in the route catalogue, so that no route can exist
+/// without the catalogue knowing it. Also the OpenAPI generator's transport.
+final class RouteRegistrar: ServerTransport, @unchecked Sendable {
+    // Used only while the application is built, on one task; frozen into `catalogue` afterwards.
+    let router: Router<AppRequestContext>
+    private(set) var catalogue = RouteCatalogue()
+
+    init(router: Router<AppRequestContext>) {
+        self.router = router
+    }
+
+    func get(
+        _ path: String,
+        use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response
+    ) {
+        catalogue.add(.get, path)
+        router.get(RouterPath(path), use: handler)
+    }
+
+    func register(
+        _ handler: @escaping @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?),
+        method: HTTPRequest.Method,
+        path: String
+    ) throws {
+        catalogue.add(method, path)
+        router.register(handler, method: method, path: path)
+    }
+}

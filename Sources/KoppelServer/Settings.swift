@@ -1,0 +1,132 @@
+import Configuration
+import Foundation
+import KoppelStore
+import Logging
+
+/// One setting of `koppel serve`: its configuration key, environment variable, flag and help.
+/// `ServeCommand` declares a flag for each; a test checks none is missing from `koppel serve --help`.
+public struct SettingDescription: Sendable {
+    /// The key below `koppel.`, for example `database.url`.
+    public let key: String
+    public let help: String
+    public let defaultValue: String?
+    public let isSecret: Bool
+
+    /// `KOPPEL_DATABASE_URL` for `database.url`.
+    public var environmentVariable: String {
+        "KOPPEL_" + key.uppercased().replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// `--database-url` for `database.url`.
+    public var flag: String { "--" + key.replacingOccurrences(of: ".", with: "-") }
+}
+
+/// Every setting of the server, with its default. The one list the CLI, the docs and the reader share.
+public enum Settings {
+    public static let host = SettingDescription(
+        key: "http.host", help: "Address to listen on.", defaultValue: "127.0.0.1", isSecret: false)
+    public static let port = SettingDescription(
+        key: "http.port", help: "Port to listen on.", defaultValue: "8080", isSecret: false)
+    public static let databaseURL = SettingDescription(
+        key: "database.url",
+        help: "PostgreSQL URL the server connects with, as the app role: postgres://koppel_app:PASSWORD@HOST:PORT/DATABASE[?sslmode=require].",
+        defaultValue: nil, isSecret: true)
+    public static let databasePoolSize = SettingDescription(
+        key: "database.pool-size", help: "Most connections this replica opens to PostgreSQL.", defaultValue: "10", isSecret: false)
+    public static let schemaDirectory = SettingDescription(
+        key: "schema.dir", help: "Folder with the SQL migrations; the server is ready only when all are applied.",
+        defaultValue: "schema", isSecret: false)
+    public static let logLevel = SettingDescription(
+        key: "log.level", help: "trace, debug, info, notice, warning, error or critical.", defaultValue: "info", isSecret: false)
+    public static let logFormat = SettingDescription(
+        key: "log.format", help: "json (one object a line) or text.", defaultValue: "json", isSecret: false)
+
+    public static let all: [SettingDescription] = [host, port, databaseURL, databasePoolSize, schemaDirectory, logLevel, logFormat]
+
+    /// Reads settings from flags given on the command line, then the environment.
+    public static func reader(flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment) -> ConfigReader {
+        let secrets = Set(all.filter(\.isSecret).map(\.environmentVariable))
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in flags {
+            let isSecret = all.first { $0.key == key }?.isSecret ?? false
+            values[AbsoluteConfigKey(configKey(key).components)] = ConfigValue(.string(value), isSecret: isSecret)
+        }
+        return ConfigReader(providers: [
+            InMemoryProvider(name: "flags", values: values),
+            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secrets)),
+        ])
+    }
+
+    static func configKey(_ key: String) -> ConfigKey {
+        ConfigKey(["koppel"] + key.split(separator: ".").map(String.init))
+    }
+}
+
+/// The server's settings, read and checked.
+public struct ServerSettings: Sendable {
+    public enum LogFormat: String, Sendable { case json, text }
+
+    public var host: String
+    public var port: Int
+    public var databaseURL: DatabaseURL
+    public var databasePoolSize: Int
+    public var schemaDirectory: String
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, databaseURL: DatabaseURL, databasePoolSize: Int = 10,
+        schemaDirectory: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text
+    ) {
+        self.host = host
+        self.port = port
+        self.databaseURL = databaseURL
+        self.databasePoolSize = databasePoolSize
+        self.schemaDirectory = schemaDirectory
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+    }
+
+    /// Reads every setting; a missing or malformed one is an error naming the setting and how to set it.
+    public init(reader: ConfigReader) throws(SettingsError) {
+        func string(_ setting: SettingDescription) -> String? {
+            reader.string(forKey: Settings.configKey(setting.key), isSecret: setting.isSecret) ?? setting.defaultValue
+        }
+        func integer(_ setting: SettingDescription, in range: ClosedRange<Int>) throws(SettingsError) -> Int {
+            guard let text = string(setting), let value = Int(text), range.contains(value) else {
+                throw SettingsError(setting: setting, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        guard let urlText = string(Settings.databaseURL) else {
+            throw SettingsError(setting: Settings.databaseURL, problem: "is required")
+        }
+        do {
+            databaseURL = try DatabaseURL(urlText)
+        } catch {
+            throw SettingsError(setting: Settings.databaseURL, problem: "is not usable: \(error)")
+        }
+        host = string(Settings.host) ?? "127.0.0.1"
+        port = try integer(Settings.port, in: 0...65535)
+        databasePoolSize = try integer(Settings.databasePoolSize, in: 1...200)
+        schemaDirectory = string(Settings.schemaDirectory) ?? "schema"
+        guard let level = string(Settings.logLevel).flatMap(Logger.Level.init(rawValue:)) else {
+            throw SettingsError(setting: Settings.logLevel, problem: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        logLevel = level
+        guard let format = string(Settings.logFormat).flatMap(LogFormat.init(rawValue:)) else {
+            throw SettingsError(setting: Settings.logFormat, problem: "must be json or text")
+        }
+        logFormat = format
+    }
+}
+
+/// A setting that cannot be used, with what to change.
+public struct SettingsError: Error, CustomStringConvertible {
+    public let setting: SettingDescription
+    public let problem: String
+
+    public var description: String {
+        "\(setting.flag) (or \(setting.environmentVariable)) \(problem)"
+    }
+}

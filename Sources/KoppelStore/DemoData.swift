@@ -1,0 +1,79 @@
+import Foundation
+import KoppelCore
+
+/// The demo data file: the five programmes of the domain, their operators, partners and funders.
+public struct DemoData: Decodable, Sendable {
+    public struct Organisation: Decodable, Sendable {
+        public var slug: String
+        public var name: String
+        public var kinds: [String]
+        public var country: String
+        public var website: String?
+    }
+
+    public struct Programme: Decodable, Sendable {
+        public struct Rules: Decodable, Sendable {
+            var minimumAge: Int?
+            var maximumAge: Int?
+            var targetGroups: [TargetGroup]
+            var description: LocalizedText?
+        }
+
+        public var slug: String
+        public var name: String
+        public var `operator`: String
+        public var status: ProgrammeStatus
+        public var description: LocalizedText
+        public var eligibility: Rules
+        public var serviceAreas: [ServiceArea]
+        public var languages: [String]
+        public var typicalDurationMonths: Int?
+        public var placesTotal: Int?
+        public var applicationProcess: LocalizedText?
+        public var funders: [String]
+        public var website: String?
+    }
+
+    public var organisations: [Organisation]
+    public var programmes: [Programme]
+
+    /// The demo data shipped with Koppel.
+    public static func bundled() throws -> DemoData {
+        guard let url = Bundle.module.url(forResource: "demo-data", withExtension: "json") else {
+            throw DemoDataError.missing("demo-data.json is not in the KoppelStore bundle")
+        }
+        return try load(from: url)
+    }
+
+    public static func load(from url: URL) throws -> DemoData {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let data = try Data(contentsOf: url)
+        let demo = try decoder.decode(DemoData.self, from: data)
+        try demo.validate()
+        return demo
+    }
+
+    /// Every slug a programme names must be an organisation of the right kind.
+    func validate() throws {
+        let kinds = Dictionary(uniqueKeysWithValues: organisations.map { ($0.slug, Set($0.kinds)) })
+        for programme in programmes {
+            guard kinds[programme.operator]?.contains("operator") == true else {
+                throw DemoDataError.missing("programme \(programme.slug): operator \(programme.operator) is not an operator organisation")
+            }
+            for funder in programme.funders where kinds[funder]?.contains("funder") != true {
+                throw DemoDataError.missing("programme \(programme.slug): funder \(funder) is not a funder organisation")
+            }
+        }
+    }
+}
+
+public enum DemoDataError: Error, CustomStringConvertible {
+    case missing(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let what): "demo data: \(what)"
+        }
+    }
+}

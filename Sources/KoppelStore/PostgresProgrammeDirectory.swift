@@ -1,0 +1,72 @@
+import Foundation
+import KoppelCore
+import Logging
+import PostgresNIO
+
+/// The programme directory, read from PostgreSQL as the app role.
+public struct PostgresProgrammeDirectory: ProgrammeDirectory {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func listedProgrammes() async throws -> [Programme] {
+        try await programmes(id: nil)
+    }
+
+    public func listedProgramme(id: UUID) async throws -> Programme? {
+        try await programmes(id: id).first
+    }
+
+    private typealias ProgrammeRow = (
+        UUID, String, String, String, String, String?, String?, String?, String?, String?,
+        Int?, Int?, [String], [String], Int?, String?, UUID, String, String?, String
+    )
+
+    /// Listed programmes; all of them, or the one with `id`.
+    private func programmes(id: UUID?) async throws -> [Programme] {
+        // Service areas come as one JSON array per programme so the directory is one query, not one per programme.
+        let query: PostgresQuery = """
+            SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
+                   p.eligibility_nl, p.eligibility_en, p.application_process_nl, p.application_process_en,
+                   p.minimum_age, p.maximum_age, p.target_groups, p.languages, p.typical_duration_months, p.website,
+                   o.id, o.name, o.website,
+                   coalesce((SELECT json_agg(json_build_object('name', a.name, 'extent', a.extent) ORDER BY a.position)
+                             FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text
+            FROM programmes p JOIN organisations o ON o.id = p.operator_id
+            WHERE p.status <> 'closed' AND (\(id)::uuid IS NULL OR p.id = \(id))
+            ORDER BY lower(p.name)
+            """
+        let rows = try await client.query(query, logger: logger)
+        var programmes: [Programme] = []
+        for try await row in rows.decode(ProgrammeRow.self) {
+            programmes.append(try Self.programme(from: row))
+        }
+        return programmes
+    }
+
+    private static func programme(from row: ProgrammeRow) throws -> Programme {
+        let (id, slug, name, status, descriptionNL, descriptionEN, eligibilityNL, eligibilityEN,
+             applicationNL, applicationEN, minimumAge, maximumAge, targetGroups, languages,
+             duration, website, operatorID, operatorName, operatorWebsite, areasJSON) = row
+        return Programme(
+            id: id, slug: slug, name: name,
+            description: LocalizedText(dutch: descriptionNL, english: descriptionEN),
+            status: ProgrammeStatus(rawValue: status) ?? .closed,
+            operatorOrganisation: OrganisationSummary(id: operatorID, name: operatorName, website: operatorWebsite),
+            eligibility: Eligibility(
+                minimumAge: minimumAge, maximumAge: maximumAge,
+                targetGroups: targetGroups.compactMap(TargetGroup.init(rawValue:)),
+                description: eligibilityNL.map { LocalizedText(dutch: $0, english: eligibilityEN) }
+            ),
+            serviceAreas: try JSONDecoder().decode([ServiceArea].self, from: Data(areasJSON.utf8)),
+            languages: languages,
+            typicalDurationMonths: duration,
+            applicationProcess: applicationNL.map { LocalizedText(dutch: $0, english: applicationEN) },
+            website: website
+        )
+    }
+}

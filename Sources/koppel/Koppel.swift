@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Koppel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "koppel",
+        abstract: "Koppel: the referral hub for organisations supporting victims of human trafficking and domestic violence.",
+        subcommands: [Serve.self, Migrate.self, SeedDemo.self]
+    )
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Hummingbird
+import KoppelServer
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the web pages and the API.",
+        discussion: "Each setting can also be given by its environment variable; a flag wins over the environment."
+    )
+
+    @Option(name: .customLong("http-host"), help: help(Settings.host)) var httpHost: String?
+    @Option(name: .customLong("http-port"), help: help(Settings.port)) var httpPort: String?
+    @Option(name: .customLong("database-url"), help: help(Settings.databaseURL)) var databaseURL: String?
+    @Option(name: .customLong("database-pool-size"), help: help(Settings.databasePoolSize)) var databasePoolSize: String?
+    @Option(name: .customLong("schema-dir"), help: help(Settings.schemaDirectory)) var schemaDirectory: String?
+    @Option(name: .customLong("log-level"), help: help(Settings.logLevel)) var logLevel: String?
+    @Option(name: .customLong("log-format"), help: help(Settings.logFormat)) var logFormat: String?
+
+    static func help(_ setting: SettingDescription) -> ArgumentHelp {
+        let origin = setting.defaultValue.map { "default: \($0)" } ?? "required"
+        return ArgumentHelp("\(setting.help) [env: \(setting.environmentVariable); \(origin)]", valueName: "value")
+    }
+
+    func run() async throws {
+        let flags: [String: String?] = [
+            Settings.host.key: httpHost, Settings.port.key: httpPort, Settings.databaseURL.key: databaseURL,
+            Settings.databasePoolSize.key: databasePoolSize, Settings.schemaDirectory.key: schemaDirectory,
+            Settings.logLevel.key: logLevel, Settings.logFormat.key: logFormat,
+        ]
+        let settings: ServerSettings
+        do {
+            settings = try ServerSettings(reader: Settings.reader(flags: flags.compactMapValues { $0 }))
+        } catch {
+            throw ValidationError(error.description)
+        }
+        LogSetup.bootstrap(format: settings.logFormat, level: settings.logLevel)
+        let app = try await buildApplication(settings: settings)
+        try await app.runService()
+    }
+}

@@ -1,0 +1,31 @@
+-- Creates Koppel's three roles and its database on a PostgreSQL server. Idempotent.
+-- Run as a role that may create roles and databases:
+--   psql "$ADMIN_URL" -v dbname=koppel -v owner_password=… -v app_password=… -v vault_password=… -f bootstrap.sql
+--
+--   koppel_owner  owns the schema; `koppel migrate` runs as it.
+--   koppel_app    what the server connects as: not owner, not superuser, no BYPASSRLS.
+--   koppel_vault  the only role that will reach identifying data (the vault schema).
+\set ON_ERROR_STOP on
+
+SELECT 'CREATE ROLE koppel_owner' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_owner') \gexec
+SELECT 'CREATE ROLE koppel_app' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_app') \gexec
+SELECT 'CREATE ROLE koppel_vault' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_vault') \gexec
+
+ALTER ROLE koppel_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD :'owner_password';
+ALTER ROLE koppel_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT PASSWORD :'app_password';
+ALTER ROLE koppel_vault LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT PASSWORD :'vault_password';
+
+-- The administrator may act as the owner (to run migrations with its own login).
+SELECT 'GRANT koppel_owner TO ' || quote_ident(current_user)
+WHERE NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) \gexec
+
+SELECT format('CREATE DATABASE %I OWNER koppel_owner', :'dbname')
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'dbname') \gexec
+
+SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'dbname') \gexec
+SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO koppel_app, koppel_vault', :'dbname') \gexec
+
+\connect :dbname
+ALTER SCHEMA public OWNER TO koppel_owner;
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO koppel_app, koppel_vault;
