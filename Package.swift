@@ -81,6 +81,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Throwaway databases for the tests, made from the cluster that scripts/test starts.
+        .target(
+            name: "KoppelTestSupport",
+            dependencies: [
+                "KoppelStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/KoppelTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KoppelCoreTests",
             dependencies: ["KoppelCore"],
@@ -88,7 +99,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KoppelStoreTests",
-            dependencies: ["KoppelStore", "KoppelCore"],
+            dependencies: [
+                "KoppelStore", "KoppelCore", "KoppelTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -96,7 +110,9 @@ let package = Package(
             dependencies: [
                 "KoppelServer",
                 "KoppelStore",
+                "KoppelTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -31,14 +31,8 @@ struct OwnerConnection: ParsableArguments {
         } catch {
             throw ValidationError("--database-url (or KOPPEL_OWNER_DATABASE_URL) is not usable: \(error)")
         }
-        let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: 2), backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
+        var quiet = logger
+        quiet.logLevel = .error  // the pool's own chatter is not for operators
+        return try await PostgresClient.withRunningClient(url, logger: quiet, body)
     }
 }

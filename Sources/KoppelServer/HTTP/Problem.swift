@@ -2,9 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// An RFC 9457 problem: what went wrong, in words a person can act on. Thrown by handlers, rendered as
-/// `application/problem+json`.
-public struct Problem: HTTPResponseError, Sendable, Equatable {
+/// An RFC 9457 problem: what went wrong, in words a person can act on. Thrown by handlers; `KoppelResponder`
+/// renders it as `application/problem+json`, or as an error page for web pages. (Deliberately not an
+/// `HTTPResponseError`, which the router would render itself, always as JSON.)
+public struct Problem: Error, Sendable, Equatable {
     public var status: HTTPResponse.Status
     public var title: String
     public var detail: String
@@ -15,10 +16,6 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
         self.title = status.reasonPhrase
         self.detail = detail
         self.type = type
-    }
-
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        response(instance: request.uri.path)
     }
 
     /// The problem as a response, `instance` being the request path (never its query, which may hold secrets).
