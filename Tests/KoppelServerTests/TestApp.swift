@@ -1,0 +1,47 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KoppelServer
+import KoppelStore
+import KoppelTestSupport
+import Logging
+import PostgresNIO
+/// Runs `test` against the whole application, built as `koppel serve` builds it, on a database of its own.
+enum TestApp {
+    enum Contents { case migrated, seeded, empty }
+    enum Role: Sendable { case app, admin }
+
+    static func run<T: Sendable>(
+        _ data: Contents = .seeded, connectAs role: Role = .app,
+        _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
+    ) async throws -> T {
+        let body: @Sendable (TestDatabase) async throws -> T = { database in
+            if data == .seeded {
+                try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
+                    try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled())
+                }
+            }
+            return try await run(databaseURL: role == .app ? database.appURL : database.adminURL) { client in try await test(client, database) }
+        }
+        return data == .empty ? try await TestDatabases.withEmptyDatabase(body) : try await TestDatabases.withMigratedDatabase(body)
+    }
+
+    /// The application against any database URL, reachable or not.
+    static func run<T: Sendable>(databaseURL: DatabaseURL, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        let settings = ServerSettings(
+            port: 0, databaseURL: databaseURL, databasePoolSize: 4,
+            schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .error)
+        let app = try await buildApplication(settings: settings)
+        return try await app.test(.router) { client in try await test(client) }
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    /// The body as a JSON object; empty when it is not one (the expectations on it then fail).
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Foundation.Data(body.readableBytesView))) as? [String: Any] ?? [:]
+    }
+}
