@@ -29,14 +29,16 @@ public func buildApplication(settings: ServerSettings) async throws -> some Appl
 
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = RouteRegistrar(router: router)
-    OperationalRoutes(readiness: ReadinessProbe(client: client, migrations: migrations, timeout: .seconds(3), logger: logger))
+    OperationalRoutes(readiness: ReadinessProbe(client: client, migrations: migrations, timeout: .seconds(2), logger: logger))
         .register(on: routes)
     try StaticFiles.bundled().register(on: routes)
     try DirectoryAPI(directory: directory, catalogues: catalogues)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
     DirectoryPages(directory: directory, renderer: renderer).register(on: routes)
 
-    let responder = KoppelResponder(inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer)
+    let responder = KoppelResponder(
+        inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,
+        requestTimeout: .seconds(settings.requestTimeoutSeconds))
     return Application(
         responder: responder,
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: nil),

@@ -27,6 +27,9 @@ public enum Settings {
         key: "http.host", help: "Address to listen on.", defaultValue: "127.0.0.1", isSecret: false)
     public static let port = SettingDescription(
         key: "http.port", help: "Port to listen on.", defaultValue: "8080", isSecret: false)
+    public static let requestTimeout = SettingDescription(
+        key: "http.request-timeout", help: "Seconds a request may take before it is answered with 503.", defaultValue: "10",
+        isSecret: false)
     public static let databaseURL = SettingDescription(
         key: "database.url",
         help: "PostgreSQL URL the server connects with, as the app role: postgres://koppel_app:PASSWORD@HOST:PORT/DATABASE[?sslmode=require].",
@@ -41,7 +44,7 @@ public enum Settings {
     public static let logFormat = SettingDescription(
         key: "log.format", help: "json (one object a line) or text.", defaultValue: "json", isSecret: false)
 
-    public static let all: [SettingDescription] = [host, port, databaseURL, databasePoolSize, schemaDirectory, logLevel, logFormat]
+    public static let all: [SettingDescription] = [host, port, requestTimeout, databaseURL, databasePoolSize, schemaDirectory, logLevel, logFormat]
 
     /// Reads settings from flags given on the command line, then the environment.
     public static func reader(flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment) -> ConfigReader {
@@ -68,6 +71,7 @@ public struct ServerSettings: Sendable {
 
     public var host: String
     public var port: Int
+    public var requestTimeoutSeconds: Int
     public var databaseURL: DatabaseURL
     public var databasePoolSize: Int
     public var schemaDirectory: String
@@ -75,11 +79,12 @@ public struct ServerSettings: Sendable {
     public var logFormat: LogFormat
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, databaseURL: DatabaseURL, databasePoolSize: Int = 10,
+        host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, databaseURL: DatabaseURL, databasePoolSize: Int = 10,
         schemaDirectory: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text
     ) {
         self.host = host
         self.port = port
+        self.requestTimeoutSeconds = requestTimeoutSeconds
         self.databaseURL = databaseURL
         self.databasePoolSize = databasePoolSize
         self.schemaDirectory = schemaDirectory
@@ -108,6 +113,7 @@ public struct ServerSettings: Sendable {
         }
         host = string(Settings.host) ?? "127.0.0.1"
         port = try integer(Settings.port, in: 0...65535)
+        requestTimeoutSeconds = try integer(Settings.requestTimeout, in: 3...600)  // above the readiness probe's 2 s
         databasePoolSize = try integer(Settings.databasePoolSize, in: 1...200)
         schemaDirectory = string(Settings.schemaDirectory) ?? "schema"
         guard let level = string(Settings.logLevel).flatMap(Logger.Level.init(rawValue:)) else {

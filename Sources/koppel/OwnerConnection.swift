@@ -33,6 +33,10 @@ struct OwnerConnection: ParsableArguments {
         }
         var quiet = logger
         quiet.logLevel = .error  // the pool's own chatter is not for operators
-        return try await PostgresClient.withRunningClient(url, logger: quiet, body)
+        do {
+            return try await PostgresClient.withRunningClient(url, logger: quiet, body)
+        } catch where DatabaseAvailability.isUnavailable(error) {
+            throw ValidationError("cannot reach PostgreSQL at \(url) (is it running, and are host, port and password right?)")
+        }
     }
 }

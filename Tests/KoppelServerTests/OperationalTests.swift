@@ -47,7 +47,7 @@ struct OperationalTests {
         let environment = try TestEnvironment.current()
         var unreachable = environment.app
         unreachable.port = 1  // nothing listens on port 1
-        try await TestApp.run(databaseURL: unreachable) { client in
+        try await TestApp.run(databaseURL: unreachable, requestTimeoutSeconds: 5) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             let started = ContinuousClock.now
             try await client.execute(uri: "/readyz", method: .get) { response in
@@ -55,6 +55,15 @@ struct OperationalTests {
                 #expect((response.json["detail"] as? String ?? "").hasPrefix("Not ready"))
             }
             #expect(ContinuousClock.now - started < .seconds(10))
+            try await client.execute(uri: "/api/v1/programmes", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect((response.json["detail"] as? String)?.contains("Nothing was changed") == true)
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.text.contains("Er ging iets mis"))
+            }
         }
     }
 

@@ -28,9 +28,12 @@ enum TestApp {
     }
 
     /// The application against any database URL, reachable or not.
-    static func run<T: Sendable>(databaseURL: DatabaseURL, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+    static func run<T: Sendable>(
+        databaseURL: DatabaseURL, requestTimeoutSeconds: Int = 10,
+        _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
         let settings = ServerSettings(
-            port: 0, databaseURL: databaseURL, databasePoolSize: 4,
+            port: 0, requestTimeoutSeconds: requestTimeoutSeconds, databaseURL: databaseURL, databasePoolSize: 4,
             schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .error)
         let app = try await buildApplication(settings: settings)
         return try await app.test(.router) { client in try await test(client) }

@@ -31,7 +31,7 @@ class KoppelServer:
 
     def status(self, path: str) -> int:
         try:
-            with urllib.request.urlopen(self.url + path, timeout=5) as response:
+            with urllib.request.urlopen(self.url + path, timeout=20) as response:
                 return response.status
         except urllib.error.HTTPError as error:
             return error.code

@@ -46,6 +46,9 @@ cluster_init() {
         --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
         { cat "$dir/initdb.log" >&2; rm -f "$pwfile"; die "initdb failed"; }
     rm -f "$pwfile"
+    # Where the cluster listens is kept in a file of its own, so a plain `pg_ctl start` (tests that stop and
+    # start PostgreSQL) listens where the first start did.
+    echo "include_if_exists = 'koppel.conf'" >>"$dir/data/postgresql.conf"
 }
 
 # cluster_start DIR PORT — listens on 127.0.0.1:PORT and on a unix socket in DIR.
@@ -53,9 +56,14 @@ cluster_start() {
     local dir="$1" port="$2" bin
     bin="$(pg_bin)"
     if as_cluster_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then return 0; fi
-    as_cluster_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c fsync=${KOPPEL_PG_FSYNC:-on}" \
-        start >/dev/null || { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start (log: $dir/postgres.log)"; }
+    as_cluster_user tee "$dir/data/koppel.conf" >/dev/null <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+fsync = ${KOPPEL_PG_FSYNC:-on}
+CONF
+    as_cluster_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null ||
+        { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start (log: $dir/postgres.log)"; }
 }
 
 cluster_stop() {

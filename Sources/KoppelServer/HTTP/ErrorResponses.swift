@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import OpenAPIRuntime
-import PostgresNIO
+import KoppelStore
 
 /// The one mapping from an error to what the client sees. Bad input is a 4xx with a message that says
 /// what to fix; only our own faults are a 500, and those never reveal internals.
@@ -15,8 +15,11 @@ enum ErrorResponses {
             return problem(forOpenAPI: error, logger: logger)
         case let error as HTTPError:
             return Problem(status: error.status, detail: error.body ?? error.status.reasonPhrase)
-        case let error as PSQLError where isConnectionFailure(error):
-            logger.warning("database unavailable", metadata: ["error.code": "\(error.code)"])
+        case is DeadlineExceeded:
+            logger.warning("request timed out")
+            return .timedOut
+        case let error where DatabaseAvailability.isUnavailable(error):
+            logger.warning("database unavailable", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             return .databaseUnavailable
         default:
             logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
@@ -33,10 +36,5 @@ enum ErrorResponses {
         return Problem(
             status: status,
             detail: "The request could not be read: \(error.causeDescription) Check it against /openapi.yaml.")
-    }
-
-    private static func isConnectionFailure(_ error: PSQLError) -> Bool {
-        let failures: [PSQLError.Code] = [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
-        return failures.contains(error.code)
     }
 }

@@ -9,6 +9,8 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     let inner: Inner
     let routes: RouteCatalogue
     let errorPages: any ErrorPageRendering
+    /// No request may take longer: past it the client gets a 503 rather than a hanging connection.
+    let requestTimeout: Duration
 
     func respond(to request: Request, context: AppRequestContext) async throws -> Response {
         var context = context
@@ -25,7 +27,9 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
             response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
         case .found:
             do {
-                response = try await inner.respond(to: request, context: context)
+                response = try await withDeadline(requestTimeout) { [inner, context] in
+                    try await inner.respond(to: request, context: context)
+                }
             } catch {
                 response = errorResponse(ErrorResponses.problem(for: error, logger: context.logger), request: request)
             }

@@ -52,6 +52,10 @@ extension Problem {
         status: .internalServerError,
         detail: "Something went wrong on our side. Nothing was changed; try again, and quote the X-Request-ID header if it persists.")
 
+    static let timedOut = Problem(
+        status: .serviceUnavailable,
+        detail: "Koppel could not answer in time. Nothing was changed; try again in a minute.")
+
     static let databaseUnavailable = Problem(
         status: .serviceUnavailable,
         detail: "The database is not reachable right now. Nothing was changed; try again in a minute.")

@@ -43,19 +43,3 @@ struct ReadinessProbe: Sendable {
         return .ready
     }
 }
-
-struct DeadlineExceeded: Error {}
-
-/// Runs `operation`, giving up after `limit`. Used where a caller must get an answer even when PostgreSQL is gone.
-func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw DeadlineExceeded()
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw DeadlineExceeded() }
-        return first
-    }
-}
