@@ -13,7 +13,11 @@ struct Migrate: AsyncParsableCommand {
     @Flag(help: "Only report which migrations are applied and pending; change nothing.") var status = false
 
     func run() async throws {
-        let logger = Logger(label: "koppel.migrate")
+        let logger = {
+            var logger = Logger(label: "koppel.migrate")
+            logger.logLevel = .warning  // the command prints what it applied itself
+            return logger
+        }()
         let migrations = try Migration.load(from: connection.schemaURL)
         do {
             try await connection.withClient(logger: logger) { client in

@@ -34,10 +34,7 @@ struct APITests {
     @Test("one programme by id; Accept-Language en gives English texts and labels")
     func oneInEnglish() async throws {
         try await TestApp.run { client, _ in
-            let id = try await client.execute(uri: "/api/v1/programmes", method: .get) { response in
-                let contents = try #require(response.json["contents"] as? [[String: Any]])
-                return try #require(contents.first { $0["name"] as? String == "2GO maatjesprojecten" }?["id"] as? String)
-            }
+            let id = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
             try await client.execute(uri: "/api/v1/programmes/\(id)", method: .get) { response in
                 let body = response.json
                 #expect(body["id"] as? String == id)

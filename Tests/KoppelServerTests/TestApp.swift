@@ -7,6 +7,7 @@ import KoppelStore
 import KoppelTestSupport
 import Logging
 import PostgresNIO
+import Testing
 /// Runs `test` against the whole application, built as `koppel serve` builds it, on a database of its own.
 enum TestApp {
     enum Contents { case migrated, seeded, empty }
@@ -37,6 +38,16 @@ enum TestApp {
             schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .error)
         let app = try await buildApplication(settings: settings)
         return try await app.test(.router) { client in try await test(client) }
+    }
+}
+
+extension TestApp {
+    /// The id the API lists for the programme with this name.
+    static func programmeID(named name: String, _ client: any TestClientProtocol) async throws -> String {
+        try await client.execute(uri: "/api/v1/programmes", method: .get) { response in
+            let contents = try #require(response.json["contents"] as? [[String: Any]])
+            return try #require(contents.first { $0["name"] as? String == name }?["id"] as? String)
+        }
     }
 }
 

@@ -48,10 +48,7 @@ struct WebPageTests {
     @Test("a programme page shows its facts; an unknown or malformed one is a 404 page in the visitor's language")
     func programmePage() async throws {
         try await TestApp.run { client, _ in
-            let id = try await client.execute(uri: "/api/v1/programmes", method: .get) { response in
-                let contents = try #require(response.json["contents"] as? [[String: Any]])
-                return try #require(contents.first { $0["name"] as? String == "PIMENTA" }?["id"] as? String)
-            }
+            let id = try await TestApp.programmeID(named: "PIMENTA", client)
             try await client.execute(uri: "/programmes/\(id)", method: .get) { response in
                 #expect(response.status == .ok)
                 let html = response.text

@@ -66,14 +66,6 @@ def koppel():
     server.stop()
 
 
-@pytest.fixture
-def fresh_koppel():
-    """A server of the test's own, for tests that stop it or its database."""
-    server = KoppelServer(os.environ["KOPPEL_E2E_DATABASE_URL"])
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="session")
 def browser():
     options = webdriver.ChromeOptions()
