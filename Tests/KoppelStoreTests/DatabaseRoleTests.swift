@@ -73,4 +73,50 @@ struct DatabaseRoleTests {
             }
         }
     }
+
+    @Test("every table holding an organisation's data has row-level security enabled and forced")
+    func rowLevelSecurityEverywhere() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            try await PostgresClient.withRunningClient(database.ownerURL, logger: logger) { client in
+                // A tenant table is any table with an organisation_id column.
+                let rows = try await client.query(
+                    """
+                    SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
+                    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = 'public' AND c.relkind = 'r'
+                      AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'organisation_id' AND NOT a.attisdropped)
+                    ORDER BY 1
+                    """, logger: logger
+                ).collect().map { try $0.decode((String, Bool, Bool).self) }
+                #expect(rows.map(\.0) == ["api_tokens", "coordinator_programmes", "recovery_codes", "sessions", "user_roles", "users"])
+                for (table, enabled, forced) in rows {
+                    #expect(enabled && forced, "\(table) must have row-level security enabled and forced")
+                }
+            }
+        }
+    }
+
+    @Test("SECURITY DEFINER functions pin their search_path and only the app role may execute them")
+    func securityDefinerFunctions() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            try await PostgresClient.withRunningClient(database.ownerURL, logger: logger) { client in
+                let rows = try await client.query(
+                    """
+                    SELECT p.proname, coalesce(array_to_string(p.proconfig, ','), ''),
+                           has_function_privilege('koppel_app', p.oid, 'EXECUTE'),
+                           has_function_privilege('koppel_vault', p.oid, 'EXECUTE'),
+                           pg_get_userbyid(p.proowner)
+                    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.prosecdef ORDER BY 1
+                    """, logger: logger
+                ).collect().map { try $0.decode((String, String, Bool, Bool, String).self) }
+                #expect(!rows.isEmpty)
+                for (name, config, appMay, vaultMay, owner) in rows {
+                    #expect(config.contains("search_path="), "\(name) does not pin its search_path")
+                    #expect(appMay && !vaultMay, "\(name) must be executable by koppel_app only")
+                    #expect(owner == "koppel_auth", "\(name) is owned by \(owner)")
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,28 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+extension PostgresClient {
+    /// Runs `body` in a transaction acting for one organisation (and user, if any): row-level security then
+    /// shows and accepts only that organisation's rows. Set per transaction (`set_config(…, true)`), never per
+    /// connection, so a pooled connection carries nothing into the next request.
+    public func withTenantTransaction<T: Sendable>(
+        organisation: UUID, user: UUID? = nil, logger: Logger,
+        _ body: (PostgresConnection) async throws -> sending T
+    ) async throws -> sending T {
+        try await withTransaction(logger: logger) { connection in
+            try await connection.setActingTenant(organisation: organisation, user: user, logger: logger)
+            return try await body(connection)
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Sets the acting organisation and user for the rest of the current transaction.
+    public func setActingTenant(organisation: UUID, user: UUID?, logger: Logger) async throws {
+        let userText = user?.uuidString ?? ""
+        try await query(
+            "SELECT set_config('koppel.organisation_id', \(organisation.uuidString), true), set_config('koppel.user_id', \(userText), true)",
+            logger: logger)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import KoppelCore
+import Testing
+
+@Suite("The access policy")
+struct AccessPolicyTests {
+    static let own = UUID()
+    static let other = UUID()
+
+    static func actor(_ roles: Set<Role>) -> Actor {
+        Actor(userID: UUID(), organisationID: own, roles: roles)
+    }
+
+    /// Each action, on the actor's own organisation and on another's.
+    static func actions(on organisation: UUID) -> [String: Action] {
+        [
+            "listUsers": .listUsers(organisation: organisation),
+            "createCaseworker": .createUser(organisation: organisation, roles: [.caseworker]),
+            "createOrgAdmin": .createUser(organisation: organisation, roles: [.orgAdmin]),
+            "createHubAdmin": .createUser(organisation: organisation, roles: [.hubAdmin]),
+            "disableUser": .disableUser(organisation: organisation),
+            "listTokens": .listTokens(organisation: organisation),
+            "createToken": .createToken(organisation: organisation),
+            "revokeToken": .revokeToken(organisation: organisation),
+        ]
+    }
+
+    /// Which organisation-scoped actions each role is allowed, on its own organisation and on another's.
+    /// Written out by hand: the table is the specification the policy is checked against.
+    static let allowed: [Role: (own: Set<String>, other: Set<String>)] = [
+        .caseworker: ([], []),
+        .coordinator: ([], []),
+        .funder: ([], []),
+        .orgAdmin: (
+            ["listUsers", "createCaseworker", "createOrgAdmin", "disableUser", "listTokens", "createToken", "revokeToken"], []
+        ),
+        .hubAdmin: (["createOrgAdmin", "createHubAdmin"], ["createOrgAdmin", "createHubAdmin"]),
+    ]
+
+    @Test("every role × organisation-scoped action × own or other organisation", arguments: Role.allCases)
+    func matrix(role: Role) {
+        let expected = Self.allowed[role]!
+        for (name, action) in Self.actions(on: Self.own) {
+            let decision = AccessPolicy.decide(Self.actor([role]), action)
+            #expect(decision.isAllowed == expected.own.contains(name), "\(role.rawValue) \(name) on own organisation: \(decision)")
+        }
+        for (name, action) in Self.actions(on: Self.other) {
+            let decision = AccessPolicy.decide(Self.actor([role]), action)
+            #expect(decision.isAllowed == expected.other.contains(name), "\(role.rawValue) \(name) on another organisation: \(decision)")
+        }
+    }
+
+    @Test("nobody signed in may only read the directory")
+    func anonymous() {
+        #expect(AccessPolicy.decide(nil, .viewDirectory) == .allow)
+        #expect(AccessPolicy.decide(nil, .viewOwnAccount) == .deny(.notSignedIn))
+        #expect(AccessPolicy.decide(nil, .manageOrganisations) == .deny(.notSignedIn))
+        for action in Self.actions(on: Self.own).values {
+            #expect(AccessPolicy.decide(nil, action) == .deny(.notSignedIn))
+        }
+    }
+
+    @Test("only a hub-admin manages organisations; everyone signed in sees their own account")
+    func organisationsAndAccount() {
+        for role in Role.allCases {
+            #expect(AccessPolicy.decide(Self.actor([role]), .manageOrganisations).isAllowed == (role == .hubAdmin))
+            #expect(AccessPolicy.decide(Self.actor([role]), .viewOwnAccount) == .allow)
+        }
+    }
+
+    @Test("denials say what is lacking")
+    func reasons() {
+        #expect(AccessPolicy.decide(Self.actor([.caseworker]), .listUsers(organisation: Self.own)) == .deny(.missingRole(.orgAdmin)))
+        #expect(AccessPolicy.decide(Self.actor([.orgAdmin]), .listUsers(organisation: Self.other)) == .deny(.otherOrganisation))
+        #expect(AccessPolicy.decide(Self.actor([.orgAdmin]), .createUser(organisation: Self.own, roles: [.hubAdmin]))
+            == .deny(.cannotGrant(.hubAdmin)))
+        #expect(AccessPolicy.decide(Self.actor([.funder]), .manageOrganisations) == .deny(.missingRole(.hubAdmin)))
+    }
+
+    @Test("an org-admin who is also a caseworker still administers only their own organisation")
+    func combinedRoles() {
+        let actor = Self.actor([.orgAdmin, .caseworker, .coordinator])
+        #expect(AccessPolicy.decide(actor, .disableUser(organisation: Self.own)) == .allow)
+        #expect(AccessPolicy.decide(actor, .disableUser(organisation: Self.other)) == .deny(.otherOrganisation))
+        #expect(AccessPolicy.decide(actor, .createUser(organisation: Self.own, roles: [.caseworker, .hubAdmin])) == .deny(.cannotGrant(.hubAdmin)))
+    }
+
+    @Test("every role but funder demands a second factor")
+    func secondFactor() {
+        #expect(Role.allCases.filter(\.requiresSecondFactor) == [.caseworker, .coordinator, .orgAdmin, .hubAdmin])
+        #expect(!Self.actor([.funder]).requiresSecondFactor)
+        #expect(Self.actor([.funder, .orgAdmin]).requiresSecondFactor)
+    }
+}
+
+@Suite("Password rules")
+struct PasswordRulesTests {
+    let rules = PasswordRules(commonPasswords: ["password1", "Welkom123"])
+
+    @Test("8 to 128 characters, no composition rules, common passwords refused whatever their case")
+    func rulesHold() {
+        #expect(rules.problem(with: "kort") == .tooShort)
+        #expect(rules.problem(with: String(repeating: "a", count: 7)) == .tooShort)
+        #expect(rules.problem(with: "lange zin zonder cijfers") == nil)
+        #expect(rules.problem(with: String(repeating: "x", count: 128)) == nil)
+        #expect(rules.problem(with: String(repeating: "x", count: 129)) == .tooLong)
+        #expect(rules.problem(with: "PASSWORD1") == .common)
+        #expect(rules.problem(with: "welkom123") == .common)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import KoppelStore
+import KoppelTestSupport
+import Logging
+import PostgresNIO
+import Testing
+
+/// A bug in a handler must not be enough to read or change another organisation's rows: PostgreSQL refuses.
+@Suite("Row-level security between organisations")
+struct TenantIsolationTests {
+    let logger = quietLogger
+
+    /// Two organisations with a user, a role, a session and an API token each. Returns their ids.
+    private func twoOrganisations(_ database: TestDatabase) async throws -> (UUID, UUID) {
+        try await PostgresClient.withRunningClient(database.ownerURL, logger: logger) { client in
+            var ids: [UUID] = []
+            for slug in ["org-a", "org-b"] {
+                let id = try await client.query(
+                    "INSERT INTO organisations (slug, name, kinds) VALUES (\(slug), \(slug), ARRAY['referrer']) RETURNING id", logger: logger
+                ).collect().first!.decode(UUID.self)
+                try await client.withTenantTransaction(organisation: id, logger: logger) { connection in
+                    let user = try await connection.query(
+                        "INSERT INTO users (organisation_id, email, display_name, password_hash) VALUES (\(id), \(slug + "@example.org"), 'X', 'hash') RETURNING id",
+                        logger: logger
+                    ).collect().first!.decode(UUID.self)
+                    try await connection.query("INSERT INTO user_roles VALUES (\(user), \(id), 'caseworker')", logger: logger)
+                    try await connection.query(
+                        "INSERT INTO sessions (token_hash, user_id, organisation_id, stage, csrf_token, expires_at) VALUES (\(ByteBuffer(string: slug)), \(user), \(id), 'complete', 'c', now() + interval '1 hour')",
+                        logger: logger)
+                    try await connection.query(
+                        "INSERT INTO api_tokens (user_id, organisation_id, name, token_hash) VALUES (\(user), \(id), 't', \(ByteBuffer(string: slug + "-token")))",
+                        logger: logger)
+                    try await connection.query("INSERT INTO recovery_codes VALUES (\(user), \(id), \(ByteBuffer(string: slug + "-code")), NULL)", logger: logger)
+                }
+                ids.append(id)
+            }
+            return (ids[0], ids[1])
+        }
+    }
+
+    static let tenantTables = ["users", "user_roles", "coordinator_programmes", "recovery_codes", "sessions", "api_tokens"]
+
+    @Test("acting for one organisation, the app role sees none of another's rows in any tenant table")
+    func noForeignReads() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            let (orgA, orgB) = try await twoOrganisations(database)
+            try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
+                for table in Self.tenantTables {
+                    let (foreign, own) = try await client.withTenantTransaction(organisation: orgB, logger: logger) { connection in
+                        try await connection.query(
+                            "SELECT count(*) FILTER (WHERE organisation_id = \(orgA)), count(*) FILTER (WHERE organisation_id = \(orgB)) FROM \(unescaped: table)",
+                            logger: logger
+                        ).collect().first!.decode((Int, Int).self)
+                    }
+                    #expect(foreign == 0, "\(table) shows another organisation's rows")
+                    if table != "coordinator_programmes" { #expect(own == 1, "\(table) hides the organisation's own rows") }
+                }
+                // With no organisation set at all, nothing is visible.
+                let unscoped = try await client.query("SELECT count(*) FROM users", logger: logger).collect().first!.decode(Int.self)
+                #expect(unscoped == 0)
+            }
+        }
+    }
+
+    @Test("acting for one organisation, the app role cannot change, delete or insert another's rows")
+    func noForeignWrites() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            let (orgA, orgB) = try await twoOrganisations(database)
+            try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
+                let changed = try await client.withTenantTransaction(organisation: orgB, logger: logger) { connection in
+                    var changed = 0
+                    for statement: PostgresQuery in [
+                        "UPDATE users SET display_name = 'taken over' WHERE organisation_id = \(orgA) RETURNING 1",
+                        "UPDATE api_tokens SET revoked_at = now() WHERE organisation_id = \(orgA) RETURNING 1",
+                        "DELETE FROM sessions WHERE organisation_id = \(orgA) RETURNING 1",
+                        "DELETE FROM recovery_codes WHERE organisation_id = \(orgA) RETURNING 1",
+                    ] {
+                        changed += try await connection.query(statement, logger: logger).collect().count
+                    }
+                    return changed
+                }
+                #expect(changed == 0)
+                // Writing a row for another organisation, or moving one there, is refused outright.
+                let refused: [PostgresQuery] = [
+                    "INSERT INTO users (organisation_id, email, display_name, password_hash) VALUES (\(orgA), 'intruder@example.org', 'I', 'h')",
+                    "UPDATE users SET organisation_id = \(orgA)",
+                ]
+                for statement in refused {
+                    let error = await #expect(throws: PostgresTransactionError.self, "\(statement.sql)") {
+                        try await client.withTenantTransaction(organisation: orgB, logger: logger) { connection in
+                            try await connection.query(statement, logger: logger)
+                        }
+                    }
+                    let cause = error?.closureError as? PSQLError
+                    #expect(cause?.serverInfo?[.sqlState] == "42501", "\(statement.sql) was not refused by row-level security")
+                    #expect(cause?.serverInfo?[.message]?.contains("row-level security") == true)
+                }
+            }
+            // And organisation A's rows are as they were.
+            try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
+                let name = try await client.withTenantTransaction(organisation: orgA, logger: logger) { connection in
+                    try await connection.query("SELECT display_name FROM users", logger: logger).collect().first!.decode(String.self)
+                }
+                #expect(name == "X")
+            }
+        }
+    }
+
+    @Test("the acting organisation does not outlive its transaction on a pooled connection")
+    func contextIsPerTransaction() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            let (orgA, _) = try await twoOrganisations(database)
+            try await PostgresClient.withRunningClient(database.appURL, maximumConnections: 1, logger: logger) { client in
+                let inside = try await client.withTenantTransaction(organisation: orgA, logger: logger) { connection in
+                    try await connection.query("SELECT count(*) FROM users", logger: logger).collect().first!.decode(Int.self)
+                }
+                let after = try await client.query("SELECT count(*) FROM users", logger: logger).collect().first!.decode(Int.self)
+                #expect(inside == 1)
+                #expect(after == 0)
+            }
+        }
+    }
+
+    @Test("the app role cannot set itself a role that reads everything")
+    func noEscapeToAuthRole() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
+                for role in ["koppel_auth", "koppel_owner", "koppel_vault"] {
+                    await #expect(throws: PSQLError.self, "SET ROLE \(role)") {
+                        try await client.query("SET ROLE \(unescaped: role)", logger: logger)
+                    }
+                }
+            }
+        }
+    }
+}
