@@ -71,7 +71,7 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Templates"), .copy("Catalogues"), .copy("Static")],
+            resources: [.copy("Templates"), .copy("Catalogues"), .copy("Static"), .copy("Data")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -79,8 +79,10 @@ let package = Package(
             dependencies: [
                 "KoppelServer",
                 "KoppelStore",
+                "KoppelCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -26,19 +26,31 @@ public func buildApplication(settings: ServerSettings) async throws -> some Appl
     let catalogues = try Catalogues.bundled()
     let renderer = try await PageRenderer.load(catalogues: catalogues)
     let directory = PostgresProgrammeDirectory(client: client, logger: logger)
+    let users = UserStore(client: client, logger: logger)
+    let sessions = SessionStore(
+        client: client, logger: logger, idleTimeout: .seconds(settings.sessionIdleMinutes * 60),
+        absoluteTimeout: .seconds(settings.sessionAbsoluteHours * 3600))
+    let tokens = APITokenStore(client: client, logger: logger)
+    let hasher = try PasswordHasher.bundled()
 
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = RouteRegistrar(router: router)
     OperationalRoutes(readiness: ReadinessProbe(client: client, migrations: migrations, timeout: .seconds(2), logger: logger))
         .register(on: routes)
     try StaticFiles.bundled().register(on: routes)
-    try DirectoryAPI(directory: directory, catalogues: catalogues)
+    try APIHandlers(directory: directory, catalogues: catalogues)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
     DirectoryPages(directory: directory, renderer: renderer).register(on: routes)
+    SignInPages(
+        renderer: renderer, users: users, sessions: sessions,
+        throttle: SignInThrottle(store: SignInThrottleStore(client: client, logger: logger)), hasher: hasher
+    ).register(on: routes)
+    AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher).register(on: routes)
 
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,
-        requestTimeout: .seconds(settings.requestTimeoutSeconds))
+        requestTimeout: .seconds(settings.requestTimeoutSeconds),
+        authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens))
     return Application(
         responder: responder,
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: nil),

@@ -30,6 +30,11 @@ public enum Settings {
     public static let requestTimeout = SettingDescription(
         key: "http.request-timeout", help: "Seconds a request may take before it is answered with 503.", defaultValue: "10",
         isSecret: false)
+    public static let sessionIdle = SettingDescription(
+        key: "session.idle-minutes", help: "Minutes without a request after which a session ends.", defaultValue: "30", isSecret: false)
+    public static let sessionAbsolute = SettingDescription(
+        key: "session.absolute-hours", help: "Hours after sign-in after which a session ends, used or not.", defaultValue: "12",
+        isSecret: false)
     public static let databaseURL = SettingDescription(
         key: "database.url",
         help: "PostgreSQL URL the server connects with, as the app role: postgres://koppel_app:PASSWORD@HOST:PORT/DATABASE[?sslmode=require].",
@@ -44,7 +49,7 @@ public enum Settings {
     public static let logFormat = SettingDescription(
         key: "log.format", help: "json (one object a line) or text.", defaultValue: "json", isSecret: false)
 
-    public static let all: [SettingDescription] = [host, port, requestTimeout, databaseURL, databasePoolSize, schemaDirectory, logLevel, logFormat]
+    public static let all: [SettingDescription] = [host, port, requestTimeout, sessionIdle, sessionAbsolute, databaseURL, databasePoolSize, schemaDirectory, logLevel, logFormat]
 
     /// Reads settings from flags given on the command line, then the environment.
     public static func reader(flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment) -> ConfigReader {
@@ -72,6 +77,8 @@ public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
     public var requestTimeoutSeconds: Int
+    public var sessionIdleMinutes: Int
+    public var sessionAbsoluteHours: Int
     public var databaseURL: DatabaseURL
     public var databasePoolSize: Int
     public var schemaDirectory: String
@@ -79,12 +86,15 @@ public struct ServerSettings: Sendable {
     public var logFormat: LogFormat
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, databaseURL: DatabaseURL, databasePoolSize: Int = 10,
+        host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, sessionIdleMinutes: Int = 30,
+        sessionAbsoluteHours: Int = 12, databaseURL: DatabaseURL, databasePoolSize: Int = 10,
         schemaDirectory: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text
     ) {
         self.host = host
         self.port = port
         self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.sessionIdleMinutes = sessionIdleMinutes
+        self.sessionAbsoluteHours = sessionAbsoluteHours
         self.databaseURL = databaseURL
         self.databasePoolSize = databasePoolSize
         self.schemaDirectory = schemaDirectory
@@ -114,6 +124,8 @@ public struct ServerSettings: Sendable {
         host = string(Settings.host) ?? "127.0.0.1"
         port = try integer(Settings.port, in: 0...65535)
         requestTimeoutSeconds = try integer(Settings.requestTimeout, in: 3...600)  // above the readiness probe's 2 s
+        sessionIdleMinutes = try integer(Settings.sessionIdle, in: 1...720)
+        sessionAbsoluteHours = try integer(Settings.sessionAbsolute, in: 1...168)
         databasePoolSize = try integer(Settings.databasePoolSize, in: 1...200)
         schemaDirectory = string(Settings.schemaDirectory) ?? "schema"
         guard let level = string(Settings.logLevel).flatMap(Logger.Level.init(rawValue:)) else {

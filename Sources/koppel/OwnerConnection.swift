@@ -23,20 +23,20 @@ struct OwnerConnection: ParsableArguments {
     /// Runs `body` with a connected client, then shuts the client down.
     func withClient<T: Sendable>(logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
         guard let text = databaseURL ?? ProcessInfo.processInfo.environment["KOPPEL_OWNER_DATABASE_URL"] else {
-            throw ValidationError("--database-url (or KOPPEL_OWNER_DATABASE_URL) is required")
+            throw CommandFailure("--database-url (or KOPPEL_OWNER_DATABASE_URL) is required")
         }
         let url: DatabaseURL
         do {
             url = try DatabaseURL(text)
         } catch {
-            throw ValidationError("--database-url (or KOPPEL_OWNER_DATABASE_URL) is not usable: \(error)")
+            throw CommandFailure("--database-url (or KOPPEL_OWNER_DATABASE_URL) is not usable: \(error)")
         }
         var quiet = logger
         quiet.logLevel = .error  // the pool's own chatter is not for operators
         do {
             return try await PostgresClient.withRunningClient(url, logger: quiet, body)
         } catch where DatabaseAvailability.isUnavailable(error) {
-            throw ValidationError("cannot reach PostgreSQL at \(url) (is it running, and are host, port and password right?)")
+            throw CommandFailure("cannot reach PostgreSQL at \(url) (is it running, and are host, port and password right?)")
         }
     }
 }

@@ -12,6 +12,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("http-host"), help: help(Settings.host)) var httpHost: String?
     @Option(name: .customLong("http-port"), help: help(Settings.port)) var httpPort: String?
     @Option(name: .customLong("http-request-timeout"), help: help(Settings.requestTimeout)) var requestTimeout: String?
+    @Option(name: .customLong("session-idle-minutes"), help: help(Settings.sessionIdle)) var sessionIdle: String?
+    @Option(name: .customLong("session-absolute-hours"), help: help(Settings.sessionAbsolute)) var sessionAbsolute: String?
     @Option(name: .customLong("database-url"), help: help(Settings.databaseURL)) var databaseURL: String?
     @Option(name: .customLong("database-pool-size"), help: help(Settings.databasePoolSize)) var databasePoolSize: String?
     @Option(name: .customLong("schema-dir"), help: help(Settings.schemaDirectory)) var schemaDirectory: String?
@@ -26,7 +28,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let flags: [String: String?] = [
             Settings.host.key: httpHost, Settings.port.key: httpPort, Settings.requestTimeout.key: requestTimeout,
-            Settings.databaseURL.key: databaseURL,
+            Settings.sessionIdle.key: sessionIdle, Settings.sessionAbsolute.key: sessionAbsolute, Settings.databaseURL.key: databaseURL,
             Settings.databasePoolSize.key: databasePoolSize, Settings.schemaDirectory.key: schemaDirectory,
             Settings.logLevel.key: logLevel, Settings.logFormat.key: logFormat,
         ]

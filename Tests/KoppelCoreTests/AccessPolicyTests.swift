@@ -108,3 +108,17 @@ struct PasswordRulesTests {
         #expect(rules.problem(with: "welkom123") == .common)
     }
 }
+
+@Suite("Sign-in steps")
+struct SignInProgressTests {
+    @Test("an initial password is changed first, then a second factor is enrolled or given; funders need none")
+    func steps() {
+        typealias P = SignInProgress
+        #expect(P.next(mustChangePassword: true, requiresSecondFactor: true, secondFactorEnrolled: true, secondFactorGiven: false) == .choosePassword)
+        #expect(P.next(mustChangePassword: true, requiresSecondFactor: false, secondFactorEnrolled: false, secondFactorGiven: false) == .choosePassword)
+        #expect(P.next(mustChangePassword: false, requiresSecondFactor: true, secondFactorEnrolled: false, secondFactorGiven: false) == .enrolSecondFactor)
+        #expect(P.next(mustChangePassword: false, requiresSecondFactor: true, secondFactorEnrolled: true, secondFactorGiven: false) == .enterCode)
+        #expect(P.next(mustChangePassword: false, requiresSecondFactor: true, secondFactorEnrolled: true, secondFactorGiven: true) == .done)
+        #expect(P.next(mustChangePassword: false, requiresSecondFactor: false, secondFactorEnrolled: false, secondFactorGiven: false) == .done)
+    }
+}

@@ -36,6 +36,8 @@ struct CatalogueTests {
     @Test("every coded value shown to people has a label in both languages")
     func codedValuesHaveLabels() throws {
         var keys = TargetGroup.allCases.map(\.catalogueKey) + ProgrammeStatus.allCases.map { "programme.status.\($0.rawValue)" }
+        keys += Role.allCases.map { "role.\($0.rawValue)" }
+        keys += [PasswordRules.Problem.tooShort, .tooLong, .common].map { "password.problem.\($0.rawValue)" }
         keys += try DemoData.bundled().programmes.flatMap(\.languages).map(LanguageNames.catalogueKey(forCode:))
         for language in UILanguage.allCases {
             for key in keys {

@@ -11,7 +11,7 @@ public struct PasswordRules: Sendable {
         self.commonPasswords = Set(commonPasswords.map { $0.lowercased() })
     }
 
-    public enum Problem: Sendable, Equatable, CustomStringConvertible {
+    public enum Problem: String, Sendable, Equatable, CustomStringConvertible {
         case tooShort, tooLong, common
 
         public var description: String {

@@ -11,6 +11,7 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     let errorPages: any ErrorPageRendering
     /// No request may take longer: past it the client gets a 503 rather than a hanging connection.
     let requestTimeout: Duration
+    let authenticator: Authenticator
 
     func respond(to request: Request, context: AppRequestContext) async throws -> Response {
         var context = context
@@ -27,8 +28,12 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
             response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
         case .found:
             do {
-                response = try await withDeadline(requestTimeout) { [inner, context] in
-                    try await inner.respond(to: request, context: context)
+                response = try await withDeadline(requestTimeout) { [inner, authenticator, context] in
+                    var context = context
+                    context.identity = try await authenticator.identity(of: request)
+                    return try await RequestIdentity.$current.withValue(context.identity) {
+                        try await inner.respond(to: request, context: context)
+                    }
                 }
             } catch {
                 response = errorResponse(ErrorResponses.problem(for: error, logger: context.logger), request: request)
@@ -55,7 +60,9 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
         if WebPaths.isPage(request.uri.path) {
             return errorPages.errorPage(for: problem, request: request)
         }
-        return problem.response(instance: request.uri.path)
+        var headers: HTTPFields = [:]
+        if problem.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"koppel\"" }
+        return problem.response(instance: request.uri.path, headers: headers)
     }
 
     /// A caller's request id is kept when it is a plain token (a load balancer's, say); otherwise a new one.

@@ -22,6 +22,14 @@ final class RouteRegistrar: ServerTransport, @unchecked Sendable {
         router.get(RouterPath(path), use: handler)
     }
 
+    func post(
+        _ path: String,
+        use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response
+    ) {
+        catalogue.add(.post, path)
+        router.post(RouterPath(path), use: handler)
+    }
+
     func register(
         _ handler: @escaping @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?),
         method: HTTPRequest.Method,

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KoppelCore
+import KoppelStore
 import Mustache
 
 /// Renders pages: a template from `Templates/`, the layout around it, strings from the language's catalogue.
@@ -27,9 +28,22 @@ struct PageRenderer: Sendable {
             acceptLanguage: nil)
     }
 
+    func catalogue(for request: Request) -> Catalogue {
+        catalogues[Self.language(of: request)]
+    }
+
+    /// A page whose title is a catalogue string.
+    func page(
+        _ template: String, titleKey: String, values: [String: Any], request: Request, identity: Identity,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        page(template, title: catalogue(for: request).text(titleKey), values: values, request: request, identity: identity, status: status)
+    }
+
     /// A complete HTML response. `values` fill the template; `title` names the page in the browser tab.
     func page(
-        _ template: String, title: String, values: [String: Any], request: Request, status: HTTPResponse.Status = .ok
+        _ template: String, title: String, values: [String: Any], request: Request, identity: Identity = .anonymous,
+        status: HTTPResponse.Status = .ok
     ) -> Response {
         let language = Self.language(of: request)
         let catalogue = catalogues[language]
@@ -38,11 +52,16 @@ struct PageRenderer: Sendable {
         context["lang"] = language.rawValue
         context["pageTitle"] = title
         context["path"] = request.uri.path
+        if let account = identity.account, let session = identity.session {
+            context["user"] = ["name": account.displayName, "csrf": session.record.csrfToken, "signedIn": identity.actor != nil]
+        }
         context["switchLanguage"] = UILanguage.allCases.filter { $0 != language }.map { other in
             ["code": other.rawValue, "label": catalogues[other].text("language_switch.label")]
         }
         let html = library.render(context, withTemplate: template) ?? ""
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .contentLanguage: language.rawValue]
+        // Pages for someone signed in may show what only they may see: never kept by a browser or proxy.
+        if identity.account != nil { headers[.cacheControl] = "no-store" }
         headers[.vary] = "Cookie"
         var response = Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
         if request.uri.queryParameters["lang"].flatMap({ UILanguage(code: String($0)) }) == language {

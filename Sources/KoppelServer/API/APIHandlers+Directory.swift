@@ -3,12 +3,8 @@ import Foundation
 import KoppelAPI
 import KoppelCore
 
-/// The API operations, as generated from `openapi.yaml`. Each answers from the domain; none decides on its own
-/// what the caller may see (the public directory has no such rule yet).
-struct DirectoryAPI: APIProtocol {
-    let directory: any ProgrammeDirectory
-    let catalogues: Catalogues
-
+/// The public programme directory.
+extension APIHandlers {
     func listProgrammes(_ input: Operations.ListProgrammes.Input) async throws -> Operations.ListProgrammes.Output {
         let catalogue = catalogues[UILanguage.negotiate(parameter: nil, cookie: nil, acceptLanguage: input.headers.acceptLanguage)]
         let programmes = try await directory.listedProgrammes()

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// API tokens for partner systems: act as their user, expire, revocable at once. Stored as hashes.
+public struct APITokenStore: Sendable {
+    static let prefix = "kpl_"
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Creates a token for a user; the returned value is shown once and never again.
+    public func create(userID: UUID, organisation: UUID, name: String, expiresInDays: Int?) async throws -> (id: UUID, token: SecretToken) {
+        let token = SecretToken.generate(prefix: Self.prefix)
+        let id = try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO api_tokens (user_id, organisation_id, name, token_hash, expires_at)
+                SELECT id, organisation_id, \(name), \(token.hash), now() + \(expiresInDays) * interval '1 day'
+                FROM users WHERE id = \(userID) AND disabled_at IS NULL
+                RETURNING id
+                """, logger: logger
+            ).collect().first?.decode(UUID.self)
+        }
+        guard let id else { throw IdentityError.invalidName }
+        return (id, token)
+    }
+
+    /// The user a bearer token acts for; nil when unknown, expired, revoked or its user disabled.
+    public func owner(of token: SecretToken) async throws -> (userID: UUID, organisationID: UUID)? {
+        guard token.value.hasPrefix(Self.prefix) else { return nil }
+        let owner = try await client.query("SELECT user_id, organisation_id FROM auth.api_token(\(token.hash))", logger: logger)
+            .collect().first?.decode((UUID, UUID).self)
+        guard let (_, organisation) = owner else { return nil }
+        return try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            try await connection.query(
+                """
+                UPDATE api_tokens t SET last_used_at = now()
+                FROM users u
+                WHERE t.token_hash = \(token.hash) AND u.id = t.user_id AND u.disabled_at IS NULL
+                  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+                RETURNING t.user_id, t.organisation_id
+                """, logger: logger
+            ).collect().first?.decode((UUID, UUID).self)
+        }.map { (userID: $0.0, organisationID: $0.1) }
+    }
+
+    public func tokens(organisation: UUID) async throws -> [APITokenRecord] {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT t.id, t.user_id, u.email, t.name, t.created_at, t.expires_at, t.revoked_at, t.last_used_at
+                FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.created_at DESC
+                """, logger: logger)
+            var records: [APITokenRecord] = []
+            for try await row in rows.decode((UUID, UUID, String, String, Date, Date?, Date?, Date?).self) {
+                records.append(APITokenRecord(
+                    id: row.0, userID: row.1, userEmail: row.2, name: row.3, createdAt: row.4, expiresAt: row.5, revokedAt: row.6,
+                    lastUsedAt: row.7))
+            }
+            return records
+        }
+    }
+
+    /// Revokes a token at once; false when the organisation has no such live token.
+    public func revoke(id: UUID, organisation: UUID) async throws -> Bool {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            try await connection.query(
+                "UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING 1", logger: logger
+            ).collect().count == 1
+        }
+    }
+}

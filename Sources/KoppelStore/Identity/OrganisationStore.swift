@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Organisations: partners, operators and funders.
+public struct OrganisationStore: Sendable {
+    public struct Organisation: Sendable, Hashable {
+        public let id: UUID
+        public let slug: String
+        public let name: String
+        public let kinds: [String]
+    }
+
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func all() async throws -> [Organisation] {
+        let rows = try await client.query("SELECT id, slug, name, kinds FROM organisations ORDER BY lower(name)", logger: logger)
+        var organisations: [Organisation] = []
+        for try await (id, slug, name, kinds) in rows.decode((UUID, String, String, [String]).self) {
+            organisations.append(Organisation(id: id, slug: slug, name: name, kinds: kinds))
+        }
+        return organisations
+    }
+
+    public func find(slug: String) async throws -> Organisation? {
+        try await all().first { $0.slug == slug }
+    }
+
+    /// Creates an organisation; `kinds` from referrer, operator, funder.
+    public func create(slug: String, name: String, kinds: [String]) async throws -> UUID {
+        do {
+            return try await client.query(
+                "INSERT INTO organisations (slug, name, kinds) VALUES (\(slug), \(name), \(kinds)) RETURNING id", logger: logger
+            ).collect().first!.decode(UUID.self)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw OrganisationError.slugTaken(slug)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23514" {
+            throw OrganisationError.invalid
+        }
+    }
+}
+
+public enum OrganisationError: Error, Equatable, CustomStringConvertible {
+    case slugTaken(String)
+    case invalid
+
+    public var description: String {
+        switch self {
+        case .slugTaken(let slug): "an organisation with the short name '\(slug)' already exists"
+        case .invalid: "the short name must be lower-case letters, digits and dashes, the name not empty, and kinds from referrer, operator, funder"
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import KoppelCore
+import Logging
+import PostgresNIO
+
+/// Users, their roles, passwords and second factors. Every query but the sign-in look-up runs acting for
+/// the user's organisation, so row-level security holds even if a caller passes the wrong id.
+public struct UserStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// The user with this e-mail address, whatever their organisation (through `auth.user_by_email`).
+    public func signInCandidate(email: String) async throws -> SignInCandidate? {
+        let rows = try await client.query(
+            "SELECT user_id, organisation_id, password_hash, disabled FROM auth.user_by_email(\(email))", logger: logger)
+        for try await (userID, organisationID, hash, disabled) in rows.decode((UUID, UUID, String, Bool).self) {
+            return SignInCandidate(userID: userID, organisationID: organisationID, passwordHash: hash, isDisabled: disabled)
+        }
+        return nil
+    }
+
+    public func account(id: UUID, organisation: UUID) async throws -> Account? {
+        try await accounts(organisation: organisation, only: id).first
+    }
+
+    /// Every user of the organisation, by name.
+    public func accounts(organisation: UUID) async throws -> [Account] {
+        try await accounts(organisation: organisation, only: nil)
+    }
+
+    private typealias AccountRow = (UUID, UUID, String, String, String, [String], [UUID], Bool, String?, Bool, Bool)
+
+    private func accounts(organisation: UUID, only id: UUID?) async throws -> [Account] {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT u.id, u.organisation_id, o.name, u.email, u.display_name,
+                       coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}'),
+                       coalesce((SELECT array_agg(c.programme_id) FROM coordinator_programmes c WHERE c.user_id = u.id), '{}'),
+                       u.must_change_password, u.totp_secret, u.totp_confirmed_at IS NOT NULL, u.disabled_at IS NOT NULL
+                FROM users u JOIN organisations o ON o.id = u.organisation_id
+                WHERE (\(id)::uuid IS NULL OR u.id = \(id))
+                ORDER BY lower(u.display_name), u.email
+                """, logger: logger)
+            var accounts: [Account] = []
+            for try await row in rows.decode(AccountRow.self) {
+                accounts.append(Account(
+                    id: row.0, organisationID: row.1, organisationName: row.2, email: row.3, displayName: row.4,
+                    roles: Set(row.5.compactMap(Role.init(rawValue:))), coordinatedProgrammes: Set(row.6),
+                    mustChangePassword: row.7, totpSecret: row.8, totpConfirmed: row.9, isDisabled: row.10))
+            }
+            return accounts
+        }
+    }
+
+    /// Creates a user who must choose a new password at first sign-in.
+    public func create(_ user: NewUser, passwordHash: String) async throws -> UUID {
+        let email = user.email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard email.count <= 254, email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else { throw IdentityError.invalidEmail }
+        let name = user.displayName.trimmingCharacters(in: .whitespaces)
+        guard (1...200).contains(name.count) else { throw IdentityError.invalidName }
+        do {
+            return try await client.withTenantTransaction(organisation: user.organisationID, logger: logger) { connection in
+                let id = try await connection.query(
+                    """
+                    INSERT INTO users (organisation_id, email, display_name, password_hash)
+                    VALUES (\(user.organisationID), \(email), \(name), \(passwordHash)) RETURNING id
+                    """, logger: logger
+                ).collect().first!.decode(UUID.self)
+                for role in user.roles {
+                    try await connection.query("INSERT INTO user_roles VALUES (\(id), \(user.organisationID), \(role.rawValue))", logger: logger)
+                }
+                for programme in user.coordinatedProgrammes {
+                    let operated = try await connection.query(
+                        "SELECT count(*) FROM programmes WHERE id = \(programme) AND operator_id = \(user.organisationID)", logger: logger
+                    ).collect().first!.decode(Int.self)
+                    guard operated == 1 else { throw IdentityError.programmeNotOperated }
+                    try await connection.query(
+                        "INSERT INTO coordinator_programmes VALUES (\(id), \(user.organisationID), \(programme))", logger: logger)
+                }
+                return id
+            }
+        } catch let error as PostgresTransactionError {
+            if let identity = error.closureError as? IdentityError { throw identity }
+            if let psql = error.closureError as? PSQLError, psql.serverInfo?[.sqlState] == "23505" { throw IdentityError.emailTaken }
+            throw error
+        }
+    }
+
+    /// Disables a user and ends at once everything they could act through: sessions and API tokens.
+    @discardableResult
+    public func disable(id: UUID, organisation: UUID) async throws -> Bool {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            let changed = try await connection.query(
+                "UPDATE users SET disabled_at = now() WHERE id = \(id) AND disabled_at IS NULL RETURNING 1", logger: logger
+            ).collect().count
+            try await connection.query("DELETE FROM sessions WHERE user_id = \(id)", logger: logger)
+            try await connection.query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(id) AND revoked_at IS NULL", logger: logger)
+            return changed == 1
+        }
+    }
+
+    public func setPassword(id: UUID, organisation: UUID, hash: String, mustChange: Bool) async throws {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            _ = try await connection.query(
+                "UPDATE users SET password_hash = \(hash), must_change_password = \(mustChange) WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    /// Starts TOTP enrolment with a new secret; replaces any unconfirmed one.
+    public func beginTOTPEnrolment(id: UUID, organisation: UUID, secret: String) async throws {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            _ = try await connection.query(
+                "UPDATE users SET totp_secret = \(secret), totp_confirmed_at = NULL WHERE id = \(id) AND totp_confirmed_at IS NULL",
+                logger: logger)
+        }
+    }
+
+    /// Accepts a TOTP time step once: true only if it is later than every step accepted before.
+    /// One statement, so two requests with the same code cannot both succeed.
+    public func acceptTOTPStep(id: UUID, organisation: UUID, step: Int64, confirmingEnrolment: Bool) async throws -> Bool {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            try await connection.query(
+                """
+                UPDATE users SET totp_last_step = \(step),
+                    totp_confirmed_at = CASE WHEN \(confirmingEnrolment) THEN coalesce(totp_confirmed_at, now()) ELSE totp_confirmed_at END
+                WHERE id = \(id) AND totp_last_step < \(step) AND totp_secret IS NOT NULL RETURNING 1
+                """, logger: logger
+            ).collect().count == 1
+        }
+    }
+
+    /// Replaces the user's recovery codes with these (hashes only).
+    public func replaceRecoveryCodes(id: UUID, organisation: UUID, codes: [SecretToken]) async throws {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            try await connection.query("DELETE FROM recovery_codes WHERE user_id = \(id)", logger: logger)
+            for code in codes {
+                try await connection.query("INSERT INTO recovery_codes VALUES (\(id), \(organisation), \(code.hash), NULL)", logger: logger)
+            }
+        }
+    }
+
+    /// Uses a recovery code: true once per code.
+    public func useRecoveryCode(id: UUID, organisation: UUID, code: SecretToken) async throws -> Bool {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            try await connection.query(
+                "UPDATE recovery_codes SET used_at = now() WHERE user_id = \(id) AND code_hash = \(code.hash) AND used_at IS NULL RETURNING 1",
+                logger: logger
+            ).collect().count == 1
+        }
+    }
+}

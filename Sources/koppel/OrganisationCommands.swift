@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import KoppelStore
+import Logging
+
+struct OrganisationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "org", abstract: "Manage organisations.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an organisation (a partner, an operator, a funder, or several).")
+
+        @OptionGroup var connection: OwnerConnection
+        @Option(help: "Short name: lower-case letters, digits and dashes, e.g. vluchtelingenwerk.") var slug: String
+        @Option(help: "Full name.") var name: String
+        @Option(help: "referrer, operator or funder; repeat for several.") var kind: [String]
+
+        func run() async throws {
+            let logger = Logger(label: "koppel.org")
+            let id = try await connection.withClient(logger: logger) { client in
+                try await OrganisationStore(client: client, logger: logger).create(slug: slug, name: name, kinds: kind)
+            }
+            print("organisation \(slug) created (\(id.uuidString.lowercased()))")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KoppelCore
+import KoppelServer
+import KoppelStore
+import KoppelTestSupport
+import PostgresNIO
+
+/// A browser, for router tests: keeps the cookies the server sets and sends them back.
+final class TestBrowser: @unchecked Sendable {
+    let client: any TestClientProtocol
+    private(set) var cookies: [String: String] = [:]
+    /// The Set-Cookie headers of the last response.
+    private(set) var lastSetCookies: [String] = []
+
+    init(_ client: any TestClientProtocol) {
+        self.client = client
+    }
+
+    @discardableResult
+    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await send(uri, method: .get, headers: headers, body: nil)
+    }
+
+    @discardableResult
+    func post(_ uri: String, form: [String: String]) async throws -> TestResponse {
+        var components = URLComponents()
+        components.queryItems = form.map { URLQueryItem(name: $0.key, value: $0.value) }
+        let body = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+        return try await send(uri, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
+    }
+
+    /// The anti-forgery token of the form on a page.
+    func csrf(on uri: String) async throws -> String {
+        let html = try await get(uri).text
+        guard let match = html.firstMatch(of: /name="csrf_token" value="([^"]+)"/) else { return "" }
+        return String(match.output.1)
+    }
+
+    func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
+        var headers = headers
+        if !cookies.isEmpty {
+            headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+        }
+        let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
+        lastSetCookies = response.headers[values: .setCookie]
+        for header in lastSetCookies {
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            let name = String(pair[0]), value = pair.count > 1 ? String(pair[1]) : ""
+            if value.isEmpty || header.contains("Max-Age=0") { cookies[name] = nil } else { cookies[name] = value }
+        }
+        return response
+    }
+
+    var sessionCookie: String? { cookies["__Host-koppel_session"] }
+}
+
+/// People to sign in as, made directly in the database.
+enum TestPeople {
+    static let password = "een lange zin als wachtwoord"
+
+    struct Person: Sendable {
+        let id: UUID
+        let organisation: UUID
+        let email: String
+        let totpSecret: String?
+    }
+
+    /// A user of a demo organisation with a chosen password; enrolled in TOTP when `enrolled`.
+    static func make(
+        _ database: TestDatabase, organisation slug: String, email: String, roles: Set<Role>,
+        mustChangePassword: Bool = false, enrolled: Bool = false
+    ) async throws -> Person {
+        let hash = try await PasswordHasher.bundled().hash(password)
+        return try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
+            let organisation = try await OrganisationStore(client: client, logger: quietLogger).find(slug: slug)!.id
+            let users = UserStore(client: client, logger: quietLogger)
+            let id = try await users.create(NewUser(organisationID: organisation, email: email, displayName: email, roles: roles), passwordHash: hash)
+            try await users.setPassword(id: id, organisation: organisation, hash: hash, mustChange: mustChangePassword)
+            var secret: String?
+            if enrolled {
+                secret = SecondFactor.newSecret()
+                try await users.beginTOTPEnrolment(id: id, organisation: organisation, secret: secret!)
+                _ = try await users.acceptTOTPStep(id: id, organisation: organisation, step: 1, confirmingEnrolment: true)
+            }
+            return Person(id: id, organisation: organisation, email: email, totpSecret: secret)
+        }
+    }
+
+    /// Signs a browser in with the password; returns the response to the password step.
+    @discardableResult
+    static func submitPassword(_ browser: TestBrowser, email: String, password: String = password) async throws -> TestResponse {
+        let csrf = try await browser.csrf(on: "/sign-in")
+        return try await browser.post("/sign-in", form: ["email": email, "password": password, "csrf_token": csrf])
+    }
+
+    /// Signs in fully: password, then the current TOTP code.
+    static func signIn(_ browser: TestBrowser, _ person: Person) async throws {
+        try await submitPassword(browser, email: person.email)
+        if let secret = person.totpSecret {
+            let csrf = try await browser.csrf(on: "/sign-in/code")
+            try await browser.post("/sign-in/code", form: ["code": SecondFactor.code(secret: secret, at: Date()), "csrf_token": csrf])
+        }
+    }
+}
