@@ -34,8 +34,24 @@ public struct DemoData: Decodable, Sendable {
         public var website: String?
     }
 
+    /// Demo accounts, one for each kind of user.
+    public struct User: Decodable, Sendable {
+        public var email: String
+        public var name: String
+        public var organisation: String
+        public var roles: [Role]
+        public var programmes: [String]?
+    }
+
     public var organisations: [Organisation]
     public var programmes: [Programme]
+    private var declaredUsers: [User]?
+    public var users: [User] { declaredUsers ?? [] }
+
+    enum CodingKeys: String, CodingKey {
+        case organisations, programmes
+        case declaredUsers = "users"
+    }
 
     /// The demo data shipped with Koppel.
     public static func bundled() throws -> DemoData {
@@ -64,6 +80,9 @@ public struct DemoData: Decodable, Sendable {
             for funder in programme.funders where kinds[funder]?.contains("funder") != true {
                 throw DemoDataError.missing("programme \(programme.slug): funder \(funder) is not a funder organisation")
             }
+        }
+        for user in users where kinds[user.organisation] == nil {
+            throw DemoDataError.missing("user \(user.email): no organisation \(user.organisation)")
         }
     }
 }

@@ -26,6 +26,24 @@ public struct DemoSeeder: Sendable {
         }
     }
 
+    /// Creates the demo accounts that do not exist yet, all with one password, ready for first sign-in
+    /// (no password change; a second factor is enrolled then). Existing accounts are left as they are.
+    public func seedUsers(_ demo: DemoData, passwordHash: String) async throws {
+        let users = UserStore(client: client, logger: logger)
+        for user in demo.users where try await users.signInCandidate(email: user.email) == nil {
+            let organisation = try await client.query("SELECT id FROM organisations WHERE slug = \(user.organisation)", logger: logger)
+                .collect().first!.decode(UUID.self)
+            var programmes: Set<UUID> = []
+            for slug in user.programmes ?? [] {
+                programmes.insert(try await client.query("SELECT id FROM programmes WHERE slug = \(slug)", logger: logger).collect().first!.decode(UUID.self))
+            }
+            let id = try await users.create(
+                NewUser(organisationID: organisation, email: user.email, displayName: user.name, roles: Set(user.roles), coordinatedProgrammes: programmes),
+                passwordHash: passwordHash)
+            try await users.setPassword(id: id, organisation: organisation, hash: passwordHash, mustChange: false)
+        }
+    }
+
     private func upsert(_ organisation: DemoData.Organisation, on connection: PostgresConnection) async throws {
         try await connection.query(
             """

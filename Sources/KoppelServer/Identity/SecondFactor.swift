@@ -16,6 +16,12 @@ public enum SecondFactor {
         TOTP(secret: secret).createAuthenticatorURL(label: "Koppel:\(account)", issuer: "Koppel")
     }
 
+    /// The key as an authenticator app takes it when typed in: the base32 form the `otpauth://` URI carries.
+    public static func manualKey(secret: String, account: String) -> String {
+        let uri = enrolmentURI(secret: secret, account: account)
+        return URLComponents(string: uri)?.queryItems?.first { $0.name == "secret" }?.value ?? ""
+    }
+
     /// The time step a code belongs to, or nil when it matches none of now and one step either side.
     /// The caller then accepts the step only if it is later than the last one accepted (no replay).
     public static func matchingStep(code: String, secret: String, now: Date = Date()) -> Int64? {

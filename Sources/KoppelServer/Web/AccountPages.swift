@@ -94,7 +94,7 @@ struct AccountPages {
             "second-factor", titleKey: "second_factor.title",
             values: [
                 "csrf": session.record.csrfToken, "error": error as Any, "uri": uri,
-                "secret": secret!.chunked(into: 4).joined(separator: " "),
+                "secret": SecondFactor.manualKey(secret: secret!, account: account.email).chunked(into: 4).joined(separator: " "),
             ], request: request, identity: context.identity, status: status)
     }
 

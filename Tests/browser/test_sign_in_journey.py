@@ -1,0 +1,81 @@
+"""A caseworker signs in for the first time: password, then sets up the second factor with the key an
+authenticator app would be given, keeps the recovery codes, signs out, and signs in again with one."""
+import base64
+import hashlib
+import hmac
+import os
+import struct
+import time
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+PASSWORD = os.environ["KOPPEL_DEMO_PASSWORD"]
+
+
+def totp(key_base32: str, at: float) -> str:
+    """RFC 6238, as authenticator apps compute it."""
+    key = base64.b32decode(key_base32 + "=" * (-len(key_base32) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(at) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000)
+
+
+def submit(browser, selector="form.stacked button[type=submit]"):
+    """Submits a form and waits until the next page has replaced this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+
+
+def sign_in_with_password(browser, url, email):
+    browser.get(url + "/sign-in")
+    browser.find_element(By.ID, "email").send_keys(email)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    submit(browser)
+
+
+def test_caseworker_enrols_a_second_factor_and_signs_in_with_it(koppel, fresh_browser):
+    browser = fresh_browser
+    email = "caseworker@vluchtelingenwerk.example"
+    sign_in_with_password(browser, koppel.url, email)
+
+    # A caseworker may see identifying data: a second factor is set up before anything else.
+    assert browser.current_url.endswith("/account/second-factor")
+    key = browser.find_element(By.ID, "totp-secret").text.replace(" ", "")
+    assert browser.find_element(By.ID, "totp-uri").get_attribute("href").startswith("otpauth://totp/Koppel:")
+    browser.find_element(By.ID, "code").send_keys(totp(key, time.time()))
+    submit(browser)
+
+    codes = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#recovery-codes li")]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    browser.find_element(By.PARTIAL_LINK_TEXT, "account").click()
+    WebDriverWait(browser, 15).until(expected_conditions.presence_of_element_located((By.ID, "account-name")))
+    assert browser.find_element(By.ID, "account-name").text == "Carla de Wit"
+    assert browser.find_element(By.ID, "account-roles").text == "hulpverlener"
+
+    # Sign out with the button in the header: the account page is closed again.
+    submit(browser, "nav.account button[type=submit]")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Programma's"
+    browser.get(koppel.url + "/account")
+    assert browser.current_url.endswith("/sign-in")
+
+    # Again: password, then a recovery code (the authenticator's current code was just used).
+    sign_in_with_password(browser, koppel.url, email)
+    assert browser.current_url.endswith("/sign-in/code")
+    browser.find_element(By.ID, "code").send_keys(codes[0])
+    submit(browser)
+    assert browser.current_url.endswith("/account")
+    assert browser.find_element(By.ID, "account-organisation").text == "VluchtelingenWerk"
+
+
+def test_a_wrong_password_is_refused_without_saying_why(koppel, fresh_browser):
+    browser = fresh_browser
+    browser.get(koppel.url + "/sign-in")
+    browser.find_element(By.ID, "email").send_keys("funder@denhaag.example")
+    browser.find_element(By.ID, "password").send_keys("not the password at all")
+    submit(browser)
+    alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    assert alert == "Aanmelden is niet gelukt. Controleer uw e-mailadres en wachtwoord."
+    assert browser.current_url.endswith("/sign-in")
