@@ -16,6 +16,11 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
 /// Builds the Koppel application. `PostgresClient` runs as one of the application's services, so the pool
 /// starts and stops with the server; nothing that matters lives in this process between requests.
 public func buildApplication(settings: ServerSettings) async throws -> some ApplicationProtocol {
+    try await buildApplicationAndRoutes(settings: settings).application
+}
+
+/// The application and every route it serves; tests hold the routes against the authorization matrix.
+public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> (application: some ApplicationProtocol, routes: RouteCatalogue) {
     var logger = Logger(label: "koppel")
     logger.logLevel = settings.logLevel
     let migrations = try Migration.load(from: URL(fileURLWithPath: settings.schemaDirectory))
@@ -51,9 +56,10 @@ public func buildApplication(settings: ServerSettings) async throws -> some Appl
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,
         requestTimeout: .seconds(settings.requestTimeoutSeconds),
         authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens))
-    return Application(
+    let application = Application(
         responder: responder,
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: nil),
         services: [client],
         logger: logger)
+    return (application, routes.catalogue)
 }
