@@ -43,7 +43,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     OperationalRoutes(readiness: ReadinessProbe(client: client, migrations: migrations, timeout: .seconds(2), logger: logger))
         .register(on: routes)
     try StaticFiles.bundled().register(on: routes)
-    try APIHandlers(directory: directory, catalogues: catalogues)
+    try APIHandlers(directory: directory, catalogues: catalogues, users: users, tokens: tokens, hasher: hasher)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
     DirectoryPages(directory: directory, renderer: renderer).register(on: routes)
     SignInPages(

@@ -18,14 +18,39 @@ struct AuthorizationMatrixTests {
         let rows: [[String: AnyStatus]]
     }
 
-    /// A cell: a status, or (for "route") the route itself.
+    /// A cell: a status, a text (the route, the organisation scope) or a request body.
     enum AnyStatus: Decodable {
         case status(Int)
         case text(String)
+        case body([String: BodyValue])
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Int.self) { self = .status(number) } else { self = .text(try container.decode(String.self)) }
+            if let number = try? container.decode(Int.self) {
+                self = .status(number)
+            } else if let text = try? container.decode(String.self) {
+                self = .text(text)
+            } else {
+                self = .body(try container.decode([String: BodyValue].self))
+            }
+        }
+    }
+
+    enum BodyValue: Decodable {
+        case text(String)
+        case list([String])
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self) { self = .text(text) } else { self = .list(try container.decode([String].self)) }
+        }
+
+        func json(replacing substitutions: [String: String]) -> Any {
+            func fill(_ text: String) -> String { substitutions.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
+            switch self {
+            case .text(let text): return fill(text)
+            case .list(let items): return items.map(fill)
+            }
         }
     }
 
@@ -51,7 +76,7 @@ struct AuthorizationMatrixTests {
         let settings = ServerSettings(databaseURL: try TestEnvironment.current().app, schemaDirectory: try TestEnvironment.current().schemaDirectory.path)
         let routes = try await buildApplicationAndRoutes(settings: settings).routes
         let served = Set(routes.routes.map { "\($0.method.rawValue) \($0.path)" })
-        let listed = Set(matrix.rows.map(Self.route(of:)))
+        let listed = Set(matrix.rows.map(Self.route(of:)).map { $0.replacingOccurrences(of: "/api/v1/organisations", with: "/api/v1/organisations") })
         #expect(served.subtracting(listed).isEmpty, "routes without a row in authorization-matrix.json: \(served.subtracting(listed).sorted())")
         #expect(listed.subtracting(served).isEmpty, "rows for routes that do not exist: \(listed.subtracting(served).sorted())")
         for row in matrix.rows {
@@ -66,6 +91,20 @@ struct AuthorizationMatrixTests {
         let matrix = try Self.matrix()
         try await TestApp.run { client, database in
             let programmeID = try await TestApp.programmeID(named: "PIMENTA", client)
+            // In each organisation: a user to disable and tokens to revoke (one for every caller who may).
+            var targets: [String: (organisation: String, user: String, tokens: [String])] = [:]
+            for (scope, slug) in [("own", "vluchtelingenwerk"), ("other", "stek")] {
+                let target = try await TestPeople.make(database, organisation: slug, email: "target-\(scope)@\(slug).example", roles: [.caseworker])
+                let tokens = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
+                    var tokens: [String] = []
+                    for index in 0..<8 {
+                        tokens.append(try await APITokenStore(client: db, logger: quietLogger)
+                            .create(userID: target.id, organisation: target.organisation, name: "target \(index)", expiresInDays: nil).id.uuidString)
+                    }
+                    return tokens
+                }
+                targets[scope] = (target.organisation.uuidString.lowercased(), target.id.uuidString.lowercased(), tokens)
+            }
             var callers: [(name: String, browser: TestBrowser, token: String?)] = [("anonymous", TestBrowser(client), nil)]
             for (index, role) in matrix.roles.enumerated() {
                 let roleValue = try #require(Role(rawValue: role))
@@ -85,15 +124,32 @@ struct AuthorizationMatrixTests {
                 let route = Self.route(of: row)
                 let parts = route.split(separator: " ", maxSplits: 1)
                 let method = HTTPRequest.Method(rawValue: String(parts[0]))!
-                let path = String(parts[1]).replacingOccurrences(of: "{id}", with: programmeID)
-                for caller in callers {
+                var scope: String?
+                if case .text(let text) = row["organisation"] { scope = text }
+                for (index, caller) in callers.enumerated() {
+                    var path = String(parts[1]).replacingOccurrences(of: "{id}", with: programmeID)
+                    var substitutions = ["{caller}": "\(caller.name)-\(scope ?? "")"]
+                    if let scope, let target = targets[scope] {
+                        substitutions["{userId}"] = target.user
+                        path = path.replacingOccurrences(of: "{organisationId}", with: target.organisation)
+                            .replacingOccurrences(of: "{userId}", with: target.user)
+                            .replacingOccurrences(of: "{tokenId}", with: target.tokens[index])
+                    }
                     var headers: HTTPFields = [:]
                     if path.hasPrefix("/api/"), let token = caller.token { headers[.authorization] = "Bearer \(token)" }
-                    if method == .post { headers[.contentType] = "application/x-www-form-urlencoded" }
-                    let response = try await caller.browser.send(path, method: method, headers: headers, body: method == .post ? ByteBuffer() : nil)
+                    var body: ByteBuffer?
+                    if case .body(let fields) = row["body"] {
+                        headers[.contentType] = "application/json"
+                        let object = fields.mapValues { $0.json(replacing: substitutions) }
+                        body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))
+                    } else if method == .post {
+                        headers[.contentType] = "application/x-www-form-urlencoded"
+                        body = ByteBuffer()
+                    }
+                    let response = try await caller.browser.send(path, method: method, headers: headers, body: body)
                     let expected = Self.expected(row, for: caller.name)
                     if Int(response.status.code) != expected {
-                        mismatches.append("\(route) as \(caller.name): expected \(expected ?? 0), got \(response.status.code)")
+                        mismatches.append("\(route) (\(scope ?? "-")) as \(caller.name): expected \(expected ?? 0), got \(response.status.code)")
                     }
                 }
             }

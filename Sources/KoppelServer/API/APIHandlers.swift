@@ -1,3 +1,5 @@
+import Foundation
+import HTTPTypes
 import KoppelAPI
 import KoppelCore
 import KoppelStore
@@ -7,11 +9,23 @@ import KoppelStore
 struct APIHandlers: APIProtocol {
     let directory: any ProgrammeDirectory
     let catalogues: Catalogues
+    let users: UserStore
+    let tokens: APITokenStore
+    let hasher: PasswordHasher
 
     /// The actor of this request, if the policy allows `action`; otherwise the problem to answer with.
+    @discardableResult
     func authorize(_ action: Action) throws -> Actor? {
         let identity = RequestIdentity.current
         if case .deny(let reason) = AccessPolicy.decide(identity.actor, action) { throw Problem.denied(reason) }
         return identity.actor
     }
+}
+
+/// A path parameter that must be a UUID; anything else is a 400 that says so.
+func uuid(_ text: String, _ name: String) throws -> UUID {
+    guard let id = UUID(uuidString: text) else {
+        throw Problem(status: .badRequest, detail: "'\(text)' is not a valid \(name); ids are UUIDs.")
+    }
+    return id
 }

@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KoppelCore
+import KoppelServer
+import KoppelStore
+import KoppelTestSupport
+import PostgresNIO
+import Testing
+
+@Suite("An org-admin manages users and API tokens through the API")
+struct AdministrationAPITests {
+    private func adminToken(_ database: TestDatabase) async throws -> (token: String, organisation: String) {
+        let admin = try await TestPeople.make(database, organisation: "vluchtelingenwerk", email: "admin@vw.example", roles: [.orgAdmin])
+        let token = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
+            try await APITokenStore(client: db, logger: quietLogger).create(userID: admin.id, organisation: admin.organisation, name: "admin", expiresInDays: 1).token.value
+        }
+        return (token, admin.organisation.uuidString.lowercased())
+    }
+
+    private func json(_ object: Any) throws -> ByteBuffer { ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)) }
+
+    @Test("a created user signs in with the initial password and must choose a new one; the e-mail address is unique")
+    func createUser() async throws {
+        try await TestApp.run { client, database in
+            let (token, organisation) = try await adminToken(database)
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            let body = try json(["email": "Nieuw@VW.example", "display_name": "Nieuwe Collega", "roles": ["caseworker"]])
+            let password = try await client.execute(uri: "/api/v1/organisations/\(organisation)/users", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .created)
+                #expect((response.json["user"] as? [String: Any])?["email"] as? String == "nieuw@vw.example")
+                return response.json["initial_password"] as? String ?? ""
+            }
+            let signIn = try await TestPeople.submitPassword(TestBrowser(client), email: "nieuw@vw.example", password: password)
+            #expect(signIn.headers[.location] == "/account/password")
+            try await client.execute(uri: "/api/v1/organisations/\(organisation)/users", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .conflict)
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            try await client.execute(uri: "/api/v1/organisations/\(organisation)/users", method: .get, headers: headers) { response in
+                let emails = ((try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [[String: Any]])?.compactMap { $0["email"] as? String }
+                #expect(emails?.contains("nieuw@vw.example") == true)
+                #expect(emails?.contains("admin@vw.example") == true)
+            }
+        }
+    }
+
+    @Test("malformed JSON, unknown roles, missing fields and bad ids are 4xx problems that say what is wrong")
+    func badInput() async throws {
+        try await TestApp.run { client, database in
+            let (token, organisation) = try await adminToken(database)
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            let cases: [(String, ByteBuffer, HTTPResponse.Status)] = [
+                ("/api/v1/organisations/\(organisation)/users", ByteBuffer(string: "{\"email\": "), .badRequest),
+                ("/api/v1/organisations/\(organisation)/users", try json(["email": "x@vw.example", "display_name": "X", "roles": ["wizard"]]), .badRequest),
+                ("/api/v1/organisations/\(organisation)/users", try json(["email": "x@vw.example"]), .badRequest),
+                ("/api/v1/organisations/\(organisation)/users", try json(["email": "not-an-address", "display_name": "X", "roles": ["caseworker"]]), .unprocessableContent),
+                ("/api/v1/organisations/not-a-uuid/users", try json(["email": "x@vw.example", "display_name": "X", "roles": ["caseworker"]]), .badRequest),
+                ("/api/v1/organisations/\(organisation)/tokens", try json(["user_id": UUID().uuidString, "name": "x"]), .unprocessableContent),
+                ("/api/v1/organisations/\(organisation)/tokens", try json(["user_id": UUID().uuidString, "name": "x", "expires_in_days": 0]), .unprocessableContent),
+            ]
+            for (uri, body, status) in cases {
+                try await client.execute(uri: uri, method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == status, "\(uri) \(String(buffer: body))")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    #expect(!(response.json["detail"] as? String ?? "").isEmpty)
+                }
+            }
+        }
+    }
+
+    @Test("a token made through the API works until it is revoked; disabling its user ends it too")
+    func tokenLifecycle() async throws {
+        try await TestApp.run { client, database in
+            let (token, organisation) = try await adminToken(database)
+            let caseworker = try await TestPeople.make(database, organisation: "vluchtelingenwerk", email: "cw@vw.example", roles: [.caseworker])
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            func makeToken() async throws -> (id: String, token: String) {
+                try await client.execute(
+                    uri: "/api/v1/organisations/\(organisation)/tokens", method: .post, headers: headers,
+                    body: try json(["user_id": caseworker.id.uuidString, "name": "partner system", "expires_in_days": 30])
+                ) { response in
+                    #expect(response.status == .created)
+                    return (response.json["id"] as? String ?? "", response.json["token"] as? String ?? "")
+                }
+            }
+            func meStatus(_ token: String) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer \(token)"]) { $0.status }
+            }
+            let first = try await makeToken()
+            #expect(try await meStatus(first.token) == .ok)
+            try await client.execute(uri: "/api/v1/organisations/\(organisation)/tokens/\(first.id)/revoke", method: .post, headers: headers) {
+                #expect($0.status == .noContent)
+            }
+            #expect(try await meStatus(first.token) == .unauthorized)
+
+            let second = try await makeToken()
+            #expect(try await meStatus(second.token) == .ok)
+            try await client.execute(uri: "/api/v1/organisations/\(organisation)/users/\(caseworker.id.uuidString)/disable", method: .post, headers: headers) {
+                #expect($0.status == .noContent)
+            }
+            #expect(try await meStatus(second.token) == .unauthorized)
+            try await client.execute(uri: "/api/v1/organisations/\(organisation)/tokens", method: .get, headers: headers) { response in
+                let list = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [[String: Any]] ?? []
+                #expect(list.count == 3)
+                #expect(list.allSatisfy { $0["token"] == nil }, "a token list must never show a token")
+                #expect(list.filter { $0["revoked_at"] != nil }.count == 2)
+            }
+        }
+    }
+}
