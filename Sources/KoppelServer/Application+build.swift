@@ -51,6 +51,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         throttle: SignInThrottle(store: SignInThrottleStore(client: client, logger: logger)), hasher: hasher
     ).register(on: routes)
     AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher).register(on: routes)
+    AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
 
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,

@@ -27,6 +27,7 @@ struct AccountPages {
             values: [
                 "name": account.displayName, "email": account.email, "organisation": account.organisationName,
                 "roles": account.roles.map { catalogue.text("role.\($0.rawValue)") }.sorted().joined(separator: ", "),
+                "isOrgAdmin": AccessPolicy.decide(account.actor, .listUsers(organisation: account.organisationID)).isAllowed,
             ], request: request, identity: context.identity)
     }
 

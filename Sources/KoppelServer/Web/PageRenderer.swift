@@ -76,7 +76,13 @@ struct PageRenderer: Sendable {
 extension PageRenderer: ErrorPageRendering {
     func errorPage(for problem: Problem, request: Request) -> Response {
         let catalogue = catalogues[Self.language(of: request)]
-        let key = problem.status == .notFound ? "error.not_found" : (problem.status.code < 500 ? "error.bad_request" : "error.server")
+        let key =
+            switch problem.status {
+            case .notFound: "error.not_found"
+            case .forbidden: "error.forbidden"
+            case _ where problem.status.code < 500: "error.bad_request"
+            default: "error.server"
+            }
         return page(
             "error", title: catalogue.text("\(key).title"),
             values: ["heading": catalogue.text("\(key).title"), "message": catalogue.text("\(key).message")],

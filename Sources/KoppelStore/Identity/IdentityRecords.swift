@@ -81,6 +81,16 @@ public enum IdentityError: Error, Equatable, CustomStringConvertible {
     case invalidName
     case programmeNotOperated
 
+    /// A stable key for messages in a UI catalogue.
+    public var code: String {
+        switch self {
+        case .emailTaken: "email_taken"
+        case .invalidEmail: "invalid_email"
+        case .invalidName: "invalid_name"
+        case .programmeNotOperated: "programme_not_operated"
+        }
+    }
+
     public var description: String {
         switch self {
         case .emailTaken: "a user with this e-mail address already exists"
