@@ -110,3 +110,19 @@ struct AdministrationAPITests {
         }
     }
 }
+
+@Suite("Request size limits")
+struct RequestLimitTests {
+    @Test("a body over 64 KiB is refused with 413 before anything reads it, on the API and on forms")
+    func oversizedBodies() async throws {
+        try await TestApp.run { client, _ in
+            let big = ByteBuffer(repeating: UInt8(ascii: "x"), count: 70 * 1024)
+            for (uri, type) in [("/api/v1/organisations/\(UUID().uuidString)/users", "application/json"), ("/sign-in", "application/x-www-form-urlencoded")] {
+                try await client.execute(uri: uri, method: .post, headers: [.contentType: type], body: big) { response in
+                    #expect(response.status == .contentTooLarge, "\(uri)")
+                    #expect(response.headers[.contentType] == "application/problem+json" || response.headers[.contentType]?.hasPrefix("text/html") == true)
+                }
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import OpenAPIRuntime
 import KoppelStore
+import NIOCore
 
 /// The one mapping from an error to what the client sees. Bad input is a 4xx with a message that says
 /// what to fix; only our own faults are a 500, and those never reveal internals.
@@ -15,6 +16,8 @@ enum ErrorResponses {
             return problem(forOpenAPI: error, logger: logger)
         case let error as HTTPError:
             return Problem(status: error.status, detail: error.body ?? error.status.reasonPhrase)
+        case is NIOTooManyBytesError:
+            return Problem(status: .contentTooLarge, detail: "The request body is too large; Koppel accepts at most 64 KiB.")
         case is DeadlineExceeded:
             logger.warning("request timed out")
             return .timedOut

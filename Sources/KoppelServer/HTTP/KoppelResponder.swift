@@ -12,6 +12,8 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     /// No request may take longer: past it the client gets a 503 rather than a hanging connection.
     let requestTimeout: Duration
     let authenticator: Authenticator
+    /// No request body of Koppel's is larger; a larger one is refused before a handler reads it.
+    static var maximumBodyBytes: Int { 64 * 1024 }
 
     func respond(to request: Request, context: AppRequestContext) async throws -> Response {
         var context = context
@@ -28,7 +30,10 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
             response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
         case .found:
             do {
-                response = try await withDeadline(requestTimeout) { [inner, authenticator, context] in
+                var request = request
+                // Read the body here, up to the limit, so that no handler ever buffers more.
+                _ = try await request.collectBody(upTo: Self.maximumBodyBytes)
+                response = try await withDeadline(requestTimeout) { [inner, authenticator, context, request] in
                     var context = context
                     context.identity = try await authenticator.identity(of: request)
                     return try await RequestIdentity.$current.withValue(context.identity) {
