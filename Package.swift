@@ -54,6 +54,8 @@ let package = Package(
             resources: [.copy("openapi.yaml")],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
+        // libqrencode (Debian's libqrencode-dev), for the enrolment QR code.
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         // HTTP: API handlers, web pages, middleware, templates.
         .target(
             name: "KoppelServer",
@@ -61,6 +63,7 @@ let package = Package(
                 "KoppelCore",
                 "KoppelStore",
                 "KoppelAPI",
+                "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

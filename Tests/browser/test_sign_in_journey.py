@@ -5,6 +5,8 @@ import hashlib
 import hmac
 import os
 import struct
+import subprocess
+import tempfile
 import time
 
 from selenium.webdriver.common.by import By
@@ -44,8 +46,15 @@ def test_caseworker_enrols_a_second_factor_and_signs_in_with_it(koppel, fresh_br
     # A caseworker may see identifying data: a second factor is set up before anything else.
     assert browser.current_url.endswith("/account/second-factor")
     key = browser.find_element(By.ID, "totp-secret").text.replace(" ", "")
-    assert browser.find_element(By.ID, "totp-uri").get_attribute("href").startswith("otpauth://totp/Koppel:")
-    browser.find_element(By.ID, "code").send_keys(totp(key, time.time()))
+    uri = browser.find_element(By.ID, "totp-uri").get_attribute("href")
+    assert uri.startswith("otpauth://totp/Koppel:")
+    # The QR code on the page, scanned as a phone would (zbarimg), holds exactly that URI.
+    with tempfile.NamedTemporaryFile(suffix=".png") as picture:
+        browser.find_element(By.CSS_SELECTOR, "#totp-qr svg").screenshot(picture.name)
+        scanned = subprocess.run(["zbarimg", "--quiet", "--raw", picture.name], capture_output=True, text=True)
+    assert scanned.stdout.strip() == uri
+    enrolment_code = totp(key, time.time())
+    browser.find_element(By.ID, "code").send_keys(enrolment_code)
     submit(browser)
 
     codes = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#recovery-codes li")]
@@ -61,13 +70,24 @@ def test_caseworker_enrols_a_second_factor_and_signs_in_with_it(koppel, fresh_br
     browser.get(koppel.url + "/account")
     assert browser.current_url.endswith("/sign-in")
 
-    # Again: password, then a recovery code (the authenticator's current code was just used).
+    # Again: password, then the authenticator's code. The code used at enrolment is refused (a code
+    # works once); the next one, which the server accepts as clock drift, works.
     sign_in_with_password(browser, koppel.url, email)
     assert browser.current_url.endswith("/sign-in/code")
-    browser.find_element(By.ID, "code").send_keys(codes[0])
+    browser.find_element(By.ID, "code").send_keys(enrolment_code)
+    submit(browser)
+    assert browser.current_url.endswith("/sign-in/code")
+    browser.find_element(By.ID, "code").send_keys(totp(key, time.time() + 30))
     submit(browser)
     assert browser.current_url.endswith("/account")
     assert browser.find_element(By.ID, "account-organisation").text == "VluchtelingenWerk"
+
+    # And once more with a recovery code, as when the phone is not at hand.
+    submit(browser, "nav.account button[type=submit]")
+    sign_in_with_password(browser, koppel.url, email)
+    browser.find_element(By.ID, "code").send_keys(codes[0])
+    submit(browser)
+    assert browser.current_url.endswith("/account")
 
 
 def test_a_wrong_password_is_refused_without_saying_why(koppel, fresh_browser):

@@ -96,6 +96,7 @@ struct AccountPages {
             values: [
                 "csrf": session.record.csrfToken, "error": error as Any, "uri": uri,
                 "secret": SecondFactor.manualKey(secret: secret!, account: account.email).chunked(into: 4).joined(separator: " "),
+                "qr": QRCode.svg(for: uri, title: renderer.catalogue(for: request).text("second_factor.qr")) as Any,
             ], request: request, identity: context.identity, status: status)
     }
 
