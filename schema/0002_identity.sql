@@ -112,6 +112,8 @@ ALTER TABLE api_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE api_tokens FORCE ROW LEVEL SECURITY;
 CREATE POLICY api_tokens_tenant ON api_tokens USING (organisation_id = acting_organisation()) WITH CHECK (organisation_id = acting_organisation());
 
+-- Hub-admins add organisations (the access policy decides who is one).
+GRANT INSERT ON organisations TO koppel_app;
 GRANT SELECT, INSERT, UPDATE ON users TO koppel_app;
 GRANT SELECT, INSERT, DELETE ON user_roles, coordinator_programmes TO koppel_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON recovery_codes, sessions TO koppel_app;

@@ -43,7 +43,9 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     OperationalRoutes(readiness: ReadinessProbe(client: client, migrations: migrations, timeout: .seconds(2), logger: logger))
         .register(on: routes)
     try StaticFiles.bundled().register(on: routes)
-    try APIHandlers(directory: directory, catalogues: catalogues, users: users, tokens: tokens, hasher: hasher)
+    let organisations = OrganisationStore(client: client, logger: logger)
+    try APIHandlers(
+        directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
     DirectoryPages(directory: directory, renderer: renderer).register(on: routes)
     SignInPages(
@@ -52,6 +54,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     ).register(on: routes)
     AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher).register(on: routes)
     AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
+    HubPages(renderer: renderer, organisations: organisations).register(on: routes)
 
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,

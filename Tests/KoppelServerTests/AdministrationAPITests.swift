@@ -126,3 +126,32 @@ struct RequestLimitTests {
         }
     }
 }
+
+@Suite("A hub-admin manages organisations")
+struct OrganisationAPITests {
+    @Test("a hub-admin adds an organisation and its first org-admin; a taken or malformed short name is refused")
+    func createOrganisation() async throws {
+        try await TestApp.run { client, database in
+            let hub = try await TestPeople.make(database, organisation: "humanitas", email: "hub@koppel.example", roles: [.hubAdmin])
+            let token = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
+                try await APITokenStore(client: db, logger: quietLogger).create(userID: hub.id, organisation: hub.organisation, name: "hub", expiresInDays: 1).token.value
+            }
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            func post(_ uri: String, _ object: [String: Any]) async throws -> TestResponse {
+                try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)))
+            }
+            let created = try await post("/api/v1/organisations", ["slug": "fier", "name": "Fier", "kinds": ["referrer", "operator"]])
+            #expect(created.status == .created)
+            #expect(created.json["kinds"] as? [String] == ["operator", "referrer"])
+            let id = try #require(created.json["id"] as? String)
+            #expect(try await post("/api/v1/organisations", ["slug": "fier", "name": "Fier 2", "kinds": ["referrer"]]).status == .conflict)
+            #expect(try await post("/api/v1/organisations", ["slug": "Not A Slug!", "name": "X", "kinds": ["referrer"]]).status == .unprocessableContent)
+            #expect(try await post("/api/v1/organisations", ["slug": "x", "name": "X", "kinds": ["bank"]]).status == .badRequest)
+
+            let admin = try await post("/api/v1/organisations/\(id)/users", ["email": "admin@fier.example", "display_name": "Beheer Fier", "roles": ["org-admin"]])
+            #expect(admin.status == .created)
+            let caseworker = try await post("/api/v1/organisations/\(id)/users", ["email": "cw@fier.example", "display_name": "CW", "roles": ["caseworker"]])
+            #expect(caseworker.status == .forbidden, "a hub-admin creates an organisation's admins, not its caseworkers")
+        }
+    }
+}

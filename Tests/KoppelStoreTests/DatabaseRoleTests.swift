@@ -45,7 +45,8 @@ struct DatabaseRoleTests {
             try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
                 _ = try await client.query("SELECT count(*) FROM programmes", logger: logger).collect()
                 let refused: [PostgresQuery] = [
-                    "INSERT INTO organisations (slug, name, kinds) VALUES ('x', 'X', ARRAY['funder'])",
+                    "UPDATE organisations SET name = 'renamed'",
+                    "DELETE FROM organisations",
                     "UPDATE programmes SET places_total = 1000",
                     "DELETE FROM programmes",
                     "CREATE TABLE sneaky (x int)",

@@ -10,6 +10,7 @@ struct APIHandlers: APIProtocol {
     let directory: any ProgrammeDirectory
     let catalogues: Catalogues
     let users: UserStore
+    let organisations: OrganisationStore
     let tokens: APITokenStore
     let hasher: PasswordHasher
 

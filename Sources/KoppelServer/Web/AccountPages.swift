@@ -28,6 +28,7 @@ struct AccountPages {
                 "name": account.displayName, "email": account.email, "organisation": account.organisationName,
                 "roles": account.roles.map { catalogue.text("role.\($0.rawValue)") }.sorted().joined(separator: ", "),
                 "isOrgAdmin": AccessPolicy.decide(account.actor, .listUsers(organisation: account.organisationID)).isAllowed,
+                "isHubAdmin": AccessPolicy.decide(account.actor, .manageOrganisations).isAllowed,
             ], request: request, identity: context.identity)
     }
 
