@@ -7,6 +7,7 @@ import KoppelServer
 import KoppelStore
 import KoppelTestSupport
 import PostgresNIO
+import Testing
 
 /// A browser, for router tests: keeps the cookies the server sets and sends them back.
 final class TestBrowser: @unchecked Sendable {
@@ -45,6 +46,10 @@ final class TestBrowser: @unchecked Sendable {
             headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
         }
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
+        if response.headers[.contentType]?.hasPrefix("text/html") == true {
+            // Every page any test visits: nothing left unrendered, no Swift value printed raw.
+            #expect(!response.text.contains(">nil<") && !response.text.contains("{{"), "\(uri) shows a raw value or template tag")
+        }
         lastSetCookies = response.headers[values: .setCookie]
         for header in lastSetCookies {
             let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)

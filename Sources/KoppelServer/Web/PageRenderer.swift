@@ -47,7 +47,8 @@ struct PageRenderer: Sendable {
     ) -> Response {
         let language = Self.language(of: request)
         let catalogue = catalogues[language]
-        var context = values
+        // An absent optional leaves its key out, so `{{#key}}` sections stay closed (Mustache would print "nil").
+        var context = values.filter { !Self.isAbsent($0.value) }
         context["t"] = catalogue.tree.value
         context["lang"] = language.rawValue
         context["pageTitle"] = title
@@ -70,6 +71,13 @@ struct PageRenderer: Sendable {
                 secure: false, httpOnly: true, sameSite: .lax))
         }
         return response
+    }
+}
+
+extension PageRenderer {
+    static func isAbsent(_ value: Any) -> Bool {
+        let mirror = Mirror(reflecting: value)
+        return mirror.displayStyle == .optional && mirror.children.isEmpty
     }
 }
 
