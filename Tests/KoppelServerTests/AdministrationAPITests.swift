@@ -155,3 +155,27 @@ struct OrganisationAPITests {
         }
     }
 }
+
+@Suite("Coordinators and their programmes")
+struct CoordinatorScopeTests {
+    @Test("a coordinator can only be given programmes their own organisation operates")
+    func onlyOperatedProgrammes() async throws {
+        try await TestApp.run { client, database in
+            let admin = try await TestPeople.make(database, organisation: "stek", email: "admin@stek.example", roles: [.orgAdmin])
+            let token = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
+                try await APITokenStore(client: db, logger: quietLogger).create(userID: admin.id, organisation: admin.organisation, name: "a", expiresInDays: 1).token.value
+            }
+            let twoGo = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
+            let pimenta = try await TestApp.programmeID(named: "PIMENTA", client)
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            for (email, programme, status) in [("c1@stek.example", twoGo, HTTPResponse.Status.created), ("c2@stek.example", pimenta, .unprocessableContent)] {
+                let body = try JSONSerialization.data(withJSONObject: [
+                    "email": email, "display_name": "C", "roles": ["coordinator"], "coordinated_programme_ids": [programme],
+                ])
+                try await client.execute(uri: "/api/v1/organisations/\(admin.organisation.uuidString)/users", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
+                    #expect(response.status == status, "\(email)")
+                }
+            }
+        }
+    }
+}

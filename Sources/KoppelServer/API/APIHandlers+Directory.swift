@@ -6,6 +6,7 @@ import KoppelCore
 /// The public programme directory.
 extension APIHandlers {
     func listProgrammes(_ input: Operations.ListProgrammes.Input) async throws -> Operations.ListProgrammes.Output {
+        try authorize(.viewDirectory)
         let catalogue = catalogues[UILanguage.negotiate(parameter: nil, cookie: nil, acceptLanguage: input.headers.acceptLanguage)]
         let programmes = try await directory.listedProgrammes()
         let list = Components.Schemas.ProgrammeList(
@@ -15,6 +16,7 @@ extension APIHandlers {
     }
 
     func getProgramme(_ input: Operations.GetProgramme.Input) async throws -> Operations.GetProgramme.Output {
+        try authorize(.viewDirectory)
         let catalogue = catalogues[UILanguage.negotiate(parameter: nil, cookie: nil, acceptLanguage: input.headers.acceptLanguage)]
         guard let id = UUID(uuidString: input.path.id) else {
             throw Problem(status: .badRequest, detail: "'\(input.path.id)' is not a programme id; ids are UUIDs, as listed at /api/v1/programmes.")

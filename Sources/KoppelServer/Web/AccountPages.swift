@@ -20,7 +20,9 @@ struct AccountPages {
     }
 
     private func overview(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let account = context.identity.account, context.identity.actor != nil else { return .redirect(to: "/sign-in", type: .normal) }
+        guard let account = context.identity.account, AccessPolicy.decide(context.identity.actor, .viewOwnAccount).isAllowed else {
+            return .redirect(to: "/sign-in", type: .normal)
+        }
         let catalogue = renderer.catalogue(for: request)
         return renderer.page(
             "account", titleKey: "account.title",

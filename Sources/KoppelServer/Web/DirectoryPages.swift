@@ -9,8 +9,18 @@ struct DirectoryPages {
     let renderer: PageRenderer
 
     func register(on routes: RouteRegistrar) {
-        routes.get("/") { request, _ in try await list(request) }
-        routes.get("/programmes/{id}") { request, context in try await detail(request, context) }
+        routes.get("/") { request, context in
+            try authorize(context)
+            return try await list(request)
+        }
+        routes.get("/programmes/{id}") { request, context in
+            try authorize(context)
+            return try await detail(request, context)
+        }
+    }
+
+    private func authorize(_ context: AppRequestContext) throws {
+        if case .deny(let reason) = AccessPolicy.decide(context.identity.actor, .viewDirectory) { throw Problem.denied(reason) }
     }
 
     private func list(_ request: Request) async throws -> Response {
