@@ -122,3 +122,52 @@ struct SignInProgressTests {
         #expect(P.next(mustChangePassword: false, requiresSecondFactor: false, secondFactorEnrolled: false, secondFactorGiven: false) == .done)
     }
 }
+
+@Suite("The access policy on referrals")
+struct ReferralAccessPolicyTests {
+    static let referrer = UUID()
+    static let programme = UUID()
+    static let referral = ReferralScope(referringOrganisation: referrer, programme: programme)
+
+    /// Caseworker of the referring organisation, coordinator of the programme, and everyone who is neither.
+    static let people: [String: Actor] = [
+        "caseworker": Actor(userID: UUID(), organisationID: referrer, roles: [.caseworker]),
+        "caseworker elsewhere": Actor(userID: UUID(), organisationID: UUID(), roles: [.caseworker]),
+        "coordinator": Actor(userID: UUID(), organisationID: UUID(), roles: [.coordinator], coordinatedProgrammes: [programme]),
+        "coordinator of another programme": Actor(userID: UUID(), organisationID: UUID(), roles: [.coordinator], coordinatedProgrammes: [UUID()]),
+        "coordinator in the referring organisation": Actor(userID: UUID(), organisationID: referrer, roles: [.coordinator]),
+        "funder": Actor(userID: UUID(), organisationID: referrer, roles: [.funder]),
+        "org-admin": Actor(userID: UUID(), organisationID: referrer, roles: [.orgAdmin]),
+        "hub-admin": Actor(userID: UUID(), organisationID: referrer, roles: [.hubAdmin]),
+    ]
+
+    @Test("only the referring caseworker and the programme's coordinator see a referral")
+    func view() {
+        for (name, actor) in Self.people {
+            let expected = ["caseworker", "coordinator"].contains(name)
+            #expect(AccessPolicy.decide(actor, .viewReferral(Self.referral)).isAllowed == expected, "\(name)")
+        }
+        #expect(AccessPolicy.decide(nil, .viewReferral(Self.referral)) == .deny(.notSignedIn))
+    }
+
+    @Test("every step × every person: the referrer submits and withdraws, the coordinator does the rest", arguments: ReferralAction.allCases)
+    func steps(action: ReferralAction) {
+        for (name, actor) in Self.people {
+            let expected = name == (action.side == .referrer ? "caseworker" : "coordinator")
+            #expect(AccessPolicy.decide(actor, .stepReferral(Self.referral, action)).isAllowed == expected, "\(name) \(action)")
+        }
+    }
+
+    @Test("caseworkers file referrals for their own organisation only; funders and admins list none")
+    func createAndList() {
+        for (name, actor) in Self.people {
+            #expect(AccessPolicy.decide(actor, .createReferral(referringOrganisation: Self.referrer)).isAllowed == (name == "caseworker"), "\(name)")
+            let lists = name.hasPrefix("caseworker") || name.hasPrefix("coordinator")
+            #expect(AccessPolicy.decide(actor, .listReferrals).isAllowed == lists, "\(name)")
+            #expect(AccessPolicy.decide(actor, .viewCapacity) == .allow, "\(name)")
+            #expect(AccessPolicy.decide(actor, .viewWaitingList(programme: Self.programme)).isAllowed == (name == "coordinator"), "\(name)")
+        }
+        #expect(AccessPolicy.decide(nil, .viewCapacity) == .deny(.notSignedIn))
+        #expect(AccessPolicy.decide(Self.people["caseworker elsewhere"], .createReferral(referringOrganisation: Self.referrer)) == .deny(.notReferrer))
+    }
+}

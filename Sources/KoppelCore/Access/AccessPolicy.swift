@@ -18,6 +18,29 @@ public enum Action: Sendable, Hashable {
     case revokeToken(organisation: UUID)
     /// List and create organisations.
     case manageOrganisations
+    /// File a referral on behalf of an organisation.
+    case createReferral(referringOrganisation: UUID)
+    /// List the referrals one may see (the store narrows the list to those).
+    case listReferrals
+    /// See one referral, its history and its messages.
+    case viewReferral(ReferralScope)
+    /// Take a step on a referral.
+    case stepReferral(ReferralScope, ReferralAction)
+    /// See a programme's places in use and free, and how long its waiting list is.
+    case viewCapacity
+    /// See who is on a programme's waiting list, in order.
+    case viewWaitingList(programme: UUID)
+}
+
+/// What the policy needs to know of a referral: whose it is and where it goes.
+public struct ReferralScope: Sendable, Hashable {
+    public let referringOrganisation: UUID
+    public let programme: UUID
+
+    public init(referringOrganisation: UUID, programme: UUID) {
+        self.referringOrganisation = referringOrganisation
+        self.programme = programme
+    }
 }
 
 /// The policy's answer.
@@ -34,6 +57,8 @@ public enum DenialReason: Sendable, Hashable, CustomStringConvertible {
     case missingRole(Role)
     case otherOrganisation
     case cannotGrant(Role)
+    case notCoordinatorOfProgramme
+    case notReferrer
 
     public var description: String {
         switch self {
@@ -41,6 +66,8 @@ public enum DenialReason: Sendable, Hashable, CustomStringConvertible {
         case .missingRole(let role): "this needs the \(role.rawValue) role"
         case .otherOrganisation: "this belongs to another organisation"
         case .cannotGrant(let role): "only a hub-admin can grant the \(role.rawValue) role"
+        case .notCoordinatorOfProgramme: "only a coordinator of the programme can do this"
+        case .notReferrer: "only a caseworker of the referring organisation can do this"
         }
     }
 }
@@ -64,7 +91,34 @@ public enum AccessPolicy {
             return administers(actor, organisation)
         case .manageOrganisations:
             return actor.roles.contains(.hubAdmin) ? .allow : .deny(.missingRole(.hubAdmin))
+        case .createReferral(let organisation):
+            return refers(actor, for: organisation)
+        case .listReferrals:
+            // Funders and admins see no single referral by virtue of their role.
+            return actor.roles.contains(.caseworker) || actor.roles.contains(.coordinator) ? .allow : .deny(.missingRole(.caseworker))
+        case .viewReferral(let referral):
+            if refers(actor, for: referral.referringOrganisation) == .allow { return .allow }
+            return coordinates(actor, referral.programme)
+        case .stepReferral(let referral, let action):
+            switch action.side {
+            case .referrer: return refers(actor, for: referral.referringOrganisation)
+            case .programme: return coordinates(actor, referral.programme)
+            }
+        case .viewCapacity:
+            return .allow
+        case .viewWaitingList(let programme):
+            return coordinates(actor, programme)
         }
+    }
+
+    private static func refers(_ actor: Actor, for organisation: UUID) -> Decision {
+        guard actor.roles.contains(.caseworker) else { return .deny(.missingRole(.caseworker)) }
+        return actor.organisationID == organisation ? .allow : .deny(.notReferrer)
+    }
+
+    private static func coordinates(_ actor: Actor, _ programme: UUID) -> Decision {
+        guard actor.roles.contains(.coordinator) else { return .deny(.missingRole(.coordinator)) }
+        return actor.coordinatedProgrammes.contains(programme) ? .allow : .deny(.notCoordinatorOfProgramme)
     }
 
     private static func administers(_ actor: Actor, _ organisation: UUID) -> Decision {
