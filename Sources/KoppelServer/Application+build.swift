@@ -44,8 +44,10 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         .register(on: routes)
     try StaticFiles.bundled().register(on: routes)
     let organisations = OrganisationStore(client: client, logger: logger)
+    let referrals = ReferralStore(client: client, logger: logger)
     try APIHandlers(
-        directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher)
+        directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
+        referrals: referrals)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
     DirectoryPages(directory: directory, renderer: renderer).register(on: routes)
     SignInPages(

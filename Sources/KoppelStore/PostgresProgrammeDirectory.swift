@@ -26,8 +26,12 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
         Int?, Int?, [String], [String], Int?, String?, UUID, String, String?, String
     )
 
-    /// Listed programmes; all of them, or the one with `id`.
     private func programmes(id: UUID?) async throws -> [Programme] {
+        try await Self.programmes(id: id) { try await client.query($0, logger: logger) }
+    }
+
+    /// Listed programmes; all of them, or the one with `id`. Runs on a client or inside a transaction.
+    static func programmes(id: UUID?, run: (PostgresQuery) async throws -> PostgresRowSequence) async throws -> [Programme] {
         // Service areas come as one JSON array per programme so the directory is one query, not one per programme.
         let query: PostgresQuery = """
             SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
@@ -40,7 +44,7 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
             WHERE p.status <> 'closed' AND (\(id)::uuid IS NULL OR p.id = \(id))
             ORDER BY lower(p.name)
             """
-        let rows = try await client.query(query, logger: logger)
+        let rows = try await run(query)
         var programmes: [Programme] = []
         for try await row in rows.decode(ProgrammeRow.self) {
             programmes.append(try Self.programme(from: row))

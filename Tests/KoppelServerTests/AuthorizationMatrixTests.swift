@@ -91,10 +91,12 @@ struct AuthorizationMatrixTests {
         let matrix = try Self.matrix()
         try await TestApp.run { client, database in
             let programmeID = try await TestApp.programmeID(named: "PIMENTA", client)
+            let twoGoID = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
+            let referrals = try await Self.referrals(client, database)
             // In each organisation: a user to disable and tokens to revoke (one for every caller who may).
             var targets: [String: (organisation: String, user: String, tokens: [String])] = [:]
-            for (scope, slug) in [("own", "vluchtelingenwerk"), ("other", "stek")] {
-                let target = try await TestPeople.make(database, organisation: slug, email: "target-\(scope)@\(slug).example", roles: [.caseworker])
+            for slug in ["vluchtelingenwerk", "stek"] {
+                let target = try await TestPeople.make(database, organisation: slug, email: "target@\(slug).example", roles: [.caseworker])
                 let tokens = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
                     var tokens: [String] = []
                     for index in 0..<8 {
@@ -103,21 +105,25 @@ struct AuthorizationMatrixTests {
                     }
                     return tokens
                 }
-                targets[scope] = (target.organisation.uuidString.lowercased(), target.id.uuidString.lowercased(), tokens)
+                targets[slug] = (target.organisation.uuidString.lowercased(), target.id.uuidString.lowercased(), tokens)
             }
-            var callers: [(name: String, browser: TestBrowser, token: String?)] = [("anonymous", TestBrowser(client), nil)]
+            var callers: [(name: String, organisation: String, browser: TestBrowser, token: String?)] = [
+                ("anonymous", "vluchtelingenwerk", TestBrowser(client), nil)
+            ]
             for (index, role) in matrix.roles.enumerated() {
                 let roleValue = try #require(Role(rawValue: role))
+                // The coordinator works where a programme is run: at Stek, for 2GO.
+                let organisation = roleValue == .coordinator ? "stek" : "vluchtelingenwerk"
                 let person = try await TestPeople.make(
-                    database, organisation: "vluchtelingenwerk", email: "matrix\(index)@vw.example", roles: [roleValue],
-                    enrolled: roleValue.requiresSecondFactor)
+                    database, organisation: organisation, email: "matrix\(index)@\(organisation).example", roles: [roleValue],
+                    enrolled: roleValue.requiresSecondFactor, programmes: roleValue == .coordinator ? [UUID(uuidString: twoGoID)!] : [])
                 let browser = TestBrowser(client)
                 try await TestPeople.signIn(browser, person)
                 let token = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
                     try await APITokenStore(client: db, logger: quietLogger)
                         .create(userID: person.id, organisation: person.organisation, name: "matrix", expiresInDays: 1).token.value
                 }
-                callers.append((role, browser, token))
+                callers.append((role, organisation, browser, token))
             }
             var mismatches: [String] = []
             for row in matrix.rows {
@@ -126,10 +132,16 @@ struct AuthorizationMatrixTests {
                 let method = HTTPRequest.Method(rawValue: String(parts[0]))!
                 var scope: String?
                 if case .text(let text) = row["organisation"] { scope = text }
+                var programme = programmeID
+                if case .text("2GO") = row["programme"] { programme = twoGoID }
+                var referral = ""
+                if case .text(let which) = row["referral"] { referral = referrals[which] ?? "" }
                 for (index, caller) in callers.enumerated() {
-                    var path = String(parts[1]).replacingOccurrences(of: "{id}", with: programmeID)
-                    var substitutions = ["{caller}": "\(caller.name)-\(scope ?? "")"]
-                    if let scope, let target = targets[scope] {
+                    var path = String(parts[1]).replacingOccurrences(of: "{id}", with: programme)
+                        .replacingOccurrences(of: "{referralId}", with: referral)
+                    var substitutions = ["{caller}": "\(caller.name)-\(scope ?? "")", "{programme2GO}": twoGoID]
+                    let targetOrganisation = scope == "own" ? caller.organisation : (caller.organisation == "stek" ? "vluchtelingenwerk" : "stek")
+                    if scope != nil, let target = targets[targetOrganisation] {
                         substitutions["{userId}"] = target.user
                         path = path.replacingOccurrences(of: "{organisationId}", with: target.organisation)
                             .replacingOccurrences(of: "{userId}", with: target.user)
@@ -155,5 +167,15 @@ struct AuthorizationMatrixTests {
             }
             #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
         }
+    }
+
+    /// The referrals the rows name: "ours", from VluchtelingenWerk to 2GO, and "theirs", from Humanitas to PIMENTA.
+    static func referrals(_ client: any TestClientProtocol, _ database: TestDatabase) async throws -> [String: String] {
+        let api = APICall(client: client)
+        let cast = try await ReferralCast.make(client, database)
+        return [
+            "ours": try await api.file(cast.forTwoGo(), as: cast.caseworker),
+            "theirs": try await api.file(cast.forPimenta(), as: cast.otherCaseworker),
+        ]
     }
 }

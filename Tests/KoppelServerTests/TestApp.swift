@@ -14,7 +14,7 @@ enum TestApp {
     enum Role: Sendable { case app, admin }
 
     static func run<T: Sendable>(
-        _ data: Contents = .seeded, connectAs role: Role = .app,
+        _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router,
         _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
     ) async throws -> T {
         let body: @Sendable (TestDatabase) async throws -> T = { database in
@@ -23,21 +23,24 @@ enum TestApp {
                     try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled())
                 }
             }
-            return try await run(databaseURL: role == .app ? database.appURL : database.adminURL) { client in try await test(client, database) }
+            // A generous deadline: on two busy cores, bcrypt and sign-in slow-downs take seconds.
+            return try await run(databaseURL: role == .app ? database.appURL : database.adminURL, requestTimeoutSeconds: 60, over: transport) { client in
+                try await test(client, database)
+            }
         }
         return data == .empty ? try await TestDatabases.withEmptyDatabase(body) : try await TestDatabases.withMigratedDatabase(body)
     }
 
     /// The application against any database URL, reachable or not.
     static func run<T: Sendable>(
-        databaseURL: DatabaseURL, requestTimeoutSeconds: Int = 10,
+        databaseURL: DatabaseURL, requestTimeoutSeconds: Int = 10, over transport: TestingSetup = .router,
         _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let settings = ServerSettings(
             port: 0, requestTimeoutSeconds: requestTimeoutSeconds, databaseURL: databaseURL, databasePoolSize: 4,
             schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .error)
         let app = try await buildApplication(settings: settings)
-        return try await app.test(.router) { client in try await test(client) }
+        return try await app.test(transport) { client in try await test(client) }
     }
 }
 

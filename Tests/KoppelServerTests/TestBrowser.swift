@@ -76,13 +76,13 @@ enum TestPeople {
     /// A user of a demo organisation with a chosen password; enrolled in TOTP when `enrolled`.
     static func make(
         _ database: TestDatabase, organisation slug: String, email: String, roles: Set<Role>,
-        mustChangePassword: Bool = false, enrolled: Bool = false
+        mustChangePassword: Bool = false, enrolled: Bool = false, programmes: Set<UUID> = []
     ) async throws -> Person {
         let hash = try await PasswordHasher.bundled().hash(password)
         return try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
             let organisation = try await OrganisationStore(client: client, logger: quietLogger).find(slug: slug)!.id
             let users = UserStore(client: client, logger: quietLogger)
-            let id = try await users.create(NewUser(organisationID: organisation, email: email, displayName: email, roles: roles), passwordHash: hash)
+            let id = try await users.create(NewUser(organisationID: organisation, email: email, displayName: email, roles: roles, coordinatedProgrammes: programmes), passwordHash: hash)
             try await users.setPassword(id: id, organisation: organisation, hash: hash, mustChange: mustChangePassword)
             var secret: String?
             if enrolled {

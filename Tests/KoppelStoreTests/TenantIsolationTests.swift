@@ -125,10 +125,151 @@ struct TenantIsolationTests {
     func noEscapeToAuthRole() async throws {
         try await TestDatabases.withMigratedDatabase { database in
             try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
-                for role in ["koppel_auth", "koppel_owner", "koppel_vault"] {
+                for role in ["koppel_auth", "koppel_counts", "koppel_owner", "koppel_vault"] {
                     await #expect(throws: PSQLError.self, "SET ROLE \(role)") {
                         try await client.query("SET ROLE \(unescaped: role)", logger: logger)
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Referrals are seen by two organisations, the referrer and the programme's operator, and by no third.
+@Suite("Row-level security on referrals")
+struct ReferralIsolationTests {
+    let logger = quietLogger
+
+    struct World {
+        let referrer: UUID, other: UUID, operatorID: UUID, referral: UUID, caseworker: UUID
+    }
+
+    /// VluchtelingenWerk refers a client to 2GO (run by Stek); Humanitas is a third organisation.
+    private func world(_ database: TestDatabase) async throws -> World {
+        try await PostgresClient.withRunningClient(database.ownerURL, logger: logger) { client in
+            try await DemoSeeder(client: client, logger: logger).seed(try DemoData.bundled())
+            func id(_ sql: PostgresQuery) async throws -> UUID { try await client.query(sql, logger: logger).collect().first!.decode(UUID.self) }
+            let referrer = try await id("SELECT id FROM organisations WHERE slug = 'vluchtelingenwerk'")
+            let other = try await id("SELECT id FROM organisations WHERE slug = 'humanitas'")
+            let operatorID = try await id("SELECT id FROM organisations WHERE slug = 'stek'")
+            let programme = try await id("SELECT id FROM programmes WHERE slug = '2go'")
+            let referral = UUID()
+            let caseworker = try await client.withTenantTransaction(organisation: referrer, logger: logger) { connection in
+                let user = try await connection.query(
+                    "INSERT INTO users (organisation_id, email, display_name, password_hash) VALUES (\(referrer), 'cw@vw.example', 'C', 'h') RETURNING id",
+                    logger: logger
+                ).collect().first!.decode(UUID.self)
+                try await connection.query(
+                    """
+                    INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
+                        age_band, municipality, needs, urgency, state, created_at, state_changed_at)
+                    VALUES (\(referral), gen_random_uuid(), \(referrer), \(user), \(programme), \(operatorID), 'human_trafficking', '26-35',
+                        'Den Haag', '{}', 'soon', 'submitted', now(), now())
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
+                        actor_organisation_id, action, to_state) VALUES (\(referral), \(referrer), \(operatorID), now(), \(user), \(referrer), 'submit', 'submitted')
+                    """, logger: logger)
+                return user
+            }
+            return World(referrer: referrer, other: other, operatorID: operatorID, referral: referral, caseworker: caseworker)
+        }
+    }
+
+    private func counts(_ client: PostgresClient, actingFor organisation: UUID) async throws -> (Int, Int) {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            try await connection.query("SELECT (SELECT count(*) FROM referrals), (SELECT count(*) FROM referral_events)", logger: logger)
+                .collect().first!.decode((Int, Int).self)
+        }
+    }
+
+    @Test("the referrer and the operator see a referral and its history; a third organisation sees neither, nor can change them")
+    func twoSidesOnly() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            let world = try await world(database)
+            try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
+                let seenReferrer = try await counts(client, actingFor: world.referrer)
+                #expect(seenReferrer.0 == 1 && seenReferrer.1 == 1)
+                let seenOperatorid = try await counts(client, actingFor: world.operatorID)
+                #expect(seenOperatorid.0 == 1 && seenOperatorid.1 == 1)
+                let seenOther = try await counts(client, actingFor: world.other)
+                #expect(seenOther.0 == 0 && seenOther.1 == 0)
+                let changed = try await client.withTenantTransaction(organisation: world.other, logger: logger) { connection in
+                    try await connection.query("UPDATE referrals SET state = 'declined' RETURNING 1", logger: logger).collect().count
+                }
+                #expect(changed == 0)
+                // Filing a referral in another organisation's name, or writing history as another organisation, is refused.
+                for statement: PostgresQuery in [
+                    """
+                    INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
+                        age_band, municipality, needs, urgency, state, created_at, state_changed_at)
+                    SELECT gen_random_uuid(), gen_random_uuid(), referring_organisation_id, referring_user_id, programme_id, operator_id,
+                        target_group, age_band, municipality, needs, urgency, 'submitted', now(), now()
+                    FROM referrals
+                    """,
+                    """
+                    INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
+                        actor_organisation_id, action, to_state)
+                    VALUES (\(world.referral), \(world.referrer), \(world.operatorID), now(), \(world.caseworker), \(world.referrer), 'withdraw', 'withdrawn')
+                    """,
+                ] {
+                    let error = await #expect(throws: PostgresTransactionError.self) {
+                        try await client.withTenantTransaction(organisation: world.operatorID, logger: logger) { connection in
+                            try await connection.query(statement, logger: logger)
+                        }
+                    }
+                    #expect((error?.closureError as? PSQLError)?.serverInfo?[.sqlState] == "42501", "\(statement.sql)")
+                }
+            }
+        }
+    }
+
+    @Test("history is append-only and the outbox write-only for the app role")
+    func immutableHistory() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            let world = try await world(database)
+            try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
+                for statement: PostgresQuery in [
+                    "UPDATE referral_events SET to_state = 'declined'",
+                    "DELETE FROM referral_events",
+                    "DELETE FROM referrals",
+                    "SELECT * FROM outbox",
+                    "UPDATE outbox SET delivered_at = now()",
+                ] {
+                    let error = await #expect(throws: PostgresTransactionError.self) {
+                        try await client.withTenantTransaction(organisation: world.referrer, logger: logger) { connection in
+                            try await connection.query(statement, logger: logger)
+                        }
+                    }
+                    #expect((error?.closureError as? PSQLError)?.serverInfo?[.sqlState] == "42501", "\(statement.sql) must be refused")
+                }
+                let seenReferrer = try await counts(client, actingFor: world.referrer)
+                #expect(seenReferrer.0 == 1 && seenReferrer.1 == 1)
+            }
+        }
+    }
+
+    @Test("the counting functions answer with numbers only, and a position only for a referral the caller may see")
+    func countsOnly() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            let world = try await world(database)
+            try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
+                try await client.withTenantTransaction(organisation: world.other, logger: logger) { connection in
+                    try await connection.query("UPDATE referrals SET state = 'waitlisted'", logger: logger)
+                    let inUse = try await connection.query(
+                        "SELECT sum(waitlisted)::integer FROM counts.programme_places()", logger: logger).collect().first!.decode(Int?.self)
+                    #expect(inUse == 0, "Humanitas cannot move the referral, so nothing is waitlisted")
+                }
+                try await client.withTenantTransaction(organisation: world.operatorID, logger: logger) { connection in
+                    try await connection.query("UPDATE referrals SET state = 'waitlisted'", logger: logger)
+                }
+                for (organisation, expected) in [(world.referrer, 1), (world.operatorID, 1), (world.other, nil)] as [(UUID, Int?)] {
+                    let position = try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+                        try await connection.query("SELECT counts.waitlist_position(\(world.referral))", logger: logger)
+                            .collect().first!.decode(Int?.self)
+                    }
+                    #expect(position == expected)
                 }
             }
         }

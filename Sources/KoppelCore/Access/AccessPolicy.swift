@@ -36,10 +36,13 @@ public enum Action: Sendable, Hashable {
 public struct ReferralScope: Sendable, Hashable {
     public let referringOrganisation: UUID
     public let programme: UUID
+    /// A draft stays with the referrer until it is submitted.
+    public let isDraft: Bool
 
-    public init(referringOrganisation: UUID, programme: UUID) {
+    public init(referringOrganisation: UUID, programme: UUID, isDraft: Bool = false) {
         self.referringOrganisation = referringOrganisation
         self.programme = programme
+        self.isDraft = isDraft
     }
 }
 
@@ -97,7 +100,8 @@ public enum AccessPolicy {
             // Funders and admins see no single referral by virtue of their role.
             return actor.roles.contains(.caseworker) || actor.roles.contains(.coordinator) ? .allow : .deny(.missingRole(.caseworker))
         case .viewReferral(let referral):
-            if refers(actor, for: referral.referringOrganisation) == .allow { return .allow }
+            let asReferrer = refers(actor, for: referral.referringOrganisation)
+            if asReferrer == .allow || referral.isDraft { return asReferrer }
             return coordinates(actor, referral.programme)
         case .stepReferral(let referral, let action):
             switch action.side {

@@ -13,6 +13,7 @@ struct APIHandlers: APIProtocol {
     let organisations: OrganisationStore
     let tokens: APITokenStore
     let hasher: PasswordHasher
+    let referrals: ReferralStore
 
     /// The actor of this request, if the policy allows `action`; otherwise the problem to answer with.
     @discardableResult

@@ -1,3 +1,4 @@
+import PostgresNIO
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -25,9 +26,24 @@ enum ErrorResponses {
             logger.warning("database unavailable", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             return .databaseUnavailable
         default:
-            logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+            logger.error("unhandled error", metadata: metadata(of: error))
             return .internalError
         }
+    }
+
+    /// What may be logged of an unexpected error: its type and, from PostgreSQL, the SQLSTATE and the failing
+    /// statement's position in the code, never the server's message (it may quote values).
+    private static func metadata(of error: any Error) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["error.type": "\(String(reflecting: type(of: error)))"]
+        let database = (error as? PostgresTransactionError)?.closureError ?? error
+        if let error = database as? PSQLError {
+            metadata["db.sqlstate"] = "\(error.serverInfo?[.sqlState] ?? "none")"
+            metadata["db.code"] = "\(error.code)"
+            metadata["db.routine"] = "\(error.serverInfo?[.routine] ?? "")"
+        } else if let wrapped = error as? PostgresTransactionError, let cause = wrapped.closureError {
+            metadata["error.cause"] = "\(String(reflecting: type(of: cause)))"
+        }
+        return metadata
     }
 
     /// The generated server wraps every error. Input it could not decode is the client's to fix.

@@ -1,0 +1,44 @@
+import Foundation
+import KoppelCore
+import PostgresNIO
+
+/// Reading referrals from rows: one select list, one decoder.
+enum ReferralRow {
+    static let columns = """
+        r.id, r.client_id, r.referring_organisation_id, ro.name, r.referring_user_id, r.programme_id, p.name, r.operator_id,
+        r.target_group, r.age_band, r.municipality, m.region, m.country, r.needs, r.urgency, r.requested_start::text, r.state,
+        r.overridden_rules, r.override_reason, r.forwarded_from, r.created_at, r.submitted_at, r.state_changed_at, r.version,
+        CASE WHEN r.state = 'waitlisted' THEN counts.waitlist_position(r.id) END
+        """
+
+    static let joins = """
+        referrals r JOIN organisations ro ON ro.id = r.referring_organisation_id
+        JOIN programmes p ON p.id = r.programme_id JOIN municipalities m ON m.name = r.municipality
+        """
+
+    static func decode(_ row: PostgresRow) throws -> Referral {
+        let (id, client, referrer, referrerName, referringUser, programme, programmeName, operatorID,
+             targetGroup, ageBand, municipality, region, country, needs, urgency, requestedStart, state,
+             overridden, overrideReason, forwardedFrom, createdAt, submittedAt, changedAt, version, position) =
+            try row.decode((UUID, UUID, UUID, String, UUID, UUID, String, UUID, String, String, String, String, String, [String],
+                            String, String?, String, [String], String?, UUID?, Date, Date?, Date, Int, Int?).self)
+        return Referral(
+            id: id, clientID: client, referringOrganisation: NamedID(id: referrer, name: referrerName), referringUserID: referringUser,
+            programme: NamedID(id: programme, name: programmeName), operatorID: operatorID,
+            targetGroup: try known(TargetGroup(rawValue: targetGroup)), ageBand: try known(AgeBand(rawValue: ageBand)),
+            municipality: Municipality(name: municipality, region: region, country: country),
+            needs: needs.compactMap(ReferralNeed.init(rawValue:)), urgency: try known(ReferralUrgency(rawValue: urgency)),
+            requestedStart: requestedStart, state: try known(ReferralState(rawValue: state)),
+            overriddenRules: overridden.compactMap(EligibilityRule.init(rawValue:)),
+            overrideReason: overrideReason.flatMap(EligibilityOverrideReason.init(rawValue:)), forwardedFrom: forwardedFrom,
+            createdAt: createdAt, submittedAt: submittedAt, stateChangedAt: changedAt, version: version, waitlistPosition: position)
+    }
+
+    /// The schema's CHECK constraints keep codes known; a stranger means the code and schema disagree.
+    private static func known<T>(_ value: T?) throws -> T {
+        guard let value else { throw ReferralRowError.unknownCode }
+        return value
+    }
+
+    enum ReferralRowError: Error { case unknownCode }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import KoppelCore
+import Logging
+import PostgresNIO
+
+extension ReferralStore {
+    /// A programme's places and the length of its waiting list, counted over every referrer's referrals by a
+    /// function that answers with counts only. Nil for a programme not in the directory.
+    public func places(of programme: UUID, actingFor actor: Actor) async throws -> ProgrammePlaces? {
+        try await transaction(actingFor: actor) { connection in
+            try await connection.query(
+                """
+                SELECT c.programme_id, c.places_total, c.places_in_use, c.waitlisted
+                FROM counts.programme_places() c JOIN programmes p ON p.id = c.programme_id
+                WHERE c.programme_id = \(programme) AND p.status <> 'closed'
+                """, logger: logger
+            ).collect().first.map { row in
+                let (id, total, inUse, waitlisted) = try row.decode((UUID, Int?, Int, Int).self)
+                return ProgrammePlaces(programmeID: id, placesTotal: total, placesInUse: inUse, waitlisted: waitlisted)
+            }
+        }
+    }
+
+    /// Who waits for a place, next first: longest waiting first, since the waiting list keeps order of arrival.
+    public func waitingList(of programme: UUID, actingFor actor: Actor) async throws -> [WaitingListEntry] {
+        try await transaction(actingFor: actor) { connection in
+            try await connection.query(
+                """
+                SELECT row_number() OVER (ORDER BY r.state_changed_at, r.id)::integer, r.id, r.client_id, o.id, o.name, r.urgency,
+                       r.state_changed_at
+                FROM referrals r JOIN organisations o ON o.id = r.referring_organisation_id
+                WHERE r.programme_id = \(programme) AND r.state = 'waitlisted'
+                ORDER BY r.state_changed_at, r.id
+                """, logger: logger
+            ).collect().map { row in
+                let (position, id, client, organisation, name, urgency, since) =
+                    try row.decode((Int, UUID, UUID, UUID, String, String, Date).self)
+                return WaitingListEntry(
+                    position: position, referralID: id, clientID: client, referringOrganisation: NamedID(id: organisation, name: name),
+                    urgency: ReferralUrgency(rawValue: urgency) ?? .routine, waitlistedAt: since)
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import KoppelCore
+import Logging
+import PostgresNIO
+
+/// A step someone asks to take.
+public struct ReferralStepRequest: Sendable {
+    public var action: ReferralAction
+    public var reason: ReferralReason?
+    /// For forward: the programme to send the referral on to.
+    public var targetProgrammeID: UUID?
+    /// For forward: why the target programme should take the referral despite a rule it does not meet.
+    public var overrideReason: EligibilityOverrideReason?
+
+    public init(
+        action: ReferralAction, reason: ReferralReason? = nil, targetProgrammeID: UUID? = nil, overrideReason: EligibilityOverrideReason? = nil
+    ) {
+        self.action = action
+        self.reason = reason
+        self.targetProgrammeID = targetProgrammeID
+        self.overrideReason = overrideReason
+    }
+}
+
+extension ReferralStore {
+    /// Takes a step on a referral: the row is locked, the policy and the state machine decide, places are
+    /// counted under a lock of the programme (so two coordinators cannot both take the last place), and the
+    /// change, its event and its notification are written in one transaction.
+    public func step(
+        _ id: UUID, _ request: ReferralStepRequest, by actor: Actor, idempotency: IdempotencyKey?, response: StoredResponse
+    ) async throws -> Idempotent<Referral> {
+        try await transaction(actingFor: actor) { connection in
+            if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
+                return .replayed(status: stored.status, body: stored.body)
+            }
+            guard let referral = try await Self.fetchIfVisible(id, lock: true, on: connection, logger: logger),
+                AccessPolicy.decide(actor, .viewReferral(referral.scope)).isAllowed
+            else { throw ReferralError.notFound }
+            if case .deny(let reason) = AccessPolicy.decide(actor, .stepReferral(referral.scope, request.action)) {
+                throw ReferralError.denied(reason)
+            }
+            let next: ReferralState
+            switch ReferralStateMachine.step(request.action, from: referral.state, reason: request.reason) {
+            case .success(let state): next = state
+            case .failure(let error): throw ReferralError.impossibleStep(error)
+            }
+            var related: UUID?
+            switch request.action {
+            case .accept: try await Self.claimPlace(for: referral, on: connection, logger: logger)
+            case .submit: try await Self.checkEligibility(of: referral, overrideReason: request.overrideReason, on: connection, logger: logger)
+            case .forward: related = try await Self.forward(referral, request, by: actor, on: connection, logger: logger)
+            default: break
+            }
+            try await connection.query(
+                """
+                UPDATE referrals SET state = \(next.rawValue), state_changed_at = now(), version = version + 1,
+                    submitted_at = coalesce(submitted_at, CASE WHEN \(next.rawValue) = 'submitted' THEN now() END)
+                WHERE id = \(id)
+                """, logger: logger)
+            try await ReferralHistory.append(
+                referral: id, referrer: referral.referringOrganisation.id, operatorID: referral.operatorID, by: actor,
+                action: request.action.rawValue, from: referral.state, to: next, reason: request.reason, related: related,
+                on: connection, logger: logger)
+            try await Outbox.referralChanged(id, notify: [referral.referringOrganisation.id, referral.operatorID], on: connection, logger: logger)
+            let changed = try await Self.fetch(id, lock: false, on: connection, logger: logger)
+            return try await Self.finish(changed, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
+        }
+    }
+
+    /// Accepting takes a place: refused when none is free. The programme lock makes concurrent accepts queue, and
+    /// each counts after the one before has committed.
+    static func claimPlace(for referral: Referral, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(\(referral.programme.id.uuidString), 11))", logger: logger)
+        let (total, inUse) = try await connection.query(
+            """
+            SELECT p.places_total, (SELECT count(*) FROM referrals r WHERE r.programme_id = p.id AND r.state IN ('accepted', 'active'))::integer
+            FROM programmes p WHERE p.id = \(referral.programme.id)
+            """, logger: logger
+        ).collect().first!.decode((Int?, Int).self)
+        if let total, inUse >= total { throw ReferralError.noPlaceFree(placesTotal: total) }
+    }
+
+    /// A draft is checked against the programme's rules when it is submitted; rules overridden are recorded.
+    static func checkEligibility(
+        of referral: Referral, overrideReason: EligibilityOverrideReason?, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let rules = try await ProgrammeRules.load(referral.programme.id, on: connection, logger: logger)
+        let unmet = rules.programme.unmetRules(ageBand: referral.ageBand, municipality: referral.municipality, targetGroup: referral.targetGroup)
+        guard !unmet.isEmpty else { return }
+        guard let overrideReason else { throw ReferralError.ineligible(unmet) }
+        try await connection.query(
+            "UPDATE referrals SET overridden_rules = \(unmet.map(\.rawValue)), override_reason = \(overrideReason.rawValue) WHERE id = \(referral.id)",
+            logger: logger)
+    }
+
+    /// Sends a referral on to another programme: a new, linked referral is submitted there on behalf of the
+    /// original referrer, checked against that programme's rules (the coordinator may override, with a reason).
+    /// Returns its id.
+    static func forward(
+        _ referral: Referral, _ request: ReferralStepRequest, by actor: Actor, on connection: PostgresConnection, logger: Logger
+    ) async throws -> UUID {
+        guard let target = request.targetProgrammeID else { throw ReferralError.forwardTargetMissing }
+        guard target != referral.programme.id else { throw ReferralError.forwardToSameProgramme }
+        let rules = try await ProgrammeRules.load(target, on: connection, logger: logger)
+        let unmet = rules.programme.unmetRules(ageBand: referral.ageBand, municipality: referral.municipality, targetGroup: referral.targetGroup)
+        if !unmet.isEmpty && request.overrideReason == nil { throw ReferralError.ineligible(unmet) }
+        let id = UUID()
+        try await connection.query(
+            """
+            INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
+                target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
+                forwarded_from, forwarded_by_organisation_id, created_at, submitted_at, state_changed_at)
+            VALUES (\(id), \(referral.clientID), \(referral.referringOrganisation.id), \(referral.referringUserID), \(target),
+                \(rules.operatorID), \(referral.targetGroup.rawValue), \(referral.ageBand.rawValue), \(referral.municipality.name),
+                \(referral.needs.map(\.rawValue)), \(referral.urgency.rawValue), \(referral.requestedStart)::date, 'submitted',
+                \(unmet.map(\.rawValue)), \(unmet.isEmpty ? nil : request.overrideReason?.rawValue), \(referral.id), \(actor.organisationID), now(), now(), now())
+            """, logger: logger)
+        try await ReferralHistory.append(
+            referral: id, referrer: referral.referringOrganisation.id, operatorID: rules.operatorID, by: actor, action: "submit",
+            from: nil, to: .submitted, reason: nil, related: referral.id, on: connection, logger: logger)
+        try await Outbox.referralChanged(id, notify: [referral.referringOrganisation.id, rules.operatorID], on: connection, logger: logger)
+        return id
+    }
+}
