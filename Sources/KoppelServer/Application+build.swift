@@ -57,6 +57,8 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher).register(on: routes)
     AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
+    ReferralPages(renderer: renderer, referrals: referrals, directory: directory).register(on: routes)
+    ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory).register(on: routes)
 
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,

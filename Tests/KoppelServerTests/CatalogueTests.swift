@@ -37,6 +37,10 @@ struct CatalogueTests {
     func codedValuesHaveLabels() throws {
         var keys = TargetGroup.allCases.map(\.catalogueKey) + ProgrammeStatus.allCases.map { "programme.status.\($0.rawValue)" }
         keys += Role.allCases.map { "role.\($0.rawValue)" }
+        keys += ReferralState.allCases.map(\.catalogueKey) + ReferralAction.allCases.map(\.catalogueKey)
+        keys += ReferralReason.allCases.map(\.catalogueKey) + ReferralNeed.allCases.map(\.catalogueKey)
+        keys += ReferralUrgency.allCases.map(\.catalogueKey) + EligibilityOverrideReason.allCases.map(\.catalogueKey)
+        keys += EligibilityRule.allCases.map(\.catalogueKey)
         keys += [PasswordRules.Problem.tooShort, .tooLong, .common].map { "password.problem.\($0.rawValue)" }
         keys += try DemoData.bundled().programmes.flatMap(\.languages).map(LanguageNames.catalogueKey(forCode:))
         for language in UILanguage.allCases {

@@ -31,6 +31,7 @@ struct AccountPages {
                 "roles": account.roles.map { catalogue.text("role.\($0.rawValue)") }.sorted().joined(separator: ", "),
                 "isOrgAdmin": AccessPolicy.decide(account.actor, .listUsers(organisation: account.organisationID)).isAllowed,
                 "isHubAdmin": AccessPolicy.decide(account.actor, .manageOrganisations).isAllowed,
+                "seesReferrals": AccessPolicy.decide(account.actor, .listReferrals).isAllowed,
             ], request: request, identity: context.identity)
     }
 

@@ -41,4 +41,12 @@ extension ReferralStore {
             }
         }
     }
+
+    /// The municipalities a referral can name, by name.
+    public func municipalities() async throws -> [Municipality] {
+        try await client.query("SELECT name, region, country FROM municipalities ORDER BY name", logger: logger).collect().map { row in
+            let (name, region, country) = try row.decode((String, String, String).self)
+            return Municipality(name: name, region: region, country: country)
+        }
+    }
 }

@@ -1,0 +1,135 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KoppelCore
+import KoppelStore
+
+/// The referral pages: a caseworker's "our referrals" and "new referral", a coordinator's inbox, and each
+/// referral with its timeline and the steps the reader may take. Every decision is the policy's.
+struct ReferralPages {
+    let renderer: PageRenderer
+    let referrals: ReferralStore
+    let directory: any ProgrammeDirectory
+
+    func register(on routes: RouteRegistrar) {
+        routes.get("/referrals") { request, context in try await list(request, context) }
+        routes.get("/referrals/new") { request, context in try await newForm(request, context) }
+        routes.post("/referrals") { request, context in try await create(request, context) }
+    }
+
+    /// The signed-in actor and session, if the policy allows `action`; nil when nobody is signed in.
+    static func authorize(_ context: AppRequestContext, _ action: (Actor) -> Action) throws -> (Actor, SessionCookie)? {
+        guard let actor = context.identity.actor, let session = context.identity.session else { return nil }
+        if case .deny(let reason) = AccessPolicy.decide(actor, action(actor)) { throw Problem.denied(reason) }
+        return (actor, session)
+    }
+
+    private func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let (actor, _) = try Self.authorize(context, { _ in .listReferrals }) else { return .redirect(to: "/sign-in", type: .normal) }
+        let labels = ReferralLabels(catalogue: renderer.catalogue(for: request))
+        let visibility = ReferralVisibility(actor)
+        var values: [String: Any] = ["canCreate": AccessPolicy.decide(actor, .createReferral(referringOrganisation: actor.organisationID)).isAllowed]
+        if visibility.referringOrganisation != nil {
+            let ours = try await referrals.list(ReferralFilter(referringOrganisationID: actor.organisationID, limit: 100), actingFor: actor)
+            values["ours"] = ours.map(labels.row)
+        }
+        if !visibility.programmes.isEmpty {
+            for (key, state) in [("incoming", ReferralState.submitted), ("waiting", .waitlisted), ("accepted", .accepted), ("active", .active)] {
+                let found = try await referrals.list(ReferralFilter(state: state, limit: 100), actingFor: actor)
+                    .filter { visibility.programmes.contains($0.programme.id) }
+                values[key] = found.map(labels.row)
+            }
+            values["coordinates"] = true
+        }
+        return renderer.page("referrals", titleKey: "referral.list.title", values: values, request: request, identity: context.identity)
+    }
+
+    private func newForm(
+        _ request: Request, _ context: AppRequestContext, form: NewReferralForm? = nil, error: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        guard let (actor, session) = try Self.authorize(context, { .createReferral(referringOrganisation: $0.organisationID) }) else {
+            return .redirect(to: "/sign-in", type: .normal)
+        }
+        let catalogue = renderer.catalogue(for: request)
+        let labels = ReferralLabels(catalogue: catalogue)
+        var programmes: [[String: Any]] = []
+        for programme in try await directory.listedProgrammes() where programme.status == .open {
+            let places = try await referrals.places(of: programme.id, actingFor: actor)
+            programmes.append(labels.programmeChoice(programme, places: places, selected: form?.programme == programme.id.uuidString.lowercased()))
+        }
+        let municipalities = try await referrals.municipalities().map { municipality -> [String: Any] in
+            ["value": municipality.name, "label": municipality.name, "selected": form?.municipality == municipality.name]
+        }
+        let values: [String: Any] = [
+            "csrf": session.record.csrfToken, "programmes": programmes, "municipalities": municipalities, "error": error as Any,
+            "targetGroups": labels.options(TargetGroup.allCases, selected: [form?.target_group]),
+            "ageBands": AgeBand.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": form?.age_band == $0.rawValue] },
+            "needs": labels.options(ReferralNeed.allCases, selected: form?.needs ?? []),
+            "urgencies": labels.options(ReferralUrgency.allCases, selected: [form?.urgency ?? ReferralUrgency.routine.rawValue]),
+            "overrideReasons": labels.options(EligibilityOverrideReason.allCases, selected: [form?.override_reason]),
+            "requestedStart": form?.requested_start ?? "",
+            // Sent back with the form: a second press of the button, or a resent form, files nothing twice.
+            "formKey": form?.form_key ?? UUID().uuidString.lowercased(),
+        ]
+        return renderer.page("referral-new", titleKey: "referral.new.title", values: values, request: request, identity: context.identity, status: status)
+    }
+
+    struct NewReferralForm: Decodable {
+        let programme: String?
+        let target_group: String?
+        let age_band: String?
+        let municipality: String?
+        let needs: [String]?
+        let urgency: String?
+        let requested_start: String?
+        let override_reason: String?
+        let intent: String?
+        let form_key: String?
+        let csrf_token: String
+
+        /// What makes two submissions of the form the same request.
+        var canonical: [String] {
+            [programme, target_group, age_band, municipality, urgency, requested_start, override_reason, intent].map { $0 ?? "" }
+                + (needs ?? []).sorted()
+        }
+    }
+
+    private func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await Forms.decode(NewReferralForm.self, from: request)
+        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        guard let (actor, _) = try Self.authorize(context, { .createReferral(referringOrganisation: $0.organisationID) }) else {
+            return .redirect(to: "/sign-in", type: .normal)
+        }
+        let labels = ReferralLabels(catalogue: renderer.catalogue(for: request))
+        guard let programme = form.programme.flatMap(UUID.init(uuidString:)),
+            let targetGroup = form.target_group.flatMap(TargetGroup.init(rawValue:)),
+            let ageBand = form.age_band.flatMap(AgeBand.init(rawValue:)),
+            let urgency = form.urgency.flatMap(ReferralUrgency.init(rawValue:)),
+            let municipality = form.municipality, !municipality.isEmpty
+        else {
+            return try await newForm(request, context, form: form, error: labels.text("referral.error.incomplete"), status: .unprocessableContent)
+        }
+        let start = form.requested_start.flatMap { $0.isEmpty ? nil : $0 }
+        if let start, start.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) == nil {
+            return try await newForm(request, context, form: form, error: labels.text("referral.error.date"), status: .unprocessableContent)
+        }
+        let new = NewReferral(
+            clientID: UUID(), programmeID: programme, targetGroup: targetGroup, ageBand: ageBand, municipality: municipality,
+            needs: Array(Set((form.needs ?? []).compactMap(ReferralNeed.init(rawValue:)))).sorted { $0.rawValue < $1.rawValue },
+            urgency: urgency, requestedStart: start, submit: form.intent != "draft",
+            overrideReason: form.override_reason.flatMap(EligibilityOverrideReason.init(rawValue:)))
+        let key = try form.form_key.flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 }
+            .map { try IdempotencyKey(key: $0, operation: "create-referral-form", request: form.canonical) }
+        do {
+            let outcome = try await referrals.create(new, by: actor, idempotency: key) { (303, $0.id.uuidString.lowercased()) }
+            switch outcome {
+            case .done(let referral): return .redirect(to: "/referrals/\(referral.id.uuidString.lowercased())", type: .normal)
+            case .replayed(_, let id): return .redirect(to: "/referrals/\(id)", type: .normal)
+            }
+        } catch let error as ReferralError {
+            let (status, message) = labels.problem(error)
+            return try await newForm(request, context, form: form, error: message, status: status)
+        }
+    }
+}
