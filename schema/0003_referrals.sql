@@ -106,7 +106,7 @@ CREATE INDEX idempotency_keys_age_idx ON idempotency_keys (created_at);
 CREATE TABLE outbox (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     occurred_at timestamptz NOT NULL DEFAULT now(),
-    topic text NOT NULL CHECK (topic IN ('referral.changed')),
+    topic text NOT NULL CHECK (topic IN ('referral.changed', 'programme.changed')),
     subject_id uuid NOT NULL,
     recipient_organisations uuid[] NOT NULL,
     delivered_at timestamptz

@@ -17,11 +17,14 @@ public struct Programme: Sendable, Hashable, Identifiable {
     public var typicalDurationMonths: Int?
     public var applicationProcess: LocalizedText?
     public var website: String?
+    /// Places in total; nil when the programme has no limit. Places in use follow from referrals.
+    public var placesTotal: Int?
 
     public init(
         id: UUID, slug: String, name: String, description: LocalizedText, status: ProgrammeStatus,
         operatorOrganisation: OrganisationSummary, eligibility: Eligibility, serviceAreas: [ServiceArea],
-        languages: [String], typicalDurationMonths: Int?, applicationProcess: LocalizedText?, website: String?
+        languages: [String], typicalDurationMonths: Int?, applicationProcess: LocalizedText?, website: String?,
+        placesTotal: Int? = nil
     ) {
         self.id = id
         self.slug = slug
@@ -35,6 +38,7 @@ public struct Programme: Sendable, Hashable, Identifiable {
         self.typicalDurationMonths = typicalDurationMonths
         self.applicationProcess = applicationProcess
         self.website = website
+        self.placesTotal = placesTotal
     }
 }
 

@@ -6,4 +6,6 @@ public protocol ProgrammeDirectory: Sendable {
     func listedProgrammes() async throws -> [Programme]
     /// One listed programme, or nil when there is none with this id.
     func listedProgramme(id: UUID) async throws -> Programme?
+    /// One programme whatever its status, closed ones too (for those who manage it).
+    func programme(id: UUID) async throws -> Programme?
 }

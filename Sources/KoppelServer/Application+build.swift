@@ -45,11 +45,13 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     try StaticFiles.bundled().register(on: routes)
     let organisations = OrganisationStore(client: client, logger: logger)
     let referrals = ReferralStore(client: client, logger: logger)
+    let programmes = ProgrammeStore(client: client, logger: logger)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
-        referrals: referrals)
+        referrals: referrals, programmes: programmes)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
-    DirectoryPages(directory: directory, renderer: renderer).register(on: routes)
+    DirectoryPages(directory: directory, renderer: renderer, referrals: referrals).register(on: routes)
+    ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)
     SignInPages(
         renderer: renderer, users: users, sessions: sessions,
         throttle: SignInThrottle(store: SignInThrottleStore(client: client, logger: logger)), hasher: hasher

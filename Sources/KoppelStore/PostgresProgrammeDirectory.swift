@@ -23,15 +23,21 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
 
     private typealias ProgrammeRow = (
         UUID, String, String, String, String, String?, String?, String?, String?, String?,
-        Int?, Int?, [String], [String], Int?, String?, UUID, String, String?, String
+        Int?, Int?, [String], [String], Int?, String?, UUID, String, String?, String, Int?
     )
+
+    public func programme(id: UUID) async throws -> Programme? {
+        try await Self.programmes(id: id, includeClosed: true) { try await client.query($0, logger: logger) }.first
+    }
 
     private func programmes(id: UUID?) async throws -> [Programme] {
         try await Self.programmes(id: id) { try await client.query($0, logger: logger) }
     }
 
     /// Listed programmes; all of them, or the one with `id`. Runs on a client or inside a transaction.
-    static func programmes(id: UUID?, run: (PostgresQuery) async throws -> PostgresRowSequence) async throws -> [Programme] {
+    static func programmes(
+        id: UUID?, includeClosed: Bool = false, run: (PostgresQuery) async throws -> PostgresRowSequence
+    ) async throws -> [Programme] {
         // Service areas come as one JSON array per programme so the directory is one query, not one per programme.
         let query: PostgresQuery = """
             SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
@@ -39,9 +45,10 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
                    p.minimum_age, p.maximum_age, p.target_groups, p.languages, p.typical_duration_months, p.website,
                    o.id, o.name, o.website,
                    coalesce((SELECT json_agg(json_build_object('name', a.name, 'extent', a.extent) ORDER BY a.position)
-                             FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text
+                             FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
+                   p.places_total
             FROM programmes p JOIN organisations o ON o.id = p.operator_id
-            WHERE p.status <> 'closed' AND (\(id)::uuid IS NULL OR p.id = \(id))
+            WHERE (p.status <> 'closed' OR \(includeClosed)) AND (\(id)::uuid IS NULL OR p.id = \(id))
             ORDER BY lower(p.name)
             """
         let rows = try await run(query)
@@ -55,7 +62,7 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
     private static func programme(from row: ProgrammeRow) throws -> Programme {
         let (id, slug, name, status, descriptionNL, descriptionEN, eligibilityNL, eligibilityEN,
              applicationNL, applicationEN, minimumAge, maximumAge, targetGroups, languages,
-             duration, website, operatorID, operatorName, operatorWebsite, areasJSON) = row
+             duration, website, operatorID, operatorName, operatorWebsite, areasJSON, placesTotal) = row
         return Programme(
             id: id, slug: slug, name: name,
             description: LocalizedText(dutch: descriptionNL, english: descriptionEN),
@@ -70,7 +77,8 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
             languages: languages,
             typicalDurationMonths: duration,
             applicationProcess: applicationNL.map { LocalizedText(dutch: $0, english: applicationEN) },
-            website: website
+            website: website,
+            placesTotal: placesTotal
         )
     }
 }

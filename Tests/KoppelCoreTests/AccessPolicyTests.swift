@@ -166,6 +166,8 @@ struct ReferralAccessPolicyTests {
             #expect(AccessPolicy.decide(actor, .listReferrals).isAllowed == lists, "\(name)")
             #expect(AccessPolicy.decide(actor, .viewCapacity) == .allow, "\(name)")
             #expect(AccessPolicy.decide(actor, .viewWaitingList(programme: Self.programme)).isAllowed == (name == "coordinator"), "\(name)")
+            let edits = name == "coordinator" || name == "hub-admin"
+            #expect(AccessPolicy.decide(actor, .editProgramme(programme: Self.programme)).isAllowed == edits, "\(name)")
         }
         #expect(AccessPolicy.decide(nil, .viewCapacity) == .deny(.notSignedIn))
         #expect(AccessPolicy.decide(Self.people["caseworker elsewhere"], .createReferral(referringOrganisation: Self.referrer)) == .deny(.notReferrer))

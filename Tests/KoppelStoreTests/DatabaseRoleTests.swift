@@ -39,7 +39,7 @@ struct DatabaseRoleTests {
         }
     }
 
-    @Test("the app role may read the directory but not change it or the schema")
+    @Test("the app role may read the directory but not change its organisations, programmes' identity, or the schema")
     func appRoleCannotWrite() async throws {
         try await TestDatabases.withMigratedDatabase { database in
             try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
@@ -47,7 +47,10 @@ struct DatabaseRoleTests {
                 let refused: [PostgresQuery] = [
                     "UPDATE organisations SET name = 'renamed'",
                     "DELETE FROM organisations",
-                    "UPDATE programmes SET places_total = 1000",
+                    // Operational details are the app's to change (for coordinators); a programme's identity is not.
+                    "UPDATE programmes SET name = 'renamed'",
+                    "UPDATE programmes SET operator_id = gen_random_uuid()",
+                    "UPDATE programmes SET slug = 'other'",
                     "DELETE FROM programmes",
                     "CREATE TABLE sneaky (x int)",
                     "DROP TABLE programmes",

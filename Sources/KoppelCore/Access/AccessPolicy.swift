@@ -30,6 +30,8 @@ public enum Action: Sendable, Hashable {
     case viewCapacity
     /// See who is on a programme's waiting list, in order.
     case viewWaitingList(programme: UUID)
+    /// Change a programme's operational details: status, places, rules, intake.
+    case editProgramme(programme: UUID)
 }
 
 /// What the policy needs to know of a referral: whose it is and where it goes.
@@ -112,6 +114,8 @@ public enum AccessPolicy {
             return .allow
         case .viewWaitingList(let programme):
             return coordinates(actor, programme)
+        case .editProgramme(let programme):
+            return actor.roles.contains(.hubAdmin) ? .allow : coordinates(actor, programme)
         }
     }
 

@@ -14,6 +14,7 @@ struct APIHandlers: APIProtocol {
     let tokens: APITokenStore
     let hasher: PasswordHasher
     let referrals: ReferralStore
+    let programmes: ProgrammeStore
 
     /// The actor of this request, if the policy allows `action`; otherwise the problem to answer with.
     @discardableResult

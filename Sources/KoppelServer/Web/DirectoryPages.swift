@@ -2,11 +2,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KoppelCore
+import KoppelStore
 
 /// The public programme directory: the list at `/` and each programme at `/programmes/{id}`.
 struct DirectoryPages {
     let directory: any ProgrammeDirectory
     let renderer: PageRenderer
+    let referrals: ReferralStore
 
     func register(on routes: RouteRegistrar) {
         routes.get("/") { request, context in
@@ -45,7 +47,15 @@ struct DirectoryPages {
         values["languages"] = programme.languages.map { catalogue.text(LanguageNames.catalogueKey(forCode: $0)) }.joined(separator: ", ")
         values["duration"] = programme.typicalDurationMonths.map { catalogue.text("programme.duration_months", ["months": "\($0)"]) }
         values["applicationProcess"] = programme.applicationProcess?.text(in: catalogue.language)
-        return renderer.page("programme", title: programme.name, values: values, request: request)
+        // Places and the waiting list are for signed-in users only.
+        let actor = context.identity.actor
+        if let actor, AccessPolicy.decide(actor, .viewCapacity).isAllowed,
+            let places = try await referrals.places(of: programme.id, actingFor: actor), let total = places.placesTotal {
+            values["capacity"] = catalogue.text(
+                "programme.edit.capacity", ["free": "\(places.placesFree ?? 0)", "total": "\(total)", "waiting": "\(places.waitlisted)"])
+        }
+        values["canEdit"] = AccessPolicy.decide(actor, .editProgramme(programme: programme.id)).isAllowed
+        return renderer.page("programme", title: programme.name, values: values, request: request, identity: context.identity)
     }
 
     private func summary(_ programme: Programme, _ catalogue: Catalogue) -> [String: Any] {

@@ -1,0 +1,83 @@
+import Foundation
+import KoppelCore
+import Logging
+import PostgresNIO
+
+/// Why a programme change could not be made.
+public enum ProgrammeChangeError: Error, Sendable, Equatable {
+    case notFound
+    case notAFunder
+}
+
+/// Changes to programmes' operational details, each written with its notification in one transaction.
+public struct ProgrammeStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// The ages a programme keeps now, to check a change against; nil when there is no such programme.
+    public func ages(of id: UUID) async throws -> (minimum: Int?, maximum: Int?)? {
+        try await client.query("SELECT minimum_age, maximum_age FROM programmes WHERE id = \(id)", logger: logger)
+            .collect().first.map { try $0.decode((Int?, Int?).self) }
+    }
+
+    public func apply(_ change: ProgrammeChange, to id: UUID, by actor: Actor) async throws {
+        do {
+            try await client.withTenantTransaction(organisation: actor.organisationID, user: actor.userID, logger: logger) { connection in
+                try await Self.apply(change, to: id, on: connection, logger: logger)
+            }
+        } catch let error as PostgresTransactionError {
+            if let cause = error.closureError as? ProgrammeChangeError { throw cause }
+            throw error
+        }
+    }
+
+    private static func apply(_ change: ProgrammeChange, to id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        let updated = try await connection.query(
+            """
+            UPDATE programmes SET
+                status = coalesce(\(change.status?.rawValue), status),
+                places_total = coalesce(\(change.placesTotal), places_total),
+                minimum_age = coalesce(\(change.minimumAge), minimum_age),
+                maximum_age = coalesce(\(change.maximumAge), maximum_age),
+                target_groups = coalesce(\(change.targetGroups?.map(\.rawValue))::text[], target_groups),
+                languages = coalesce(\(change.languages)::text[], languages),
+                typical_duration_months = coalesce(\(change.typicalDurationMonths), typical_duration_months),
+                description_nl = coalesce(\(change.description[.dutch]), description_nl),
+                description_en = coalesce(\(change.description[.english]), description_en),
+                eligibility_nl = coalesce(\(change.eligibility[.dutch]), eligibility_nl),
+                eligibility_en = coalesce(\(change.eligibility[.english]), eligibility_en),
+                application_process_nl = coalesce(\(change.applicationProcess[.dutch]), application_process_nl),
+                application_process_en = coalesce(\(change.applicationProcess[.english]), application_process_en),
+                updated_at = now()
+            WHERE id = \(id)
+            RETURNING operator_id
+            """, logger: logger
+        ).collect().first?.decode(UUID.self)
+        guard let operatorID = updated else { throw ProgrammeChangeError.notFound }
+        if let areas = change.serviceAreas {
+            try await connection.query("DELETE FROM programme_service_areas WHERE programme_id = \(id)", logger: logger)
+            for (position, area) in areas.enumerated() {
+                try await connection.query(
+                    "INSERT INTO programme_service_areas (programme_id, position, name, extent) VALUES (\(id), \(position), \(area.name), \(area.extent.rawValue))",
+                    logger: logger)
+            }
+        }
+        if let funders = change.funders {
+            let known = try await connection.query(
+                "SELECT count(*)::integer FROM organisations WHERE id = ANY(\(funders)) AND 'funder' = ANY(kinds)", logger: logger
+            ).collect().first!.decode(Int.self)
+            guard known == Set(funders).count else { throw ProgrammeChangeError.notAFunder }
+            try await connection.query("DELETE FROM programme_funders WHERE programme_id = \(id)", logger: logger)
+            for funder in Set(funders) {
+                try await connection.query("INSERT INTO programme_funders (programme_id, funder_id) VALUES (\(id), \(funder))", logger: logger)
+            }
+        }
+        try await connection.query(
+            "INSERT INTO outbox (topic, subject_id, recipient_organisations) VALUES ('programme.changed', \(id), \([operatorID]))", logger: logger)
+    }
+}
