@@ -59,6 +59,7 @@ CREATE TABLE referrals (
 );
 CREATE INDEX referrals_referrer_idx ON referrals (referring_organisation_id, created_at DESC, id DESC);
 CREATE INDEX referrals_operator_idx ON referrals (operator_id, created_at DESC, id DESC);
+CREATE INDEX referrals_programme_idx ON referrals (programme_id, created_at DESC, id DESC);
 CREATE INDEX referrals_programme_state_idx ON referrals (programme_id, state, state_changed_at);
 CREATE INDEX referrals_client_idx ON referrals (client_id);
 

@@ -70,6 +70,6 @@ bootstrap_database() {
 
 build_koppel() {
     say "building Koppel (the first build takes several minutes)"
-    (cd "$KOPPEL_ROOT" && swift build "$@" 2>&1 | grep -E "error:|warning: .*Sources/(Koppel|koppel)|Compiling|Build complete" | grep -v "GeneratedSources" | tail -n 5)
+    (cd "$KOPPEL_ROOT" && swift build "$@" 2>&1 | grep -E "error:|warning: .*Sources/(Koppel|koppel)|Compiling|complete!" | grep -v "GeneratedSources" | tail -n 5)
     [ "${PIPESTATUS[0]:-0}" -eq 0 ] || die "the build failed"
 }

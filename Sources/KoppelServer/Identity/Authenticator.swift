@@ -27,9 +27,7 @@ struct Authenticator: Sendable {
     private func identity(bearer header: String) async throws -> Identity {
         guard header.hasPrefix("Bearer "), header.count <= 200 else { throw Problem.badCredentials }
         let token = SecretToken(value: String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
-        guard let owner = try await tokens.owner(of: token),
-            let account = try await users.account(id: owner.userID, organisation: owner.organisationID), !account.isDisabled
-        else { throw Problem.badCredentials }
+        guard let account = try await tokens.account(of: token), !account.isDisabled else { throw Problem.badCredentials }
         return .signedIn(account: account, session: nil)
     }
 }

@@ -30,23 +30,35 @@ public struct APITokenStore: Sendable {
         return (id, token)
     }
 
-    /// The user a bearer token acts for; nil when unknown, expired, revoked or its user disabled.
-    public func owner(of token: SecretToken) async throws -> (userID: UUID, organisationID: UUID)? {
+    /// The account a bearer token acts for, checked and loaded in one transaction; nil when the token is unknown,
+    /// expired or revoked, or its user disabled.
+    public func account(of token: SecretToken) async throws -> Account? {
         guard token.value.hasPrefix(Self.prefix) else { return nil }
         let owner = try await client.query("SELECT user_id, organisation_id FROM auth.api_token(\(token.hash))", logger: logger)
             .collect().first?.decode((UUID, UUID).self)
         guard let (_, organisation) = owner else { return nil }
         return try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
-            try await connection.query(
-                """
-                UPDATE api_tokens t SET last_used_at = now()
-                FROM users u
-                WHERE t.token_hash = \(token.hash) AND u.id = t.user_id AND u.disabled_at IS NULL
+            guard let user = try await Self.checkAndTouch(token, on: connection, logger: logger) else { return nil }
+            return try await UserStore.accounts(only: user, on: connection, logger: logger).first
+        }
+    }
+
+    /// The token's user if the token still works (and its user is not disabled), noting when it was last used.
+    static func checkAndTouch(_ token: SecretToken, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
+        try await connection.query(
+            """
+            WITH valid AS (
+                SELECT t.id, t.user_id, t.organisation_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.token_hash = \(token.hash) AND u.disabled_at IS NULL
                   AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-                RETURNING t.user_id, t.organisation_id
-                """, logger: logger
-            ).collect().first?.decode((UUID, UUID).self)
-        }.map { (userID: $0.0, organisationID: $0.1) }
+            ), touched AS (
+                -- Recorded to the minute, not at every request: a read stays a read, with no write to flush.
+                UPDATE api_tokens SET last_used_at = now()
+                WHERE id IN (SELECT id FROM valid WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+            )
+            SELECT user_id FROM valid
+            """, logger: logger
+        ).collect().first?.decode(UUID.self)
     }
 
     public func tokens(organisation: UUID) async throws -> [APITokenRecord] {

@@ -37,25 +37,30 @@ public struct UserStore: Sendable {
 
     private func accounts(organisation: UUID, only id: UUID?) async throws -> [Account] {
         try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT u.id, u.organisation_id, o.name, u.email, u.display_name,
-                       coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}'),
-                       coalesce((SELECT array_agg(c.programme_id) FROM coordinator_programmes c WHERE c.user_id = u.id), '{}'),
-                       u.must_change_password, u.totp_secret, u.totp_confirmed_at IS NOT NULL, u.disabled_at IS NOT NULL
-                FROM users u JOIN organisations o ON o.id = u.organisation_id
-                WHERE (\(id)::uuid IS NULL OR u.id = \(id))
-                ORDER BY lower(u.display_name), u.email
-                """, logger: logger)
-            var accounts: [Account] = []
-            for try await row in rows.decode(AccountRow.self) {
-                accounts.append(Account(
-                    id: row.0, organisationID: row.1, organisationName: row.2, email: row.3, displayName: row.4,
-                    roles: Set(row.5.compactMap(Role.init(rawValue:))), coordinatedProgrammes: Set(row.6),
-                    mustChangePassword: row.7, totpSecret: row.8, totpConfirmed: row.9, isDisabled: row.10))
-            }
-            return accounts
+            try await Self.accounts(only: id, on: connection, logger: logger)
         }
+    }
+
+    /// The acting organisation's users (or the one with `id`), inside a tenant transaction.
+    static func accounts(only id: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> [Account] {
+        let rows = try await connection.query(
+            """
+            SELECT u.id, u.organisation_id, o.name, u.email, u.display_name,
+                   coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}'),
+                   coalesce((SELECT array_agg(c.programme_id) FROM coordinator_programmes c WHERE c.user_id = u.id), '{}'),
+                   u.must_change_password, u.totp_secret, u.totp_confirmed_at IS NOT NULL, u.disabled_at IS NOT NULL
+            FROM users u JOIN organisations o ON o.id = u.organisation_id
+            WHERE (\(id)::uuid IS NULL OR u.id = \(id))
+            ORDER BY lower(u.display_name), u.email
+            """, logger: logger)
+        var accounts: [Account] = []
+        for try await row in rows.decode(AccountRow.self) {
+            accounts.append(Account(
+                id: row.0, organisationID: row.1, organisationName: row.2, email: row.3, displayName: row.4,
+                roles: Set(row.5.compactMap(Role.init(rawValue:))), coordinatedProgrammes: Set(row.6),
+                mustChangePassword: row.7, totpSecret: row.8, totpConfirmed: row.9, isDisabled: row.10))
+        }
+        return accounts
     }
 
     /// Creates a user who must choose a new password at first sign-in.

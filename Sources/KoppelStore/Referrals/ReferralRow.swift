@@ -11,8 +11,9 @@ enum ReferralRow {
         CASE WHEN r.state = 'waitlisted' THEN counts.waitlist_position(r.id) END
         """
 
-    static let joins = """
-        referrals r JOIN organisations ro ON ro.id = r.referring_organisation_id
+    /// What a referral row is shown with: its referrer's and programme's names, its municipality's region.
+    static let lookups = """
+        JOIN organisations ro ON ro.id = r.referring_organisation_id
         JOIN programmes p ON p.id = r.programme_id JOIN municipalities m ON m.name = r.municipality
         """
 

@@ -60,26 +60,46 @@ public struct ReferralStore: Sendable {
         }
     }
 
-    /// A page of the referrals `actor` sees, newest first.
+    /// A page of the referrals `actor` sees, newest first. The page is chosen first, on the indexes, and only its
+    /// rows are then dressed with names and waiting-list positions.
     public func list(_ filter: ReferralFilter, actingFor actor: Actor) async throws -> [Referral] {
-        let visibility = ReferralVisibility(actor)
-        let after = filter.after
+        guard let query = try Self.listQuery(filter, visibility: ReferralVisibility(actor)) else { return [] }
         return try await transaction(actingFor: actor) { connection in
-            let query: PostgresQuery = """
-                SELECT \(unescaped: ReferralRow.columns) FROM \(unescaped: ReferralRow.joins)
-                WHERE (r.referring_organisation_id = \(visibility.referringOrganisation)
-                       OR (r.programme_id = ANY(\(Array(visibility.programmes))) AND r.state <> 'draft'))
-                  AND (\(filter.state?.rawValue)::text IS NULL OR r.state = \(filter.state?.rawValue))
-                  AND (\(filter.programmeID)::uuid IS NULL OR r.programme_id = \(filter.programmeID))
-                  AND (\(filter.referringOrganisationID)::uuid IS NULL OR r.referring_organisation_id = \(filter.referringOrganisationID))
-                  AND (\(filter.createdFrom)::date IS NULL OR r.created_at >= \(filter.createdFrom)::date)
-                  AND (\(filter.createdTo)::date IS NULL OR r.created_at < \(filter.createdTo)::date + 1)
-                  AND (\(after?.createdAt)::timestamptz IS NULL OR (r.created_at, r.id) < (\(after?.createdAt), \(after?.id)))
-                ORDER BY r.created_at DESC, r.id DESC
-                LIMIT \(filter.limit)
-                """
-            return try await connection.query(query, logger: logger).collect().map(ReferralRow.decode)
+            try await connection.query(query, logger: logger).collect().map(ReferralRow.decode)
         }
+    }
+
+    /// Only the conditions that apply are written, so the planner sees plain, indexable predicates.
+    static func listQuery(_ filter: ReferralFilter, visibility: ReferralVisibility) throws -> PostgresQuery? {
+        var binds = PostgresBindings()
+        func parameter<Value: PostgresThrowingDynamicTypeEncodable>(_ value: Value) throws -> String {
+            try binds.append(value)
+            return "$\(binds.count)"
+        }
+        var sides: [String] = []
+        if let organisation = visibility.referringOrganisation { sides.append("r.referring_organisation_id = \(try parameter(organisation))") }
+        if !visibility.programmes.isEmpty {
+            sides.append("(r.programme_id = ANY(\(try parameter(Array(visibility.programmes)))) AND r.state <> 'draft')")
+        }
+        guard !sides.isEmpty else { return nil }
+        var conditions = ["(" + sides.joined(separator: " OR ") + ")"]
+        if let state = filter.state { conditions.append("r.state = \(try parameter(state.rawValue))") }
+        if let programme = filter.programmeID { conditions.append("r.programme_id = \(try parameter(programme))") }
+        if let organisation = filter.referringOrganisationID { conditions.append("r.referring_organisation_id = \(try parameter(organisation))") }
+        if let from = filter.createdFrom { conditions.append("r.created_at >= \(try parameter(from))::date") }
+        if let to = filter.createdTo { conditions.append("r.created_at < \(try parameter(to))::date + 1") }
+        if let after = filter.after {
+            conditions.append("(r.created_at, r.id) < (\(try parameter(after.createdAt)), \(try parameter(after.id)))")
+        }
+        let sql = """
+            WITH page AS (
+                SELECT r.id, r.created_at FROM referrals r WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY r.created_at DESC, r.id DESC LIMIT \(try parameter(filter.limit))
+            )
+            SELECT \(ReferralRow.columns) FROM page JOIN referrals r ON r.id = page.id \(ReferralRow.lookups)
+            ORDER BY page.created_at DESC, page.id DESC
+            """
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 
     /// Every step of a referral the caller's organisation may see, oldest first.
@@ -108,7 +128,7 @@ public struct ReferralStore: Sendable {
     static func fetchIfVisible(_ id: UUID, lock: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Referral? {
         if lock { try await connection.query("SELECT 1 FROM referrals WHERE id = \(id) FOR UPDATE", logger: logger) }
         return try await connection.query(
-            "SELECT \(unescaped: ReferralRow.columns) FROM \(unescaped: ReferralRow.joins) WHERE r.id = \(id)", logger: logger
+            "SELECT \(unescaped: ReferralRow.columns) FROM referrals r \(unescaped: ReferralRow.lookups) WHERE r.id = \(id)", logger: logger
         ).collect().first.map(ReferralRow.decode)
     }
 
