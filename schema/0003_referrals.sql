@@ -58,9 +58,11 @@ CREATE TABLE referrals (
     CHECK ((forwarded_from IS NULL) = (forwarded_by_organisation_id IS NULL))
 );
 CREATE INDEX referrals_referrer_idx ON referrals (referring_organisation_id, created_at DESC, id DESC);
+CREATE INDEX referrals_referrer_state_idx ON referrals (referring_organisation_id, state, created_at DESC, id DESC);
 CREATE INDEX referrals_operator_idx ON referrals (operator_id, created_at DESC, id DESC);
 CREATE INDEX referrals_programme_idx ON referrals (programme_id, created_at DESC, id DESC);
-CREATE INDEX referrals_programme_state_idx ON referrals (programme_id, state, state_changed_at);
+-- Waiting-list positions count along this one, ids included so the count needs no table rows.
+CREATE INDEX referrals_programme_state_idx ON referrals (programme_id, state, state_changed_at, id);
 CREATE INDEX referrals_client_idx ON referrals (client_id);
 
 -- Every step of every referral, never changed or removed (the app role may only insert and read): the source

@@ -1,51 +1,66 @@
-"""Drives Koppel over HTTP on loopback with a fixed number of concurrent clients, each on its own kept-alive
-connection, and reports requests per second and latency percentiles. Standard library only."""
+"""Drives Koppel over HTTP on loopback with a fixed number of concurrent clients, each a thread on its own
+kept-alive connection (TCP_NODELAY), and reports requests per second and latency percentiles."""
 import argparse
-import asyncio
 import json
+import socket
 import statistics
 import sys
+import threading
 import time
 
 
-async def request(reader, writer, head: bytes, body: bytes):
-    writer.write(head + body)
-    await writer.drain()
-    status = int((await reader.readline()).split()[1])
-    length = 0
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        name, _, value = line.decode("latin-1").partition(":")
-        if name.lower() == "content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    return status
+class Connection:
+    def __init__(self, port):
+        self.socket = socket.create_connection(("127.0.0.1", port))
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def exchange(self, message: bytes) -> int:
+        self.socket.sendall(message)
+        while b"\r\n\r\n" not in self.buffer:
+            self.buffer += self.socket.recv(65536)
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        length = next((int(line.split(":", 1)[1]) for line in lines[1:] if line.lower().startswith("content-length:")), 0)
+        while len(self.buffer) < length:
+            self.buffer += self.socket.recv(65536)
+        self.buffer = self.buffer[length:]
+        return int(lines[0].split()[1])
 
 
-async def client(args, paths, deadline, latencies, failures, index):
-    reader, writer = await asyncio.open_connection("127.0.0.1", args.port)
-    body = args.body.encode() if args.body else b""
+def client(args, index, deadline, latencies, failures):
+    connection = Connection(args.port)
+    body = args.body.encode()
     n = index
     while time.monotonic() < deadline:
-        path = paths[n % len(paths)]
+        path = args.path[n % len(args.path)]
         n += args.clients
-        head = (f"{args.method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {args.token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        message = (f"{args.method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {args.token}\r\n"
+                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
         started = time.perf_counter()
-        status = await request(reader, writer, head, body)
+        status = connection.exchange(message)
         latencies.append(time.perf_counter() - started)
         if status >= 300:
             failures.append(status)
-    writer.close()
+
+
+def run(args, seconds):
+    latencies, failures = [], []
+    deadline = time.monotonic() + seconds
+    threads = [threading.Thread(target=client, args=(args, i, deadline, latencies, failures)) for i in range(args.clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, failures, time.monotonic() - started
 
 
 def percentile(sorted_values, p):
     return sorted_values[min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))]
 
 
-async def main():
+def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token", required=True)
@@ -56,21 +71,16 @@ async def main():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=3)
     args = parser.parse_args()
-    for phase, seconds in (("warmup", args.warmup), ("measure", args.seconds)):
-        latencies, failures = [], []
-        deadline = time.monotonic() + seconds
-        started = time.monotonic()
-        await asyncio.gather(*(client(args, args.path, deadline, latencies, failures, i) for i in range(args.clients)))
-        elapsed = time.monotonic() - started
+    run(args, args.warmup)
+    latencies, failures, elapsed = run(args, args.seconds)
     latencies.sort()
-    result = {
+    json.dump({
         "requests": len(latencies), "failures": len(failures), "failure_statuses": sorted(set(failures)),
         "per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(percentile(latencies, 50) * 1000, 2), "p99_ms": round(percentile(latencies, 99) * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
-    }
-    json.dump(result, sys.stdout)
+    }, sys.stdout)
     print()
 
 
-asyncio.run(main())
+main()
