@@ -46,7 +46,7 @@ programme, in every state, each with its history.
 |---|---:|---:|---:|
 {row("`GET /api/v1/referrals?limit=25` (newest first)", f['list'])}
 {row("`GET /api/v1/referrals?limit=25&state=active&programme_id=…`", f['filtered'])}
-{row("`GET /api/v1/referrals/{{id}}` (1,000 different referrals)", f['get'])}
+{row("`GET /api/v1/referrals/{id}` (1,000 different referrals)", f['get'])}
 
 ## Memory
 
