@@ -55,7 +55,9 @@ CREATE TABLE referrals (
     UNIQUE (id, referring_organisation_id, operator_id),
     FOREIGN KEY (referring_user_id, referring_organisation_id) REFERENCES users (id, organisation_id),
     CHECK ((cardinality(overridden_rules) = 0) = (override_reason IS NULL)),
-    CHECK ((forwarded_from IS NULL) = (forwarded_by_organisation_id IS NULL))
+    CHECK ((forwarded_from IS NULL) = (forwarded_by_organisation_id IS NULL)),
+    -- Only a draft, or a draft withdrawn, was never submitted.
+    CHECK (state IN ('draft', 'withdrawn') OR submitted_at IS NOT NULL)
 );
 CREATE INDEX referrals_referrer_idx ON referrals (referring_organisation_id, created_at DESC, id DESC);
 CREATE INDEX referrals_referrer_state_idx ON referrals (referring_organisation_id, state, created_at DESC, id DESC);
@@ -64,6 +66,8 @@ CREATE INDEX referrals_programme_idx ON referrals (programme_id, created_at DESC
 -- Waiting-list positions count along this one, ids included so the count needs no table rows.
 CREATE INDEX referrals_programme_state_idx ON referrals (programme_id, state, state_changed_at, id);
 CREATE INDEX referrals_client_idx ON referrals (client_id);
+-- A referral is forwarded once.
+CREATE UNIQUE INDEX referrals_forwarded_from_idx ON referrals (forwarded_from);
 
 -- Every step of every referral, never changed or removed (the app role may only insert and read): the source
 -- of truth for waiting times and statistics.
@@ -117,14 +121,27 @@ CREATE TABLE outbox (
 
 ALTER TABLE referrals ENABLE ROW LEVEL SECURITY;
 ALTER TABLE referrals FORCE ROW LEVEL SECURITY;
--- Drafts stay with the referrer until they are submitted.
+-- A referral reaches the programme side when it is submitted; a draft never submitted (even once withdrawn)
+-- stays with the referrer.
 CREATE POLICY referrals_read ON referrals FOR SELECT
-    USING (referring_organisation_id = acting_organisation() OR (operator_id = acting_organisation() AND state <> 'draft'));
--- A coordinator who forwards files the new referral on behalf of the original referrer.
+    USING (referring_organisation_id = acting_organisation()
+           OR (operator_id = acting_organisation() AND submitted_at IS NOT NULL));
+-- The referrer files drafts and submissions in its own name only. A coordinator who forwards files the new
+-- referral on behalf of the original referrer, and only from a submitted or waitlisted referral its own
+-- organisation operates, for the same client.
 CREATE POLICY referrals_create ON referrals FOR INSERT
-    WITH CHECK (referring_organisation_id = acting_organisation() OR forwarded_by_organisation_id = acting_organisation());
+    WITH CHECK (
+        (referring_organisation_id = acting_organisation() AND forwarded_by_organisation_id IS NULL
+         AND state IN ('draft', 'submitted'))
+        OR (forwarded_by_organisation_id = acting_organisation() AND state = 'submitted'
+            AND EXISTS (SELECT 1 FROM referrals f
+                        WHERE f.id = referrals.forwarded_from AND f.operator_id = acting_organisation()
+                          AND f.state IN ('submitted', 'waitlisted')
+                          AND f.referring_organisation_id = referrals.referring_organisation_id
+                          AND f.client_id = referrals.client_id)));
 CREATE POLICY referrals_change ON referrals FOR UPDATE
-    USING (referring_organisation_id = acting_organisation() OR (operator_id = acting_organisation() AND state <> 'draft'))
+    USING (referring_organisation_id = acting_organisation()
+           OR (operator_id = acting_organisation() AND submitted_at IS NOT NULL))
     WITH CHECK (referring_organisation_id = acting_organisation() OR operator_id = acting_organisation());
 
 ALTER TABLE referral_events ENABLE ROW LEVEL SECURITY;
@@ -140,7 +157,9 @@ CREATE POLICY idempotency_keys_tenant ON idempotency_keys
     USING (organisation_id = acting_organisation()) WITH CHECK (organisation_id = acting_organisation());
 
 GRANT SELECT ON municipalities TO koppel_app;
-GRANT SELECT, INSERT, UPDATE ON referrals TO koppel_app;
+-- Steps change a referral's state and what goes with it, never whose it is or where it goes.
+GRANT SELECT, INSERT ON referrals TO koppel_app;
+GRANT UPDATE (state, state_changed_at, version, submitted_at, overridden_rules, override_reason) ON referrals TO koppel_app;
 GRANT SELECT, INSERT ON referral_events TO koppel_app;
 GRANT SELECT, INSERT, DELETE ON idempotency_keys TO koppel_app;
 GRANT INSERT ON outbox TO koppel_app;

@@ -49,3 +49,14 @@ struct EligibilityTests {
         #expect(adults.unmetRules(ageBand: .from18to25, municipality: Self.denHaag, targetGroup: .humanTrafficking).isEmpty)
     }
 }
+
+@Suite("Calendar days")
+struct CalendarDayTests {
+    @Test("only real days written as YYYY-MM-DD", arguments: [
+        ("2026-12-01", true), ("2024-02-29", true), ("2026-02-29", false), ("2026-02-30", false), ("2026-13-45", false),
+        ("2026-1-01", false), ("01-12-2026", false), ("tomorrow", false),
+    ])
+    func days(text: String, valid: Bool) {
+        #expect(CalendarDay.isValid(text) == valid, "\(text)")
+    }
+}

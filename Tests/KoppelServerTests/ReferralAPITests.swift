@@ -109,6 +109,13 @@ struct ReferralAPITests {
             #expect((try await api(.get, "/api/v1/referrals", as: cast.twoGo).json["items"] as? [Any])?.count == 0)
             #expect(try await api.step(id, "submit", as: cast.caseworker).state == "submitted")
             #expect(try await api(.get, "/api/v1/referrals/\(id)", as: cast.twoGo).status == .ok)
+            // A draft withdrawn without ever being submitted never reaches the programme either.
+            let discarded = try await api.file(cast.forTwoGo(["state": "draft"]), as: cast.caseworker)
+            #expect(try await api.step(discarded, "withdraw", as: cast.caseworker, ["reason": "entered_in_error"]).state == "withdrawn")
+            #expect(try await api(.get, "/api/v1/referrals/\(discarded)", as: cast.twoGo).status == .notFound)
+            #expect(try await api(.get, "/api/v1/referrals/\(discarded)/history", as: cast.twoGo).status == .notFound)
+            let listed = try await api(.get, "/api/v1/referrals?state=withdrawn", as: cast.twoGo).json["items"] as? [Any]
+            #expect(listed?.isEmpty == true)
         }
     }
 

@@ -162,9 +162,9 @@ struct ReferralIsolationTests {
                 try await connection.query(
                     """
                     INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
-                        age_band, municipality, needs, urgency, state, created_at, state_changed_at)
+                        age_band, municipality, needs, urgency, state, created_at, submitted_at, state_changed_at)
                     VALUES (\(referral), gen_random_uuid(), \(referrer), \(user), \(programme), \(operatorID), 'human_trafficking', '26-35',
-                        'Den Haag', '{}', 'soon', 'submitted', now(), now())
+                        'Den Haag', '{}', 'soon', 'submitted', now(), now(), now())
                     """, logger: logger)
                 try await connection.query(
                     """
@@ -203,9 +203,9 @@ struct ReferralIsolationTests {
                 for statement: PostgresQuery in [
                     """
                     INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
-                        age_band, municipality, needs, urgency, state, created_at, state_changed_at)
+                        age_band, municipality, needs, urgency, state, created_at, submitted_at, state_changed_at)
                     SELECT gen_random_uuid(), gen_random_uuid(), referring_organisation_id, referring_user_id, programme_id, operator_id,
-                        target_group, age_band, municipality, needs, urgency, 'submitted', now(), now()
+                        target_group, age_band, municipality, needs, urgency, 'submitted', now(), now(), now()
                     FROM referrals
                     """,
                     """
@@ -225,6 +225,30 @@ struct ReferralIsolationTests {
         }
     }
 
+    @Test("a forward can only be filed from a referral the acting organisation operates")
+    func forgedForward() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            let world = try await world(database)
+            try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
+                // Humanitas neither sees nor operates the referral: a "forward" of it in VluchtelingenWerk's name is refused.
+                let error = await #expect(throws: PostgresTransactionError.self) {
+                    try await client.withTenantTransaction(organisation: world.other, logger: logger) { connection in
+                        try await connection.query(
+                            """
+                            INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
+                                target_group, age_band, municipality, needs, urgency, state, forwarded_from, forwarded_by_organisation_id,
+                                created_at, state_changed_at)
+                            VALUES (gen_random_uuid(), gen_random_uuid(), \(world.referrer), \(world.caseworker),
+                                (SELECT id FROM programmes WHERE slug = '2go'), \(world.operatorID), 'human_trafficking', '26-35',
+                                'Den Haag', '{}', 'soon', 'submitted', \(world.referral), \(world.other), now(), now())
+                            """, logger: logger)
+                    }
+                }
+                #expect((error?.closureError as? PSQLError)?.serverInfo?[.sqlState] == "42501")
+            }
+        }
+    }
+
     @Test("history is append-only and the outbox write-only for the app role")
     func immutableHistory() async throws {
         try await TestDatabases.withMigratedDatabase { database in
@@ -236,6 +260,9 @@ struct ReferralIsolationTests {
                     "DELETE FROM referrals",
                     "SELECT * FROM outbox",
                     "UPDATE outbox SET delivered_at = now()",
+                    // Steps change a referral's state, never whose it is or where it goes.
+                    "UPDATE referrals SET referring_organisation_id = operator_id",
+                    "UPDATE referrals SET programme_id = programme_id",
                 ] {
                     let error = await #expect(throws: PostgresTransactionError.self) {
                         try await client.withTenantTransaction(organisation: world.referrer, logger: logger) { connection in

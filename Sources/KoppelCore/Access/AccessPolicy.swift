@@ -38,13 +38,14 @@ public enum Action: Sendable, Hashable {
 public struct ReferralScope: Sendable, Hashable {
     public let referringOrganisation: UUID
     public let programme: UUID
-    /// A draft stays with the referrer until it is submitted.
-    public let isDraft: Bool
+    /// A referral reaches the programme side when it is submitted; until then (and if it is withdrawn as a
+    /// draft) it stays with the referrer.
+    public let neverSubmitted: Bool
 
-    public init(referringOrganisation: UUID, programme: UUID, isDraft: Bool = false) {
+    public init(referringOrganisation: UUID, programme: UUID, neverSubmitted: Bool = false) {
         self.referringOrganisation = referringOrganisation
         self.programme = programme
-        self.isDraft = isDraft
+        self.neverSubmitted = neverSubmitted
     }
 }
 
@@ -103,7 +104,7 @@ public enum AccessPolicy {
             return actor.roles.contains(.caseworker) || actor.roles.contains(.coordinator) ? .allow : .deny(.missingRole(.caseworker))
         case .viewReferral(let referral):
             let asReferrer = refers(actor, for: referral.referringOrganisation)
-            if asReferrer == .allow || referral.isDraft { return asReferrer }
+            if asReferrer == .allow || referral.neverSubmitted { return asReferrer }
             return coordinates(actor, referral.programme)
         case .stepReferral(let referral, let action):
             switch action.side {

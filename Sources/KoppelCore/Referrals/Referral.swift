@@ -57,7 +57,7 @@ public struct Referral: Sendable, Hashable, Identifiable {
     }
 
     /// What the access policy needs to know of it.
-    public var scope: ReferralScope { ReferralScope(referringOrganisation: referringOrganisation.id, programme: programme.id, isDraft: state == .draft) }
+    public var scope: ReferralScope { ReferralScope(referringOrganisation: referringOrganisation.id, programme: programme.id, neverSubmitted: submittedAt == nil) }
 
     /// The steps `actor` may take now: possible in this state and allowed by the policy.
     public func actions(for actor: Actor?) -> [ReferralAction] {
@@ -115,8 +115,8 @@ public struct ReferralEvent: Sendable, Hashable {
     }
 }
 
-/// Which referrals someone sees in lists: their organisation's own (caseworkers) and the submitted ones to the
-/// programmes they coordinate. Drafts stay with the referrer.
+/// Which referrals someone sees in lists: their organisation's own (caseworkers) and those ever submitted to the
+/// programmes they coordinate. Drafts stay with the referrer, also when withdrawn without being submitted.
 public struct ReferralVisibility: Sendable, Hashable {
     public var referringOrganisation: UUID?
     public var programmes: Set<UUID>
@@ -126,8 +126,15 @@ public struct ReferralVisibility: Sendable, Hashable {
         programmes = actor.roles.contains(.coordinator) ? actor.coordinatedProgrammes : []
     }
 
+    /// Only the coordinator's side: the programmes' inbox, without the organisation's own referrals.
+    public var programmeSide: ReferralVisibility {
+        var side = self
+        side.referringOrganisation = nil
+        return side
+    }
+
     public func sees(_ referral: Referral) -> Bool {
         referral.referringOrganisation.id == referringOrganisation
-            || (programmes.contains(referral.programme.id) && referral.state != .draft)
+            || (programmes.contains(referral.programme.id) && referral.submittedAt != nil)
     }
 }

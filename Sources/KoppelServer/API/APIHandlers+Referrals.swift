@@ -126,19 +126,11 @@ extension APIHandlers {
     }
 
     private func day(_ text: String, _ name: String) throws -> String {
-        guard text.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) != nil, Self.dayFormat.date(from: text) != nil else {
+        guard CalendarDay.isValid(text) else {
             throw Problem(status: .badRequest, detail: "\(name) must be a day written as YYYY-MM-DD, such as 2026-03-01.")
         }
         return text
     }
-
-    private static let dayFormat: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter
-    }()
 
     static func noSuchProgramme(_ id: UUID) -> Problem {
         Problem(status: .notFound, detail: "No programme in the directory has id \(id.uuidString.lowercased()); see /api/v1/programmes.")

@@ -35,8 +35,8 @@ struct ReferralPages {
         }
         if !visibility.programmes.isEmpty {
             for (key, state) in [("incoming", ReferralState.submitted), ("waiting", .waitlisted), ("accepted", .accepted), ("active", .active)] {
-                let found = try await referrals.list(ReferralFilter(state: state, limit: 100), actingFor: actor)
-                    .filter { visibility.programmes.contains($0.programme.id) }
+                let found = try await referrals.list(
+                    ReferralFilter(state: state, limit: 100), actingFor: actor, visibility: visibility.programmeSide)
                 values[key] = found.map(labels.row)
             }
             values["coordinates"] = true
@@ -111,7 +111,7 @@ struct ReferralPages {
             return try await newForm(request, context, form: form, error: labels.text("referral.error.incomplete"), status: .unprocessableContent)
         }
         let start = form.requested_start.flatMap { $0.isEmpty ? nil : $0 }
-        if let start, start.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) == nil {
+        if let start, !CalendarDay.isValid(start) {
             return try await newForm(request, context, form: form, error: labels.text("referral.error.date"), status: .unprocessableContent)
         }
         let new = NewReferral(

@@ -61,7 +61,10 @@ extension ReferralStore {
                 referral: id, referrer: referral.referringOrganisation.id, operatorID: referral.operatorID, by: actor,
                 action: request.action.rawValue, from: referral.state, to: next, reason: request.reason, related: related,
                 on: connection, logger: logger)
-            try await Outbox.referralChanged(id, notify: [referral.referringOrganisation.id, referral.operatorID], on: connection, logger: logger)
+            // The programme side hears of a referral once it has been submitted, never of a draft.
+            let notified: Set<UUID> = next == .submitted || referral.submittedAt != nil
+                ? [referral.referringOrganisation.id, referral.operatorID] : [referral.referringOrganisation.id]
+            try await Outbox.referralChanged(id, notify: notified, on: connection, logger: logger)
             let changed = try await Self.fetch(id, lock: false, on: connection, logger: logger)
             return try await Self.finish(changed, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }

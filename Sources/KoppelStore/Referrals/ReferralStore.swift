@@ -62,8 +62,8 @@ public struct ReferralStore: Sendable {
 
     /// A page of the referrals `actor` sees, newest first. The page is chosen first, on the indexes, and only its
     /// rows are then dressed with names and waiting-list positions.
-    public func list(_ filter: ReferralFilter, actingFor actor: Actor) async throws -> [Referral] {
-        guard let query = try Self.listQuery(filter, visibility: ReferralVisibility(actor)) else { return [] }
+    public func list(_ filter: ReferralFilter, actingFor actor: Actor, visibility: ReferralVisibility? = nil) async throws -> [Referral] {
+        guard let query = try Self.listQuery(filter, visibility: visibility ?? ReferralVisibility(actor)) else { return [] }
         return try await transaction(actingFor: actor) { connection in
             try await connection.query(query, logger: logger).collect().map(ReferralRow.decode)
         }
@@ -79,7 +79,7 @@ public struct ReferralStore: Sendable {
         var sides: [String] = []
         if let organisation = visibility.referringOrganisation { sides.append("r.referring_organisation_id = \(try parameter(organisation))") }
         if !visibility.programmes.isEmpty {
-            sides.append("(r.programme_id = ANY(\(try parameter(Array(visibility.programmes)))) AND r.state <> 'draft')")
+            sides.append("(r.programme_id = ANY(\(try parameter(Array(visibility.programmes)))) AND r.submitted_at IS NOT NULL)")
         }
         guard !sides.isEmpty else { return nil }
         var conditions = ["(" + sides.joined(separator: " OR ") + ")"]
