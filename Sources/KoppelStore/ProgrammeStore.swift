@@ -26,13 +26,10 @@ public struct ProgrammeStore: Sendable {
     }
 
     public func apply(_ change: ProgrammeChange, to id: UUID, by actor: Actor) async throws {
-        do {
-            try await client.withTenantTransaction(organisation: actor.organisationID, user: actor.userID, logger: logger) { connection in
-                try await Self.apply(change, to: id, on: connection, logger: logger)
-            }
-        } catch let error as PostgresTransactionError {
-            if let cause = error.closureError as? ProgrammeChangeError { throw cause }
-            throw error
+        try await client.withTenantTransaction(
+            organisation: actor.organisationID, user: actor.userID, logger: logger, passingOn: ProgrammeChangeError.self
+        ) { connection in
+            try await Self.apply(change, to: id, on: connection, logger: logger)
         }
     }
 

@@ -17,6 +17,22 @@ extension PostgresClient {
     }
 }
 
+extension PostgresClient {
+    /// A tenant transaction whose body may fail with `Failure`, a store's own error: it rolls the transaction
+    /// back and reaches the caller as itself, not wrapped in a transaction error.
+    public func withTenantTransaction<T: Sendable, Failure: Error>(
+        organisation: UUID, user: UUID? = nil, logger: Logger, passingOn failure: Failure.Type,
+        _ body: (PostgresConnection) async throws -> sending T
+    ) async throws -> sending T {
+        do {
+            return try await withTenantTransaction(organisation: organisation, user: user, logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            if let cause = error.closureError as? Failure, error.rollbackError == nil { throw cause }
+            throw error
+        }
+    }
+}
+
 extension PostgresConnection {
     /// Sets the acting organisation and user for the rest of the current transaction.
     public func setActingTenant(organisation: UUID, user: UUID?, logger: Logger) async throws {

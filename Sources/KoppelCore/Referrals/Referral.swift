@@ -59,6 +59,12 @@ public struct Referral: Sendable, Hashable, Identifiable {
     /// What the access policy needs to know of it.
     public var scope: ReferralScope { ReferralScope(referringOrganisation: referringOrganisation.id, programme: programme.id, neverSubmitted: submittedAt == nil) }
 
+    /// Who hears that it changed to `next`: the referrer always, the programme side once it has been submitted,
+    /// never of a draft.
+    public func audience(after next: ReferralState) -> Set<UUID> {
+        next == .submitted || submittedAt != nil ? [referringOrganisation.id, operatorID] : [referringOrganisation.id]
+    }
+
     /// The steps `actor` may take now: possible in this state and allowed by the policy.
     public func actions(for actor: Actor?) -> [ReferralAction] {
         ReferralStateMachine.allowedActions(from: state).filter { AccessPolicy.decide(actor, .stepReferral(scope, $0)).isAllowed }
@@ -131,10 +137,5 @@ public struct ReferralVisibility: Sendable, Hashable {
         var side = self
         side.referringOrganisation = nil
         return side
-    }
-
-    public func sees(_ referral: Referral) -> Bool {
-        referral.referringOrganisation.id == referringOrganisation
-            || (programmes.contains(referral.programme.id) && referral.submittedAt != nil)
     }
 }

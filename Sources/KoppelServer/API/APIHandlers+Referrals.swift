@@ -30,7 +30,7 @@ extension APIHandlers {
 
     func createReferral(_ input: Operations.CreateReferral.Input) async throws -> Operations.CreateReferral.Output {
         guard case .json(let body) = input.body else { throw Problem(status: .unsupportedMediaType, detail: "Send the referral as JSON.") }
-        let actor = try signedIn(.createReferral(referringOrganisation: RequestIdentity.current.actor?.organisationID ?? UUID()))
+        let actor = try signedIn { .createReferral(referringOrganisation: $0.organisationID) }
         guard body.needs.count == Set(body.needs).count else { throw Problem(status: .unprocessableContent, detail: "needs lists a need twice.") }
         let new = NewReferral(
             clientID: try body.clientId.map { try uuid($0, "client_id") } ?? UUID(), programmeID: try uuid(body.programmeId, "programme_id"),
@@ -102,7 +102,13 @@ extension APIHandlers {
 
     /// The actor, when the policy allows `action`; a referral action always needs someone signed in.
     private func signedIn(_ action: Action) throws -> Actor {
-        guard let actor = try authorize(action) else { throw Problem.denied(.notSignedIn) }
+        try signedIn { _ in action }
+    }
+
+    /// The actor, when the policy allows what `action` makes of them (their own organisation, say).
+    private func signedIn(_ action: (Actor) -> Action) throws -> Actor {
+        guard let actor = RequestIdentity.current.actor else { throw Problem.denied(.notSignedIn) }
+        try authorize(action(actor))
         return actor
     }
 
@@ -110,9 +116,7 @@ extension APIHandlers {
     private func visibleReferral(_ text: String) async throws -> (Actor, Referral) {
         let id = try uuid(text, "referral id")
         let actor = try signedIn(.listReferrals)
-        guard let referral = try await referrals.referral(id, actingFor: actor),
-            AccessPolicy.decide(actor, .viewReferral(referral.scope)).isAllowed
-        else { throw ReferralProblems.problem(for: .notFound, id: id) }
+        guard let referral = try await referrals.referral(id, actingFor: actor) else { throw ReferralProblems.problem(for: .notFound, id: id) }
         return (actor, referral)
     }
 

@@ -22,9 +22,7 @@ struct AdminPages {
 
     /// The signed-in actor, if the policy allows `action` for their organisation.
     private func authorize(_ context: AppRequestContext, _ action: (UUID) -> Action) throws -> (Actor, SessionCookie)? {
-        guard let actor = context.identity.actor, let session = context.identity.session else { return nil }
-        if case .deny(let reason) = AccessPolicy.decide(actor, action(actor.organisationID)) { throw Problem.denied(reason) }
-        return (actor, session)
+        try context.pageAccess { action($0.organisationID) }
     }
 
     private func userList(_ request: Request, _ context: AppRequestContext, notice: [String: Any] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {

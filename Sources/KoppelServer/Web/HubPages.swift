@@ -15,9 +15,7 @@ struct HubPages {
     }
 
     private func authorized(_ context: AppRequestContext) throws -> SessionCookie? {
-        guard let actor = context.identity.actor, let session = context.identity.session else { return nil }
-        if case .deny(let reason) = AccessPolicy.decide(actor, .manageOrganisations) { throw Problem.denied(reason) }
-        return session
+        try context.pageAccess { _ in .manageOrganisations }?.1
     }
 
     private func list(_ request: Request, _ context: AppRequestContext, notice: [String: Any] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {

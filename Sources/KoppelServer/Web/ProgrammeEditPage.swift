@@ -17,7 +17,7 @@ struct ProgrammeEditPage {
 
     private func programme(_ context: AppRequestContext) async throws -> (Actor, SessionCookie, Programme)? {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw Problem(status: .notFound, detail: "No such programme.") }
-        guard let (actor, session) = try ReferralPages.authorize(context, { _ in .editProgramme(programme: id) }) else { return nil }
+        guard let (actor, session) = try context.pageAccess({ _ in .editProgramme(programme: id) }) else { return nil }
         guard let programme = try await directory.programme(id: id) else { throw Problem(status: .notFound, detail: "No such programme.") }
         return (actor, session, programme)
     }

@@ -16,10 +16,9 @@ struct ReferralDetailPage {
     }
 
     private func referral(_ context: AppRequestContext) async throws -> (Actor, SessionCookie, Referral)? {
-        guard let (actor, session) = try ReferralPages.authorize(context, { _ in .listReferrals }) else { return nil }
+        guard let (actor, session) = try context.pageAccess({ _ in .listReferrals }) else { return nil }
         guard let id = context.parameters.get("referralId").flatMap(UUID.init(uuidString:)),
-            let referral = try await referrals.referral(id, actingFor: actor),
-            AccessPolicy.decide(actor, .viewReferral(referral.scope)).isAllowed
+            let referral = try await referrals.referral(id, actingFor: actor)
         else { throw Problem(status: .notFound, detail: "There is no such referral that you may see.") }
         return (actor, session, referral)
     }

@@ -17,15 +17,8 @@ struct ReferralPages {
         routes.post("/referrals") { request, context in try await create(request, context) }
     }
 
-    /// The signed-in actor and session, if the policy allows `action`; nil when nobody is signed in.
-    static func authorize(_ context: AppRequestContext, _ action: (Actor) -> Action) throws -> (Actor, SessionCookie)? {
-        guard let actor = context.identity.actor, let session = context.identity.session else { return nil }
-        if case .deny(let reason) = AccessPolicy.decide(actor, action(actor)) { throw Problem.denied(reason) }
-        return (actor, session)
-    }
-
     private func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let (actor, _) = try Self.authorize(context, { _ in .listReferrals }) else { return .redirect(to: "/sign-in", type: .normal) }
+        guard let (actor, _) = try context.pageAccess({ _ in .listReferrals }) else { return .redirect(to: "/sign-in", type: .normal) }
         let labels = ReferralLabels(catalogue: renderer.catalogue(for: request))
         let visibility = ReferralVisibility(actor)
         var values: [String: Any] = ["canCreate": AccessPolicy.decide(actor, .createReferral(referringOrganisation: actor.organisationID)).isAllowed]
@@ -48,15 +41,14 @@ struct ReferralPages {
         _ request: Request, _ context: AppRequestContext, form: NewReferralForm? = nil, error: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        guard let (actor, session) = try Self.authorize(context, { .createReferral(referringOrganisation: $0.organisationID) }) else {
+        guard let (actor, session) = try context.pageAccess({ .createReferral(referringOrganisation: $0.organisationID) }) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
         let catalogue = renderer.catalogue(for: request)
         let labels = ReferralLabels(catalogue: catalogue)
-        var programmes: [[String: Any]] = []
-        for programme in try await directory.listedProgrammes() where programme.status == .open {
-            let places = try await referrals.places(of: programme.id, actingFor: actor)
-            programmes.append(labels.programmeChoice(programme, places: places, selected: form?.programme == programme.id.uuidString.lowercased()))
+        let places = try await referrals.places(actingFor: actor)
+        let programmes = try await directory.listedProgrammes().filter { $0.status == .open }.map { programme in
+            labels.programmeChoice(programme, places: places[programme.id], selected: form?.programme == programme.id.uuidString.lowercased())
         }
         let municipalities = try await referrals.municipalities().map { municipality -> [String: Any] in
             ["value": municipality.name, "label": municipality.name, "selected": form?.municipality == municipality.name]
@@ -98,7 +90,7 @@ struct ReferralPages {
     private func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await Forms.decode(NewReferralForm.self, from: request)
         try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
-        guard let (actor, _) = try Self.authorize(context, { .createReferral(referringOrganisation: $0.organisationID) }) else {
+        guard let (actor, _) = try context.pageAccess({ .createReferral(referringOrganisation: $0.organisationID) }) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
         let labels = ReferralLabels(catalogue: renderer.catalogue(for: request))

@@ -7,17 +7,28 @@ extension ReferralStore {
     /// A programme's places and the length of its waiting list, counted over every referrer's referrals by a
     /// function that answers with counts only. Nil for a programme not in the directory.
     public func places(of programme: UUID, actingFor actor: Actor) async throws -> ProgrammePlaces? {
+        try await places(only: programme, actingFor: actor)[programme]
+    }
+
+    /// Every listed programme's places, counted in one go (for a page that shows them all).
+    public func places(actingFor actor: Actor) async throws -> [UUID: ProgrammePlaces] {
+        try await places(only: nil, actingFor: actor)
+    }
+
+    private func places(only programme: UUID?, actingFor actor: Actor) async throws -> [UUID: ProgrammePlaces] {
         try await transaction(actingFor: actor) { connection in
-            try await connection.query(
+            var places: [UUID: ProgrammePlaces] = [:]
+            for row in try await connection.query(
                 """
                 SELECT c.programme_id, c.places_total, c.places_in_use, c.waitlisted
                 FROM counts.programme_places() c JOIN programmes p ON p.id = c.programme_id
-                WHERE c.programme_id = \(programme) AND p.status <> 'closed'
+                WHERE p.status <> 'closed' AND (\(programme)::uuid IS NULL OR c.programme_id = \(programme))
                 """, logger: logger
-            ).collect().first.map { row in
+            ).collect() {
                 let (id, total, inUse, waitlisted) = try row.decode((UUID, Int?, Int, Int).self)
-                return ProgrammePlaces(programmeID: id, placesTotal: total, placesInUse: inUse, waitlisted: waitlisted)
+                places[id] = ProgrammePlaces(programmeID: id, placesTotal: total, placesInUse: inUse, waitlisted: waitlisted)
             }
+            return places
         }
     }
 

@@ -33,9 +33,9 @@ extension ReferralStore {
             if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
                 return .replayed(status: stored.status, body: stored.body)
             }
-            guard let referral = try await Self.fetchIfVisible(id, lock: true, on: connection, logger: logger),
-                AccessPolicy.decide(actor, .viewReferral(referral.scope)).isAllowed
-            else { throw ReferralError.notFound }
+            guard let referral = try await Self.fetchIfVisible(id, to: actor, lock: true, on: connection, logger: logger) else {
+                throw ReferralError.notFound
+            }
             if case .deny(let reason) = AccessPolicy.decide(actor, .stepReferral(referral.scope, request.action)) {
                 throw ReferralError.denied(reason)
             }
@@ -61,10 +61,7 @@ extension ReferralStore {
                 referral: id, referrer: referral.referringOrganisation.id, operatorID: referral.operatorID, by: actor,
                 action: request.action.rawValue, from: referral.state, to: next, reason: request.reason, related: related,
                 on: connection, logger: logger)
-            // The programme side hears of a referral once it has been submitted, never of a draft.
-            let notified: Set<UUID> = next == .submitted || referral.submittedAt != nil
-                ? [referral.referringOrganisation.id, referral.operatorID] : [referral.referringOrganisation.id]
-            try await Outbox.referralChanged(id, notify: notified, on: connection, logger: logger)
+            try await Outbox.referralChanged(id, notify: referral.audience(after: next), on: connection, logger: logger)
             let changed = try await Self.fetch(id, lock: false, on: connection, logger: logger)
             return try await Self.finish(changed, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }

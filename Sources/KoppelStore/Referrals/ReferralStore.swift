@@ -53,10 +53,11 @@ public struct ReferralStore: Sendable {
         }
     }
 
-    /// One referral the caller's organisation may see; nil otherwise.
+    /// One referral `actor` may see (row-level security for their organisation, then the access policy for
+    /// them); nil otherwise, whether it exists or not.
     public func referral(_ id: UUID, actingFor actor: Actor) async throws -> Referral? {
         try await transaction(actingFor: actor) { connection in
-            try await Self.fetchIfVisible(id, lock: false, on: connection, logger: logger)
+            try await Self.fetchIfVisible(id, to: actor, lock: false, on: connection, logger: logger)
         }
     }
 
@@ -112,12 +113,8 @@ public struct ReferralStore: Sendable {
     /// A transaction acting for `actor`'s organisation. A referral error thrown inside rolls it back and reaches
     /// the caller as itself, not wrapped in a transaction error.
     func transaction<T: Sendable>(actingFor actor: Actor, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-        do {
-            return try await client.withTenantTransaction(organisation: actor.organisationID, user: actor.userID, logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            if let cause = error.closureError as? ReferralError, error.rollbackError == nil { throw cause }
-            throw error
-        }
+        try await client.withTenantTransaction(
+            organisation: actor.organisationID, user: actor.userID, logger: logger, passingOn: ReferralError.self, body)
     }
 
     static func fetch(_ id: UUID, lock: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Referral {
@@ -130,6 +127,16 @@ public struct ReferralStore: Sendable {
         return try await connection.query(
             "SELECT \(unescaped: ReferralRow.columns) FROM referrals r \(unescaped: ReferralRow.lookups) WHERE r.id = \(id)", logger: logger
         ).collect().first.map(ReferralRow.decode)
+    }
+
+    /// The referral if its organisation's rows include it and the access policy lets `actor` see it.
+    static func fetchIfVisible(
+        _ id: UUID, to actor: Actor, lock: Bool, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Referral? {
+        guard let referral = try await fetchIfVisible(id, lock: lock, on: connection, logger: logger),
+            AccessPolicy.decide(actor, .viewReferral(referral.scope)).isAllowed
+        else { return nil }
+        return referral
     }
 
     static func municipality(_ name: String, on connection: PostgresConnection, logger: Logger) async throws -> Municipality? {
