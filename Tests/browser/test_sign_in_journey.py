@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -28,7 +29,16 @@ def submit(browser, selector="form.stacked button[type=submit]"):
     """Submits a form and waits until the next page has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+
+    def replaced(_):
+        # Mid-navigation, chromedriver may report the old node as "not in the document" rather than stale.
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(browser, 15).until(replaced)
 
 
 def sign_in_with_password(browser, url, email):
