@@ -7,6 +7,7 @@ import KoppelCore
 import KoppelStore
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
 /// Builds the Koppel application from configuration. The executable and the tests both start here.
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
@@ -27,6 +28,11 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let client = PostgresClient(
         configuration: settings.databaseURL.clientConfiguration(maximumConnections: settings.databasePoolSize),
         backgroundLogger: logger)
+    // Identifying data is reached through its own login, the vault role, on a pool of its own.
+    let vaultClient = PostgresClient(
+        configuration: settings.vaultDatabaseURL.clientConfiguration(maximumConnections: max(2, settings.databasePoolSize / 2)),
+        backgroundLogger: logger)
+    let keys = try KeyRing(path: settings.keyFile)
 
     let catalogues = try Catalogues.bundled()
     let renderer = try await PageRenderer.load(catalogues: catalogues)
@@ -46,9 +52,12 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let organisations = OrganisationStore(client: client, logger: logger)
     let referrals = ReferralStore(client: client, logger: logger)
     let programmes = ProgrammeStore(client: client, logger: logger)
+    let privacy = Privacy(
+        clients: ClientStore(client: client, logger: logger), vault: VaultStore(client: vaultClient, keys: keys, logger: logger),
+        referrals: referrals)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
-        referrals: referrals, programmes: programmes)
+        referrals: referrals, programmes: programmes, privacy: privacy)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
     DirectoryPages(directory: directory, renderer: renderer, referrals: referrals).register(on: routes)
     ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)
@@ -59,17 +68,21 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher).register(on: routes)
     AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
-    ReferralPages(renderer: renderer, referrals: referrals, directory: directory).register(on: routes)
+    ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
     ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory).register(on: routes)
 
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,
         requestTimeout: .seconds(settings.requestTimeoutSeconds),
         authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens))
+    var services: [any Service] = [client, vaultClient]
+    if settings.retentionIntervalHours > 0 {
+        services.append(RetentionService(privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), logger: logger))
+    }
     let application = Application(
         responder: responder,
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: nil),
-        services: [client],
+        services: services,
         logger: logger)
     return (application, routes.catalogue)
 }

@@ -39,6 +39,16 @@ public enum Settings {
         key: "database.url",
         help: "PostgreSQL URL the server connects with, as the app role: postgres://koppel_app:PASSWORD@HOST:PORT/DATABASE[?sslmode=require].",
         defaultValue: nil, isSecret: true)
+    public static let vaultDatabaseURL = SettingDescription(
+        key: "vault.database-url",
+        help: "PostgreSQL URL for identifying data, as the vault role: postgres://koppel_vault:PASSWORD@HOST:PORT/DATABASE.",
+        defaultValue: nil, isSecret: true)
+    public static let keyFile = SettingDescription(
+        key: "vault.key-file", help: "The vault's key file (master keys and blind-index key; never in PostgreSQL). Make one with `koppel keys init`.",
+        defaultValue: nil, isSecret: false)
+    public static let retentionInterval = SettingDescription(
+        key: "retention.interval-hours", help: "Hours between runs of the retention task (expire consents, erase identities past retention); 0 turns it off.",
+        defaultValue: "24", isSecret: false)
     public static let databasePoolSize = SettingDescription(
         key: "database.pool-size", help: "Most connections this replica opens to PostgreSQL.", defaultValue: "10", isSecret: false)
     public static let schemaDirectory = SettingDescription(
@@ -49,7 +59,10 @@ public enum Settings {
     public static let logFormat = SettingDescription(
         key: "log.format", help: "json (one object a line) or text.", defaultValue: "json", isSecret: false)
 
-    public static let all: [SettingDescription] = [host, port, requestTimeout, sessionIdle, sessionAbsolute, databaseURL, databasePoolSize, schemaDirectory, logLevel, logFormat]
+    public static let all: [SettingDescription] = [
+        host, port, requestTimeout, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, databasePoolSize,
+        schemaDirectory, logLevel, logFormat,
+    ]
 
     /// Reads settings from flags given on the command line, then the environment.
     public static func reader(flags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment) -> ConfigReader {
@@ -80,6 +93,9 @@ public struct ServerSettings: Sendable {
     public var sessionIdleMinutes: Int
     public var sessionAbsoluteHours: Int
     public var databaseURL: DatabaseURL
+    public var vaultDatabaseURL: DatabaseURL
+    public var keyFile: String
+    public var retentionIntervalHours: Int
     public var databasePoolSize: Int
     public var schemaDirectory: String
     public var logLevel: Logger.Level
@@ -87,7 +103,8 @@ public struct ServerSettings: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, sessionIdleMinutes: Int = 30,
-        sessionAbsoluteHours: Int = 12, databaseURL: DatabaseURL, databasePoolSize: Int = 10,
+        sessionAbsoluteHours: Int = 12, databaseURL: DatabaseURL, vaultDatabaseURL: DatabaseURL, keyFile: String,
+        retentionIntervalHours: Int = 24, databasePoolSize: Int = 10,
         schemaDirectory: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text
     ) {
         self.host = host
@@ -96,6 +113,9 @@ public struct ServerSettings: Sendable {
         self.sessionIdleMinutes = sessionIdleMinutes
         self.sessionAbsoluteHours = sessionAbsoluteHours
         self.databaseURL = databaseURL
+        self.vaultDatabaseURL = vaultDatabaseURL
+        self.keyFile = keyFile
+        self.retentionIntervalHours = retentionIntervalHours
         self.databasePoolSize = databasePoolSize
         self.schemaDirectory = schemaDirectory
         self.logLevel = logLevel
@@ -113,14 +133,19 @@ public struct ServerSettings: Sendable {
             }
             return value
         }
-        guard let urlText = string(Settings.databaseURL) else {
-            throw SettingsError(setting: Settings.databaseURL, problem: "is required")
+        func url(_ setting: SettingDescription) throws(SettingsError) -> DatabaseURL {
+            guard let text = string(setting) else { throw SettingsError(setting: setting, problem: "is required") }
+            do {
+                return try DatabaseURL(text)
+            } catch {
+                throw SettingsError(setting: setting, problem: "is not usable: \(error)")
+            }
         }
-        do {
-            databaseURL = try DatabaseURL(urlText)
-        } catch {
-            throw SettingsError(setting: Settings.databaseURL, problem: "is not usable: \(error)")
-        }
+        databaseURL = try url(Settings.databaseURL)
+        vaultDatabaseURL = try url(Settings.vaultDatabaseURL)
+        guard let keyFile = string(Settings.keyFile) else { throw SettingsError(setting: Settings.keyFile, problem: "is required") }
+        self.keyFile = keyFile
+        retentionIntervalHours = try integer(Settings.retentionInterval, in: 0...8760)
         host = string(Settings.host) ?? "127.0.0.1"
         port = try integer(Settings.port, in: 0...65535)
         requestTimeoutSeconds = try integer(Settings.requestTimeout, in: 3...600)  // above the readiness probe's 2 s

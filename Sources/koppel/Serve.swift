@@ -15,6 +15,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("session-idle-minutes"), help: help(Settings.sessionIdle)) var sessionIdle: String?
     @Option(name: .customLong("session-absolute-hours"), help: help(Settings.sessionAbsolute)) var sessionAbsolute: String?
     @Option(name: .customLong("database-url"), help: help(Settings.databaseURL)) var databaseURL: String?
+    @Option(name: .customLong("vault-database-url"), help: help(Settings.vaultDatabaseURL)) var vaultDatabaseURL: String?
+    @Option(name: .customLong("vault-key-file"), help: help(Settings.keyFile)) var keyFile: String?
+    @Option(name: .customLong("retention-interval-hours"), help: help(Settings.retentionInterval)) var retentionInterval: String?
     @Option(name: .customLong("database-pool-size"), help: help(Settings.databasePoolSize)) var databasePoolSize: String?
     @Option(name: .customLong("schema-dir"), help: help(Settings.schemaDirectory)) var schemaDirectory: String?
     @Option(name: .customLong("log-level"), help: help(Settings.logLevel)) var logLevel: String?
@@ -29,6 +32,7 @@ struct Serve: AsyncParsableCommand {
         let flags: [String: String?] = [
             Settings.host.key: httpHost, Settings.port.key: httpPort, Settings.requestTimeout.key: requestTimeout,
             Settings.sessionIdle.key: sessionIdle, Settings.sessionAbsolute.key: sessionAbsolute, Settings.databaseURL.key: databaseURL,
+            Settings.vaultDatabaseURL.key: vaultDatabaseURL, Settings.keyFile.key: keyFile, Settings.retentionInterval.key: retentionInterval,
             Settings.databasePoolSize.key: databasePoolSize, Settings.schemaDirectory.key: schemaDirectory,
             Settings.logLevel.key: logLevel, Settings.logFormat.key: logFormat,
         ]

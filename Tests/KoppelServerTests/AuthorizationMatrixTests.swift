@@ -36,20 +36,27 @@ struct AuthorizationMatrixTests {
         }
     }
 
-    enum BodyValue: Decodable {
+    indirect enum BodyValue: Decodable, Sendable {
         case text(String)
-        case list([String])
+        case list([BodyValue])
+        case object([String: BodyValue])
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let text = try? container.decode(String.self) { self = .text(text) } else { self = .list(try container.decode([String].self)) }
+            if let text = try? container.decode(String.self) {
+                self = .text(text)
+            } else if let items = try? container.decode([BodyValue].self) {
+                self = .list(items)
+            } else {
+                self = .object(try container.decode([String: BodyValue].self))
+            }
         }
 
         func json(replacing substitutions: [String: String]) -> Any {
-            func fill(_ text: String) -> String { substitutions.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
             switch self {
-            case .text(let text): return fill(text)
-            case .list(let items): return items.map(fill)
+            case .text(let text): return substitutions.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            case .list(let items): return items.map { $0.json(replacing: substitutions) }
+            case .object(let fields): return fields.mapValues { $0.json(replacing: substitutions) }
             }
         }
     }
@@ -73,7 +80,11 @@ struct AuthorizationMatrixTests {
     @Test("every route the server has is in the matrix, and every row is a route")
     func everyRouteHasARow() async throws {
         let matrix = try Self.matrix()
-        let settings = ServerSettings(databaseURL: try TestEnvironment.current().app, schemaDirectory: try TestEnvironment.current().schemaDirectory.path)
+        let environment = try TestEnvironment.current()
+        let keyFile = try TestKeys.newKeyFile()
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        let settings = ServerSettings(
+            databaseURL: environment.app, vaultDatabaseURL: environment.vault, keyFile: keyFile, schemaDirectory: environment.schemaDirectory.path)
         let routes = try await buildApplicationAndRoutes(settings: settings).routes
         let served = Set(routes.routes.map { "\($0.method.rawValue) \($0.path)" })
         let listed = Set(matrix.rows.map(Self.route(of:)).map { $0.replacingOccurrences(of: "/api/v1/organisations", with: "/api/v1/organisations") })
@@ -136,10 +147,20 @@ struct AuthorizationMatrixTests {
                 if case .text("2GO") = row["programme"] { programme = twoGoID }
                 var referral = ""
                 if case .text(let which) = row["referral"] { referral = referrals[which] ?? "" }
+                var client = ""
+                var consent = ""
+                if case .text(let which) = row["client"] {
+                    client = referrals["client-\(which)"] ?? ""
+                    consent = referrals["consent-\(which)"] ?? ""
+                }
                 for (index, caller) in callers.enumerated() {
                     var path = String(parts[1]).replacingOccurrences(of: "{id}", with: programme)
-                        .replacingOccurrences(of: "{referralId}", with: referral)
-                    var substitutions = ["{caller}": "\(caller.name)-\(scope ?? "")", "{programme2GO}": twoGoID]
+                        .replacingOccurrences(of: "{referralId}", with: referral).replacingOccurrences(of: "{clientId}", with: client)
+                        .replacingOccurrences(of: "{consentId}", with: consent)
+                    var substitutions = [
+                        "{caller}": "\(caller.name)-\(scope ?? "")", "{programme2GO}": twoGoID, "{clientOurs}": referrals["client-ours"] ?? "",
+                        "{referralOurs}": referrals["ours"] ?? "",
+                    ]
                     let targetOrganisation = scope == "own" ? caller.organisation : (caller.organisation == "stek" ? "vluchtelingenwerk" : "stek")
                     if scope != nil, let target = targets[targetOrganisation] {
                         substitutions["{userId}"] = target.user
@@ -169,13 +190,27 @@ struct AuthorizationMatrixTests {
         }
     }
 
-    /// The referrals the rows name: "ours", from VluchtelingenWerk to 2GO, and "theirs", from Humanitas to PIMENTA.
+    /// The referrals and clients the rows name: "ours", from VluchtelingenWerk to 2GO, and "theirs", from Humanitas
+    /// to PIMENTA, with their clients; a spare VluchtelingenWerk client; a consent of each client no referral relies on.
     static func referrals(_ client: any TestClientProtocol, _ database: TestDatabase) async throws -> [String: String] {
         let api = APICall(client: client)
         let cast = try await ReferralCast.make(client, database)
-        return [
-            "ours": try await api.file(cast.forTwoGo(), as: cast.caseworker),
-            "theirs": try await api.file(cast.forPimenta(), as: cast.otherCaseworker),
+        let ours = try await api.consentedClient(as: cast.caseworker)
+        let theirs = try await api.consentedClient(as: cast.otherCaseworker)
+        let spare = try await api.consentedClient(as: cast.caseworker)
+        var ids = [
+            "ours": try await api.file(cast.forTwoGo(["client_id": ours]), as: cast.caseworker),
+            "theirs": try await api.file(cast.forPimenta(["client_id": theirs]), as: cast.otherCaseworker),
+            "client-ours": ours, "client-theirs": theirs, "client-spare": spare,
         ]
+        for (which, clientID, token) in [("ours", ours, cast.caseworker), ("theirs", theirs, cast.otherCaseworker)] {
+            let consents = try await api(.get, "/api/v1/clients/\(clientID)/consents", as: token).list
+            let first = try #require(consents.first?["provisions"])
+            let second = try await api(
+                .post, "/api/v1/clients/\(clientID)/consents", as: token,
+                ["grantor": "client", "obtained_on": "2026-01-05", "evidence": "verbal", "legal_basis": "explicit_consent", "provisions": first])
+            ids["consent-\(which)"] = second.id
+        }
+        return ids
     }
 }

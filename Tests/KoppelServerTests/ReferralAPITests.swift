@@ -194,20 +194,21 @@ struct ReferralAPITests {
         try await TestApp.run(over: .live) { client, database in
             let cast = try await ReferralCast.make(client, database)
             let api = APICall(client: client)
-            let body = cast.forTwoGo()
+            let clientID = try await api.consentedClient(as: cast.caseworker)
+            let body = cast.forTwoGo(["client_id": clientID])
             let first = try await api(.post, "/api/v1/referrals", as: cast.caseworker, body, key: "submit-1")
             let again = try await api(.post, "/api/v1/referrals", as: cast.caseworker, body, key: "submit-1")
             #expect(first.status == .created && again.status == .created)
             #expect(first.id == again.id)
             // Retries racing each other make one referral too.
-            async let a = api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(), key: "submit-2")
-            async let b = api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(), key: "submit-2")
+            async let a = api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": clientID]), key: "submit-2")
+            async let b = api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": clientID]), key: "submit-2")
             let raced = try await [a, b]
             #expect(raced[0].id == raced[1].id)
             let items = try await api(.get, "/api/v1/referrals", as: cast.caseworker).json["items"] as? [Any]
             #expect(items?.count == 2)
 
-            let changed = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["urgency": "urgent"]), key: "submit-1")
+            let changed = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["urgency": "urgent", "client_id": clientID]), key: "submit-1")
             #expect(changed.status == .unprocessableContent)
             #expect(changed.detail.contains("Idempotency-Key"))
 
@@ -307,8 +308,9 @@ struct ReferralAPITests {
             #expect(date.detail.contains("requested_start"))
             let programme = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["programme_id": UUID().uuidString]))
             #expect(programme.status == .unprocessableContent)
-            #expect(try await api(.post, "/api/v1/referrals", as: cast.twoGo, cast.forTwoGo()).status == .forbidden)
-            #expect(try await api(.post, "/api/v1/referrals", as: nil, cast.forTwoGo()).status == .unauthorized)
+            let someone = UUID().uuidString
+            #expect(try await api(.post, "/api/v1/referrals", as: cast.twoGo, cast.forTwoGo(["client_id": someone])).status == .forbidden)
+            #expect(try await api(.post, "/api/v1/referrals", as: nil, cast.forTwoGo(["client_id": someone])).status == .unauthorized)
             #expect(try await api(.get, "/api/v1/referrals/not-an-id", as: cast.caseworker).status == .badRequest)
             #expect(try await api(.get, "/api/v1/referrals/\(UUID())", as: cast.caseworker).status == .notFound)
         }

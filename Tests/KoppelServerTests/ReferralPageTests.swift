@@ -34,7 +34,12 @@ struct ReferralPageTests {
             var fields = [
                 "csrf_token": csrf, "form_key": form(page), "programme": twoGo, "target_group": "domestic_violence", "age_band": "36-50",
                 "municipality": "Den Haag", "needs[]": "social_contact", "urgency": "soon", "intent": "submit",
+                "client_name": Canaries["name"], "client_birth_date": Canaries["birth_date"], "client_phone": Canaries["phone"],
+                "client_safety_notes": Canaries["safety_notes"], "consent_referral": "yes", "consent_identity": "yes",
+                "consent_grantor": "client", "consent_evidence": "signed_document", "consent_legal_basis": "explicit_consent",
+                "consent_obtained_on": "2026-01-05",
             ]
+            #expect(page.text.contains("id=\"client-name\"") && page.text.contains("id=\"consent-referral\""))
             let filed = try await caseworker.post("/referrals", form: fields)
             #expect(filed.status == .seeOther)
             let location = try #require(filed.headers[.location])
@@ -46,7 +51,23 @@ struct ReferralPageTests {
             #expect(detail.text.contains("Huiselijk geweld") || detail.text.contains("huiselijk geweld"))
             #expect(try await caseworker.get("/referrals").text.contains(location))
 
+            // The same person again, to the same programme: a warning first, filed only once confirmed.
             fields["form_key"] = UUID().uuidString
+            fields["client_name"] = Canaries["name"].uppercased()
+            let warned = try await caseworker.post("/referrals", form: fields)
+            #expect(warned.status == .unprocessableContent)
+            #expect(warned.text.contains("id=\"duplicate-warning\""))
+            fields["confirm_duplicate"] = "yes"
+            #expect(try await caseworker.post("/referrals", form: fields).status == .seeOther)
+            fields.removeValue(forKey: "confirm_duplicate")
+            // Without the client's agreement to the referral there is nothing to file.
+            fields["form_key"] = UUID().uuidString
+            fields.removeValue(forKey: "consent_referral")
+            #expect(try await caseworker.post("/referrals", form: fields).status == .unprocessableContent)
+            fields["consent_referral"] = "yes"
+
+            fields["form_key"] = UUID().uuidString
+            fields["client_name"] = "Iemand Anders"
             fields["municipality"] = "Utrecht"
             let refused = try await caseworker.post("/referrals", form: fields)
             #expect(refused.status == .unprocessableContent)
@@ -67,7 +88,8 @@ struct ReferralPageTests {
             let csrf = try await caseworker.csrf(on: "/referrals/new")
             let filed = try await caseworker.post("/referrals", form: [
                 "csrf_token": csrf, "programme": twoGo, "target_group": "human_trafficking", "age_band": "18-25",
-                "municipality": "Den Haag", "urgency": "urgent", "intent": "submit",
+                "municipality": "Den Haag", "urgency": "urgent", "intent": "submit", "client_name": "Noor Testpersoon",
+                "client_birth_date": "2001-02-03", "consent_referral": "yes", "consent_obtained_on": "2026-01-05",
             ])
             let location = try #require(filed.headers[.location])
             let inbox = try await coordinator.get("/referrals")

@@ -76,9 +76,15 @@ struct APICall: Sendable {
         var state: String { json["state"] as? String ?? "" }
     }
 
+    /// A new referral without a client_id is filed for a new client with a consent covering every programme, so
+    /// tests about other rules need not set one up.
     func callAsFunction(
         _ method: HTTPRequest.Method, _ uri: String, as token: String?, _ body: [String: Any]? = nil, key: String? = nil
     ) async throws -> Answer {
+        var body = body
+        if method == .post, uri == "/api/v1/referrals", let token, body?["client_id"] == nil, body?["programme_id"] != nil {
+            body?["client_id"] = try await consentedClient(as: token)
+        }
         var headers: HTTPFields = [:]
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let key { headers[HTTPField.Name("Idempotency-Key")!] = key }
@@ -93,11 +99,41 @@ struct APICall: Sendable {
         }
     }
 
-    /// Files a referral and returns its id, expecting success.
+    /// Files a referral and returns its id, expecting success. Without a client_id, a new client is registered for
+    /// it with a consent that covers every programme.
     func file(_ body: [String: Any], as token: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
         let answer = try await self(.post, "/api/v1/referrals", as: token, body)
         #expect(answer.status == .created, "\(answer.detail)", sourceLocation: sourceLocation)
         return answer.id
+    }
+
+    /// Registers a client (with an everyday name) of the caller's organisation and records a consent that lets
+    /// every programme process a referral and see who the client is. Returns the client's id.
+    func consentedClient(
+        as token: String, identity: [String: Any] = ["name": "Test Persoon", "birth_date": "1990-01-01"], until: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> String {
+        let client = try await self(.post, "/api/v1/clients", as: token, identity)
+        #expect(client.status == .created, "\(client.detail)", sourceLocation: sourceLocation)
+        let programmes = try await self(.get, "/api/v1/programmes", as: nil).json["contents"] as? [[String: Any]] ?? []
+        let me = try await self(.get, "/api/v1/me", as: token).json
+        let organisation = (me["organization"] as? [String: Any])?["id"] as? String ?? ""
+        var provisions: [[String: Any]] = [
+            ["kind": "permit", "actor_type": "organisation", "actor_id": organisation, "purposes": ["referral", "share_identity", "contact"],
+             "data_classes": ["identity", "contact", "safety", "notes"]]
+        ]
+        provisions += programmes.compactMap { $0["id"] as? String }.map { id in
+            ["kind": "permit", "actor_type": "programme", "actor_id": id, "purposes": ["referral", "share_identity", "contact"],
+             "data_classes": ["identity", "contact", "safety", "notes"]]
+        }
+        var consent: [String: Any] = [
+            "grantor": "client", "obtained_on": "2026-01-05", "evidence": "signed_document", "legal_basis": "explicit_consent",
+            "valid_from": "2026-01-05", "provisions": provisions,
+        ]
+        if let until { consent["valid_until"] = until }
+        let recorded = try await self(.post, "/api/v1/clients/\(client.id)/consents", as: token, consent)
+        #expect(recorded.status == .created, "\(recorded.detail)", sourceLocation: sourceLocation)
+        return client.id
     }
 
     /// Takes a step on a referral.

@@ -9,17 +9,21 @@ import Testing
 @Suite("Settings and the command line")
 struct SettingsTests {
     let url = "postgres://koppel_app:secret@127.0.0.1:5432/koppel"
+    /// The settings every server needs besides the app role's URL.
+    let vault = ["KOPPEL_VAULT_DATABASE_URL": "postgres://koppel_vault:secret@127.0.0.1:5432/koppel", "KOPPEL_VAULT_KEY_FILE": "/run/keys.json"]
 
     @Test("flags win over the environment, and the environment over defaults")
     func precedence() throws {
         let reader = Settings.reader(
             flags: ["http.port": "9090"],
-            environment: ["KOPPEL_HTTP_PORT": "7070", "KOPPEL_DATABASE_URL": url, "KOPPEL_LOG_LEVEL": "debug"])
+            environment: ["KOPPEL_HTTP_PORT": "7070", "KOPPEL_DATABASE_URL": url, "KOPPEL_LOG_LEVEL": "debug"].merging(vault) { $1 })
         let settings = try ServerSettings(reader: reader)
         #expect(settings.port == 9090)
         #expect(settings.logLevel == .debug)
         #expect(settings.host == "127.0.0.1")
         #expect(settings.databaseURL.database == "koppel")
+        #expect(settings.vaultDatabaseURL.username == "koppel_vault")
+        #expect(settings.keyFile == "/run/keys.json")
     }
 
     @Test("a missing or malformed setting is an error naming the flag and the environment variable")
@@ -27,13 +31,17 @@ struct SettingsTests {
         let missing = #expect(throws: SettingsError.self) { try ServerSettings(reader: Settings.reader(flags: [:], environment: [:])) }
         #expect(missing?.description == "--database-url (or KOPPEL_DATABASE_URL) is required")
         let badPort = #expect(throws: SettingsError.self) {
-            try ServerSettings(reader: Settings.reader(flags: [:], environment: ["KOPPEL_DATABASE_URL": url, "KOPPEL_HTTP_PORT": "eighty"]))
+            try ServerSettings(reader: Settings.reader(flags: [:], environment: ["KOPPEL_DATABASE_URL": url, "KOPPEL_HTTP_PORT": "eighty"].merging(vault) { $1 }))
         }
         #expect(badPort?.description.contains("KOPPEL_HTTP_PORT") == true)
         let badURL = #expect(throws: SettingsError.self) {
             try ServerSettings(reader: Settings.reader(flags: [:], environment: ["KOPPEL_DATABASE_URL": "mysql://x@y/z"]))
         }
         #expect(badURL?.description.contains("postgres://") == true)
+        let noVault = #expect(throws: SettingsError.self) {
+            try ServerSettings(reader: Settings.reader(flags: [:], environment: ["KOPPEL_DATABASE_URL": url]))
+        }
+        #expect(noVault?.description == "--vault-database-url (or KOPPEL_VAULT_DATABASE_URL) is required")
     }
 
     @Test("an error about the database URL never shows its password")

@@ -14,7 +14,7 @@ enum TestApp {
     enum Role: Sendable { case app, admin }
 
     static func run<T: Sendable>(
-        _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router,
+        _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router, keys: String? = nil,
         _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
     ) async throws -> T {
         let body: @Sendable (TestDatabase) async throws -> T = { database in
@@ -24,7 +24,10 @@ enum TestApp {
                 }
             }
             // A generous deadline: on two busy cores, bcrypt and sign-in slow-downs take seconds.
-            return try await run(databaseURL: role == .app ? database.appURL : database.adminURL, requestTimeoutSeconds: 60, over: transport) { client in
+            return try await run(
+                databaseURL: role == .app ? database.appURL : database.adminURL, vaultURL: database.vaultURL, keys: keys,
+                requestTimeoutSeconds: 60, over: transport
+            ) { client in
                 try await test(client, database)
             }
         }
@@ -33,12 +36,16 @@ enum TestApp {
 
     /// The application against any database URL, reachable or not.
     static func run<T: Sendable>(
-        databaseURL: DatabaseURL, requestTimeoutSeconds: Int = 10, over transport: TestingSetup = .router,
-        _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
+        databaseURL: DatabaseURL, vaultURL: DatabaseURL? = nil, keys: String? = nil, requestTimeoutSeconds: Int = 10,
+        over transport: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
+        TestLogging.bootstrap()
+        let keyFile = try keys ?? TestKeys.newKeyFile()
+        defer { if keys == nil { try? FileManager.default.removeItem(atPath: keyFile) } }
         let settings = ServerSettings(
-            port: 0, requestTimeoutSeconds: requestTimeoutSeconds, databaseURL: databaseURL, databasePoolSize: 4,
-            schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .error)
+            port: 0, requestTimeoutSeconds: requestTimeoutSeconds, databaseURL: databaseURL,
+            vaultDatabaseURL: vaultURL ?? databaseURL.with(database: databaseURL.database), keyFile: keyFile, retentionIntervalHours: 0,
+            databasePoolSize: 4, schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .debug)
         let app = try await buildApplication(settings: settings)
         return try await app.test(transport) { client in try await test(client) }
     }

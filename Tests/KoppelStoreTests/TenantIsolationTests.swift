@@ -159,11 +159,14 @@ struct ReferralIsolationTests {
                     "INSERT INTO users (organisation_id, email, display_name, password_hash) VALUES (\(referrer), 'cw@vw.example', 'C', 'h') RETURNING id",
                     logger: logger
                 ).collect().first!.decode(UUID.self)
+                let clientID = UUID()
+                try await connection.query(
+                    "INSERT INTO clients (id, organisation_id, registered_by) VALUES (\(clientID), \(referrer), \(user))", logger: logger)
                 try await connection.query(
                     """
                     INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
                         age_band, municipality, needs, urgency, state, created_at, submitted_at, state_changed_at)
-                    VALUES (\(referral), gen_random_uuid(), \(referrer), \(user), \(programme), \(operatorID), 'human_trafficking', '26-35',
+                    VALUES (\(referral), \(clientID), \(referrer), \(user), \(programme), \(operatorID), 'human_trafficking', '26-35',
                         'Den Haag', '{}', 'soon', 'submitted', now(), now(), now())
                     """, logger: logger)
                 try await connection.query(

@@ -10,6 +10,8 @@ public struct TestEnvironment: Sendable {
     /// koppel_owner and koppel_app; their database is replaced per test.
     public let owner: DatabaseURL
     public let app: DatabaseURL
+    /// koppel_vault, the only role that reaches identifying data.
+    public let vault: DatabaseURL
     /// A database with Koppel's roles and grants and no migrations applied, to copy from.
     public let emptyTemplate: String
     /// The repository's `schema/` folder.
@@ -23,7 +25,7 @@ public struct TestEnvironment: Sendable {
         }
         return TestEnvironment(
             admin: try url("KOPPEL_TEST_ADMIN_URL"), owner: try url("KOPPEL_TEST_OWNER_URL"),
-            app: try url("KOPPEL_TEST_APP_URL"), emptyTemplate: environment["KOPPEL_TEST_TEMPLATE"] ?? "koppel_test_empty",
+            app: try url("KOPPEL_TEST_APP_URL"), vault: try url("KOPPEL_TEST_VAULT_URL"), emptyTemplate: environment["KOPPEL_TEST_TEMPLATE"] ?? "koppel_test_empty",
             schemaDirectory: repositoryRoot.appendingPathComponent("schema"))
     }
 
@@ -48,6 +50,7 @@ public struct TestDatabase: Sendable {
 
     public var ownerURL: DatabaseURL { environment.owner.with(database: name) }
     public var appURL: DatabaseURL { environment.app.with(database: name) }
+    public var vaultURL: DatabaseURL { environment.vault.with(database: name) }
     public var adminURL: DatabaseURL { environment.admin.with(database: name) }
 }
 

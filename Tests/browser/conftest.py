@@ -25,7 +25,8 @@ class KoppelServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, KOPPEL_DATABASE_URL=database_url, KOPPEL_HTTP_PORT=str(self.port), KOPPEL_LOG_FORMAT="json")
-        self.log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"koppel-e2e-{self.port}.log"), "w+")
+        log_dir = os.environ.get("KOPPEL_TEST_LOG_DIR") or os.environ.get("TMPDIR", "/tmp")
+        self.log = open(os.path.join(log_dir, f"koppel-e2e-{self.port}.log"), "w+")
         self.process = subprocess.Popen([os.environ["KOPPEL_TEST_BIN"], "serve"], env=env, stdout=self.log, stderr=self.log)
         self.wait_until(lambda: self.status("/healthz") == 200, "the server did not start")
 

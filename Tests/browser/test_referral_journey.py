@@ -58,6 +58,12 @@ def test_referral_from_caseworker_to_coordinator_and_back(koppel, fresh_browser)
     choice = next(item for item in browser.find_elements(By.CSS_SELECTOR, ".programme-choice") if "2GO" in item.text)
     assert "plaatsen vrij" in choice.text
     choice.find_element(By.CSS_SELECTOR, "input[type=radio]").click()
+    # Who the client is goes to the vault; the consent covers 2GO processing the referral and seeing who they are.
+    browser.find_element(By.ID, "client-name").send_keys("Selam Tesfaye")
+    browser.execute_script("arguments[0].value = '1994-05-17'", browser.find_element(By.ID, "client-birth_date"))
+    assert browser.find_element(By.ID, "consent-referral").is_selected()
+    assert browser.find_element(By.ID, "consent-identity").is_selected()
+    Select(browser.find_element(By.ID, "consent-evidence")).select_by_value("signed_document")
     Select(browser.find_element(By.ID, "target-group")).select_by_value("human_trafficking")
     Select(browser.find_element(By.ID, "age-band")).select_by_value("26-35")
     Select(browser.find_element(By.ID, "municipality")).select_by_value("Den Haag")

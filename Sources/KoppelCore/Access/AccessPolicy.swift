@@ -32,6 +32,17 @@ public enum Action: Sendable, Hashable {
     case viewWaitingList(programme: UUID)
     /// Change a programme's operational details: status, places, rules, intake.
     case editProgramme(programme: UUID)
+    /// Register a client of an organisation, with who they are.
+    case registerClient(organisation: UUID)
+    /// Change a client's identity, record or withdraw their consents, export what Koppel holds on them.
+    case manageClient(organisation: UUID)
+    /// Erase a client's identifying data for good.
+    case eraseClient(organisation: UUID)
+    /// See or write a client's identifying data (reveal, messages): whether consent and the referral's state
+    /// allow it as well is `Disclosure`'s to decide.
+    case useClientData(ClientRoute)
+    /// Submit a referral without a consent covering its programme, with a recorded reason.
+    case overrideMissingConsent(referringOrganisation: UUID)
 }
 
 /// What the policy needs to know of a referral: whose it is and where it goes.
@@ -117,7 +128,24 @@ public enum AccessPolicy {
             return coordinates(actor, programme)
         case .editProgramme(let programme):
             return actor.roles.contains(.hubAdmin) ? .allow : coordinates(actor, programme)
+        case .registerClient(let organisation), .manageClient(let organisation):
+            return refers(actor, for: organisation)
+        case .eraseClient(let organisation):
+            return administers(actor, organisation)
+        case .useClientData(.registeringOrganisation(let organisation)):
+            return refers(actor, for: organisation)
+        case .useClientData(.referral(let referral, _)):
+            return decide(actor, .viewReferral(referral))
+        case .overrideMissingConsent(let organisation):
+            let asReferrer = refers(actor, for: organisation)
+            guard asReferrer == .allow else { return asReferrer }
+            return administers(actor, organisation)
         }
+    }
+
+    /// Whether `actor` is on the referring side of a referral (rather than the programme's).
+    public static func refersFor(_ actor: Actor, _ referral: ReferralScope) -> Bool {
+        refers(actor, for: referral.referringOrganisation) == .allow
     }
 
     private static func refers(_ actor: Actor, for organisation: UUID) -> Decision {

@@ -26,6 +26,9 @@ public struct Referral: Sendable, Hashable, Identifiable {
     public var version: Int
     /// While waitlisted, the place on the programme's waiting list; 1 is next.
     public var waitlistPosition: Int?
+    /// The consent it was submitted under; or, when none covered the programme, why it went ahead anyway.
+    public var consentID: UUID?
+    public var consentOverrideReason: ConsentOverrideReason?
 
     public init(
         id: UUID, clientID: UUID, referringOrganisation: NamedID, referringUserID: UUID, programme: NamedID, operatorID: UUID,

@@ -73,6 +73,7 @@ public enum ReferralReason: String, CaseIterable, Sendable, Codable {
     case clientChoice = "client_choice"
     case otherSupportFound = "other_support_found"
     case consentWithdrawn = "consent_withdrawn"
+    case consentExpired = "consent_expired"
     case enteredInError = "entered_in_error"
     // Ended early
     case clientStopped = "client_stopped"
@@ -84,7 +85,7 @@ public enum ReferralReason: String, CaseIterable, Sendable, Codable {
     public var action: ReferralAction {
         switch self {
         case .notEligible, .needsNotMatched, .clientUnreachable, .clientDeclined, .betterElsewhere: .decline
-        case .clientChoice, .otherSupportFound, .consentWithdrawn, .enteredInError: .withdraw
+        case .clientChoice, .otherSupportFound, .consentWithdrawn, .consentExpired, .enteredInError: .withdraw
         case .clientStopped, .clientMoved, .lostContact, .safetyConcern, .programmeStopped: .end
         }
     }

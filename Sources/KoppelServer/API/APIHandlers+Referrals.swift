@@ -33,10 +33,11 @@ extension APIHandlers {
         let actor = try signedIn { .createReferral(referringOrganisation: $0.organisationID) }
         guard body.needs.count == Set(body.needs).count else { throw Problem(status: .unprocessableContent, detail: "needs lists a need twice.") }
         let new = NewReferral(
-            clientID: try body.clientId.map { try uuid($0, "client_id") } ?? UUID(), programmeID: try uuid(body.programmeId, "programme_id"),
+            clientID: try uuid(body.clientId, "client_id"), programmeID: try uuid(body.programmeId, "programme_id"),
             targetGroup: recode(body.targetGroup), ageBand: recode(body.ageBand), municipality: body.municipality,
             needs: body.needs.map(recode), urgency: recode(body.urgency), requestedStart: try body.requestedStart.map { try day($0, "requested_start") },
-            submit: body.state != .draft, overrideReason: body.overrideReason.map(recode))
+            submit: body.state != .draft, overrideReason: body.overrideReason.map(recode),
+            consentOverrideReason: body.consentOverrideReason.map(recode))
         let key = try input.headers.idempotencyKey.map { try IdempotencyKey(key: idempotencyKey($0), operation: "create-referral", request: body) }
         let outcome = try await referralOutcome {
             try await referrals.create(new, by: actor, idempotency: key, response: Self.stored(status: 201, for: actor))
@@ -56,7 +57,7 @@ extension APIHandlers {
         let request = ReferralStepRequest(
             action: recode(body.action), reason: body.reason.map(recode),
             targetProgrammeID: try body.targetProgrammeId.map { try uuid($0, "target_programme_id") },
-            overrideReason: body.overrideReason.map(recode))
+            overrideReason: body.overrideReason.map(recode), consentOverrideReason: body.consentOverrideReason.map(recode))
         let key = try input.headers.idempotencyKey.map {
             try IdempotencyKey(key: idempotencyKey($0), operation: "step-referral \(id.uuidString)", request: body)
         }
@@ -101,12 +102,12 @@ extension APIHandlers {
     // MARK: - Helpers
 
     /// The actor, when the policy allows `action`; a referral action always needs someone signed in.
-    private func signedIn(_ action: Action) throws -> Actor {
+    func signedIn(_ action: Action) throws -> Actor {
         try signedIn { _ in action }
     }
 
     /// The actor, when the policy allows what `action` makes of them (their own organisation, say).
-    private func signedIn(_ action: (Actor) -> Action) throws -> Actor {
+    func signedIn(_ action: (Actor) -> Action) throws -> Actor {
         guard let actor = RequestIdentity.current.actor else { throw Problem.denied(.notSignedIn) }
         try authorize(action(actor))
         return actor
@@ -129,7 +130,7 @@ extension APIHandlers {
         return key
     }
 
-    private func day(_ text: String, _ name: String) throws -> String {
+    func day(_ text: String, _ name: String) throws -> String {
         guard CalendarDay.isValid(text) else {
             throw Problem(status: .badRequest, detail: "\(name) must be a day written as YYYY-MM-DD, such as 2026-03-01.")
         }
@@ -161,6 +162,7 @@ extension APIHandlers {
             targetGroup: recode(referral.targetGroup), ageBand: recode(referral.ageBand), municipality: referral.municipality.name,
             needs: referral.needs.map(recode), urgency: recode(referral.urgency), requestedStart: referral.requestedStart,
             overriddenRules: referral.overriddenRules.map(recode), overrideReason: referral.overrideReason.map(recode),
+            consentId: referral.consentID?.uuidString.lowercased(), consentOverrideReason: referral.consentOverrideReason.map(recode),
             forwardedFrom: referral.forwardedFrom?.uuidString.lowercased(), waitlistPosition: referral.waitlistPosition,
             createdAt: referral.createdAt, submittedAt: referral.submittedAt, stateChangedAt: referral.stateChangedAt,
             version: referral.version, allowedActions: referral.actions(for: actor).map(recode))

@@ -15,6 +15,7 @@ struct APIHandlers: APIProtocol {
     let hasher: PasswordHasher
     let referrals: ReferralStore
     let programmes: ProgrammeStore
+    let privacy: Privacy
 
     /// The actor of this request, if the policy allows `action`; otherwise the problem to answer with.
     @discardableResult

@@ -30,6 +30,15 @@ enum ReferralProblems {
             return Problem(status: .unprocessableContent, detail: "forward needs target_programme_id: the programme to send the referral on to.")
         case .forwardToSameProgramme:
             return Problem(status: .unprocessableContent, detail: "A referral cannot be forwarded to the programme it is already for.")
+        case .unknownClient:
+            return Problem(status: .unprocessableContent, detail: "client_id is not a client your organisation registered; register the client first (POST /api/v1/clients).")
+        case .clientErased:
+            return Problem(status: .unprocessableContent, detail: "This client's data was erased; no new referral can be filed for them.")
+        case .noConsent(let programme):
+            return Problem(
+                status: .unprocessableContent,
+                detail: "No consent in force covers \(programme) for processing the referral. Record the client's consent first "
+                    + "(POST /api/v1/clients/{id}/consents); only an org-admin who is also a caseworker may submit without one, giving consent_override_reason.")
         case .idempotencyKeyReused:
             return Problem(status: .unprocessableContent, detail: "This Idempotency-Key was used with a different request; use a new key for a new request.")
         }

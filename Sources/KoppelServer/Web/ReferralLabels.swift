@@ -95,6 +95,9 @@ struct ReferralLabels {
         case .noPlaceFree(let total): (.conflict, text("referral.error.full", ["total": "\(total)"]))
         case .forwardTargetMissing, .forwardToSameProgramme: (.unprocessableContent, text("referral.error.forward"))
         case .idempotencyKeyReused: (.unprocessableContent, text("referral.error.incomplete"))
+        case .unknownClient: (.unprocessableContent, text("referral.error.client_unknown"))
+        case .clientErased: (.gone, text("referral.error.client_erased"))
+        case .noConsent(let programme): (.unprocessableContent, text("referral.error.no_consent", ["programme": programme]))
         }
     }
 }

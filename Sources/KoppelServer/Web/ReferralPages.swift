@@ -10,6 +10,7 @@ struct ReferralPages {
     let renderer: PageRenderer
     let referrals: ReferralStore
     let directory: any ProgrammeDirectory
+    let privacy: Privacy
 
     func register(on routes: RouteRegistrar) {
         routes.get("/referrals") { request, context in try await list(request, context) }
@@ -38,8 +39,8 @@ struct ReferralPages {
     }
 
     private func newForm(
-        _ request: Request, _ context: AppRequestContext, form: NewReferralForm? = nil, error: String? = nil,
-        status: HTTPResponse.Status = .ok
+        _ request: Request, _ context: AppRequestContext, form: NewReferralForm? = nil, intake: ClientIntakeForm? = nil, error: String? = nil,
+        duplicate: Bool = false, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         guard let (actor, session) = try context.pageAccess({ .createReferral(referringOrganisation: $0.organisationID) }) else {
             return .redirect(to: "/sign-in", type: .normal)
@@ -53,7 +54,20 @@ struct ReferralPages {
         let municipalities = try await referrals.municipalities().map { municipality -> [String: Any] in
             ["value": municipality.name, "label": municipality.name, "selected": form?.municipality == municipality.name]
         }
+        func choices<Code: RawRepresentable & CaseIterable>(_ codes: Code.Type, _ group: String, selected: String?) -> [[String: Any]]
+        where Code.RawValue == String {
+            codes.allCases.map { ["value": $0.rawValue, "label": catalogue.text("privacy.consent.\(group).\($0.rawValue)"), "selected": selected == $0.rawValue] }
+        }
         let values: [String: Any] = [
+            "identityFields": ClientIntakeForm.fields(intake) { catalogue.text($0) }, "duplicate": duplicate,
+            "consent": [
+                "referral": intake.map { $0.consent_referral == "yes" } ?? true, "identity": intake.map { $0.consent_identity == "yes" } ?? true,
+                "contact": intake?.consent_contact == "yes", "safety": intake?.consent_safety == "yes",
+            ],
+            "grantors": choices(ConsentGrantor.self, "grantors", selected: intake?.consent_grantor),
+            "evidences": choices(ConsentEvidence.self, "evidences", selected: intake?.consent_evidence),
+            "legalBases": choices(LegalBasis.self, "legal_bases", selected: intake?.consent_legal_basis),
+            "consentObtained": intake?.consent_obtained_on ?? APIHandlers.today(), "consentUntil": intake?.consent_valid_until ?? "",
             "csrf": session.record.csrfToken, "programmes": programmes, "municipalities": municipalities, "error": error as Any,
             "targetGroups": labels.options(TargetGroup.allCases, selected: [form?.target_group]),
             "ageBands": AgeBand.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": form?.age_band == $0.rawValue] },
@@ -89,6 +103,7 @@ struct ReferralPages {
 
     private func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await Forms.decode(NewReferralForm.self, from: request)
+        let intake = try await Forms.decode(ClientIntakeForm.self, from: request)
         try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
         guard let (actor, _) = try context.pageAccess({ .createReferral(referringOrganisation: $0.organisationID) }) else {
             return .redirect(to: "/sign-in", type: .normal)
@@ -100,19 +115,39 @@ struct ReferralPages {
             let urgency = form.urgency.flatMap(ReferralUrgency.init(rawValue:)),
             let municipality = form.municipality, !municipality.isEmpty
         else {
-            return try await newForm(request, context, form: form, error: labels.text("referral.error.incomplete"), status: .unprocessableContent)
+            return try await newForm(
+                request, context, form: form, intake: intake, error: labels.text("referral.error.incomplete"), status: .unprocessableContent)
         }
         let start = form.requested_start.flatMap { $0.isEmpty ? nil : $0 }
         if let start, !CalendarDay.isValid(start) {
-            return try await newForm(request, context, form: form, error: labels.text("referral.error.date"), status: .unprocessableContent)
+            return try await newForm(
+                request, context, form: form, intake: intake, error: labels.text("referral.error.date"), status: .unprocessableContent)
+        }
+        let key = try form.form_key.flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 }
+            .map { try IdempotencyKey(key: $0, operation: "create-referral-form", request: form.canonical) }
+        // A resent form goes to the referral it made the first time, before anyone is registered twice.
+        if let key, let id = (try? await referrals.storedAnswer(for: key, by: actor)) ?? nil {
+            return .redirect(to: "/referrals/\(id)", type: .normal)
+        }
+        let clientID: UUID
+        do {
+            clientID = try await registerClient(intake, programme: programme, actor: actor)
+        } catch let failure as IntakeFailure {
+            let message: String =
+                switch failure {
+                case .duplicate: ""
+                case .noConsent: labels.text("referral.error.no_consent", ["programme": ""])
+                case .invalid(let problems): labels.text("privacy.error.invalid", ["problems": problems.joined(separator: " ")])
+                }
+            return try await newForm(
+                request, context, form: form, intake: intake, error: message.isEmpty ? nil : message, duplicate: failure == .duplicate,
+                status: .unprocessableContent)
         }
         let new = NewReferral(
-            clientID: UUID(), programmeID: programme, targetGroup: targetGroup, ageBand: ageBand, municipality: municipality,
+            clientID: clientID, programmeID: programme, targetGroup: targetGroup, ageBand: ageBand, municipality: municipality,
             needs: Array(Set((form.needs ?? []).compactMap(ReferralNeed.init(rawValue:)))).sorted { $0.rawValue < $1.rawValue },
             urgency: urgency, requestedStart: start, submit: form.intent != "draft",
             overrideReason: form.override_reason.flatMap(EligibilityOverrideReason.init(rawValue:)))
-        let key = try form.form_key.flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 }
-            .map { try IdempotencyKey(key: $0, operation: "create-referral-form", request: form.canonical) }
         do {
             let outcome = try await referrals.create(new, by: actor, idempotency: key) { (303, $0.id.uuidString.lowercased()) }
             switch outcome {
@@ -121,7 +156,34 @@ struct ReferralPages {
             }
         } catch let error as ReferralError {
             let (status, message) = labels.problem(error)
-            return try await newForm(request, context, form: form, error: message, status: status)
+            return try await newForm(request, context, form: form, intake: intake, error: message, status: status)
         }
+    }
+
+    enum IntakeFailure: Error, Equatable {
+        case duplicate, noConsent
+        case invalid([String])
+    }
+
+    /// Registers the client of the form in the vault and records their consent. Warns first when someone with
+    /// the same name and birth date may already have an open referral to the programme, unless confirmed.
+    private func registerClient(_ intake: ClientIntakeForm, programme: UUID, actor: Actor) async throws -> UUID {
+        let identity = intake.identity
+        let problems = identity.problems(complete: true)
+        guard problems.isEmpty else { throw IntakeFailure.invalid(problems) }
+        guard let consent = intake.consent(organisation: actor.organisationID, programme: programme, today: APIHandlers.today()) else {
+            throw IntakeFailure.noConsent
+        }
+        let consentProblems = consent.problems(today: APIHandlers.today())
+        guard consentProblems.isEmpty else { throw IntakeFailure.invalid(consentProblems) }
+        if intake.confirm_duplicate != "yes",
+            try await privacy.possibleDuplicate(
+                name: identity.values[.name] ?? "", birthDate: identity.values[.birthDate] ?? "", programme: programme, by: actor)
+        {
+            throw IntakeFailure.duplicate
+        }
+        let clientID = try await privacy.register(identity, by: actor)
+        _ = try await privacy.clients.record(consent, for: clientID, by: actor)
+        return clientID
     }
 }

@@ -9,11 +9,21 @@ enum ReferralHistory {
         referral: UUID, referrer: UUID, operatorID: UUID, by actor: Actor, action: String, from: ReferralState?, to: ReferralState,
         reason: ReferralReason?, related: UUID?, on connection: PostgresConnection, logger: Logger
     ) async throws {
+        try await append(
+            referral: referral, referrer: referrer, operatorID: operatorID, user: actor.userID, organisation: actor.organisationID,
+            action: action, from: from, to: to, reason: reason, related: related, on: connection, logger: logger)
+    }
+
+    /// A step by a user of `organisation`, or by Koppel itself for it (no user).
+    static func append(
+        referral: UUID, referrer: UUID, operatorID: UUID, user: UUID?, organisation: UUID, action: String, from: ReferralState?,
+        to: ReferralState, reason: ReferralReason?, related: UUID?, on connection: PostgresConnection, logger: Logger
+    ) async throws {
         try await connection.query(
             """
             INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
                 actor_organisation_id, action, from_state, to_state, reason, related_referral_id)
-            VALUES (\(referral), \(referrer), \(operatorID), now(), \(actor.userID), \(actor.organisationID), \(action),
+            VALUES (\(referral), \(referrer), \(operatorID), now(), \(user), \(organisation), \(action),
                 \(from?.rawValue), \(to.rawValue), \(reason?.rawValue), \(related))
             """, logger: logger)
     }

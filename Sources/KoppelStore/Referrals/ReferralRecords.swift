@@ -15,11 +15,15 @@ public struct NewReferral: Sendable {
     public var requestedStart: String?
     public var submit: Bool
     public var overrideReason: EligibilityOverrideReason?
+    /// Why to submit without a consent covering the programme (a role with that permission only).
+    public var consentOverrideReason: ConsentOverrideReason?
 
     public init(
         clientID: UUID, programmeID: UUID, targetGroup: TargetGroup, ageBand: AgeBand, municipality: String, needs: [ReferralNeed],
-        urgency: ReferralUrgency, requestedStart: String?, submit: Bool, overrideReason: EligibilityOverrideReason?
+        urgency: ReferralUrgency, requestedStart: String?, submit: Bool, overrideReason: EligibilityOverrideReason?,
+        consentOverrideReason: ConsentOverrideReason? = nil
     ) {
+        self.consentOverrideReason = consentOverrideReason
         self.clientID = clientID
         self.programmeID = programmeID
         self.targetGroup = targetGroup
@@ -48,6 +52,12 @@ public enum ReferralError: Error, Sendable, Equatable {
     case forwardToSameProgramme
     /// The Idempotency-Key was used before with another request.
     case idempotencyKeyReused
+    /// The client id is not one of a client the caller's organisation registered.
+    case unknownClient
+    /// The client's identifying data was erased: no new referral can be filed for them.
+    case clientErased
+    /// No consent in force covers the programme (named) for processing the referral.
+    case noConsent(programme: String)
 }
 
 /// A request that may be retried: the same key and request give back the first answer.

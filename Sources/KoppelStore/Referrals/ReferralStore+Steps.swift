@@ -11,10 +11,14 @@ public struct ReferralStepRequest: Sendable {
     public var targetProgrammeID: UUID?
     /// For forward: why the target programme should take the referral despite a rule it does not meet.
     public var overrideReason: EligibilityOverrideReason?
+    /// For submit: why to go ahead without a consent covering the programme.
+    public var consentOverrideReason: ConsentOverrideReason?
 
     public init(
-        action: ReferralAction, reason: ReferralReason? = nil, targetProgrammeID: UUID? = nil, overrideReason: EligibilityOverrideReason? = nil
+        action: ReferralAction, reason: ReferralReason? = nil, targetProgrammeID: UUID? = nil, overrideReason: EligibilityOverrideReason? = nil,
+        consentOverrideReason: ConsentOverrideReason? = nil
     ) {
+        self.consentOverrideReason = consentOverrideReason
         self.action = action
         self.reason = reason
         self.targetProgrammeID = targetProgrammeID
@@ -47,24 +51,34 @@ extension ReferralStore {
             var related: UUID?
             switch request.action {
             case .accept: try await Self.claimPlace(for: referral, on: connection, logger: logger)
-            case .submit: try await Self.checkEligibility(of: referral, overrideReason: request.overrideReason, on: connection, logger: logger)
+            case .submit: try await Self.checkSubmission(of: referral, request, by: actor, on: connection, logger: logger)
             case .forward: related = try await Self.forward(referral, request, by: actor, on: connection, logger: logger)
             default: break
             }
-            try await connection.query(
-                """
-                UPDATE referrals SET state = \(next.rawValue), state_changed_at = now(), version = version + 1,
-                    submitted_at = coalesce(submitted_at, CASE WHEN \(next.rawValue) = 'submitted' THEN now() END)
-                WHERE id = \(id)
-                """, logger: logger)
-            try await ReferralHistory.append(
-                referral: id, referrer: referral.referringOrganisation.id, operatorID: referral.operatorID, by: actor,
-                action: request.action.rawValue, from: referral.state, to: next, reason: request.reason, related: related,
-                on: connection, logger: logger)
-            try await Outbox.referralChanged(id, notify: referral.audience(after: next), on: connection, logger: logger)
+            try await Self.record(
+                referral, to: next, action: request.action.rawValue, reason: request.reason, related: related, user: actor.userID,
+                organisation: actor.organisationID, on: connection, logger: logger)
             let changed = try await Self.fetch(id, lock: false, on: connection, logger: logger)
             return try await Self.finish(changed, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }
+    }
+
+    /// Writes a step taken: the new state, its event and its notification.
+    static func record(
+        _ referral: Referral, to next: ReferralState, action: String, reason: ReferralReason?, related: UUID?, user: UUID?, organisation: UUID,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            UPDATE referrals SET state = \(next.rawValue), state_changed_at = now(), version = version + 1,
+                submitted_at = coalesce(submitted_at, CASE WHEN \(next.rawValue) = 'submitted' THEN now() END)
+            WHERE id = \(referral.id)
+            """, logger: logger)
+        try await ReferralHistory.append(
+            referral: referral.id, referrer: referral.referringOrganisation.id, operatorID: referral.operatorID, user: user,
+            organisation: organisation, action: action, from: referral.state, to: next, reason: reason, related: related,
+            on: connection, logger: logger)
+        try await Outbox.referralChanged(referral.id, notify: referral.audience(after: next), on: connection, logger: logger)
     }
 
     /// Accepting takes a place: refused when none is free. The programme lock makes concurrent accepts queue, and
@@ -81,16 +95,24 @@ extension ReferralStore {
         if let total, inUse >= total { throw ReferralError.noPlaceFree(placesTotal: total) }
     }
 
-    /// A draft is checked against the programme's rules when it is submitted; rules overridden are recorded.
-    static func checkEligibility(
-        of referral: Referral, overrideReason: EligibilityOverrideReason?, on connection: PostgresConnection, logger: Logger
+    /// A draft is checked when it is submitted: its client, the programme's rules (overrides recorded), and the
+    /// consent that covers the programme (or a recorded override).
+    static func checkSubmission(
+        of referral: Referral, _ request: ReferralStepRequest, by actor: Actor, on connection: PostgresConnection, logger: Logger
     ) async throws {
+        try await checkClient(referral.clientID, on: connection, logger: logger)
         let rules = try await ProgrammeRules.load(referral.programme.id, on: connection, logger: logger)
         let unmet = rules.programme.unmetRules(ageBand: referral.ageBand, municipality: referral.municipality, targetGroup: referral.targetGroup)
-        guard !unmet.isEmpty else { return }
-        guard let overrideReason else { throw ReferralError.ineligible(unmet) }
+        if !unmet.isEmpty {
+            guard let overrideReason = request.overrideReason else { throw ReferralError.ineligible(unmet) }
+            try await connection.query(
+                "UPDATE referrals SET overridden_rules = \(unmet.map(\.rawValue)), override_reason = \(overrideReason.rawValue) WHERE id = \(referral.id)",
+                logger: logger)
+        }
+        let basis = try await consentBasis(
+            client: referral.clientID, programme: rules, override: request.consentOverrideReason, by: actor, on: connection, logger: logger)
         try await connection.query(
-            "UPDATE referrals SET overridden_rules = \(unmet.map(\.rawValue)), override_reason = \(overrideReason.rawValue) WHERE id = \(referral.id)",
+            "UPDATE referrals SET consent_id = \(basis.consent), consent_override_reason = \(basis.override?.rawValue) WHERE id = \(referral.id)",
             logger: logger)
     }
 
@@ -105,16 +127,17 @@ extension ReferralStore {
         let rules = try await ProgrammeRules.load(target, on: connection, logger: logger)
         let unmet = rules.programme.unmetRules(ageBand: referral.ageBand, municipality: referral.municipality, targetGroup: referral.targetGroup)
         if !unmet.isEmpty && request.overrideReason == nil { throw ReferralError.ineligible(unmet) }
+        let basis = try await consentBasis(client: referral.clientID, programme: rules, override: nil, by: actor, on: connection, logger: logger)
         let id = UUID()
         try await connection.query(
             """
             INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
                 target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
-                forwarded_from, forwarded_by_organisation_id, created_at, submitted_at, state_changed_at)
+                forwarded_from, forwarded_by_organisation_id, consent_id, created_at, submitted_at, state_changed_at)
             VALUES (\(id), \(referral.clientID), \(referral.referringOrganisation.id), \(referral.referringUserID), \(target),
                 \(rules.operatorID), \(referral.targetGroup.rawValue), \(referral.ageBand.rawValue), \(referral.municipality.name),
                 \(referral.needs.map(\.rawValue)), \(referral.urgency.rawValue), \(referral.requestedStart)::date, 'submitted',
-                \(unmet.map(\.rawValue)), \(unmet.isEmpty ? nil : request.overrideReason?.rawValue), \(referral.id), \(actor.organisationID), now(), now(), now())
+                \(unmet.map(\.rawValue)), \(unmet.isEmpty ? nil : request.overrideReason?.rawValue), \(referral.id), \(actor.organisationID), \(basis.consent), now(), now(), now())
             """, logger: logger)
         try await ReferralHistory.append(
             referral: id, referrer: referral.referringOrganisation.id, operatorID: rules.operatorID, by: actor, action: "submit",

@@ -27,10 +27,14 @@ public struct ReferralStore: Sendable {
             guard let municipality = try await Self.municipality(new.municipality, on: connection, logger: logger) else {
                 throw ReferralError.unknownMunicipality(new.municipality)
             }
+            try await Self.checkClient(new.clientID, on: connection, logger: logger)
             var overridden: [EligibilityRule] = []
+            var basis = ConsentBasis()
             if new.submit {
                 overridden = target.programme.unmetRules(ageBand: new.ageBand, municipality: municipality, targetGroup: new.targetGroup)
                 if !overridden.isEmpty && new.overrideReason == nil { throw ReferralError.ineligible(overridden) }
+                basis = try await Self.consentBasis(
+                    client: new.clientID, programme: target, override: new.consentOverrideReason, by: actor, on: connection, logger: logger)
             }
             let id = UUID()
             let state: ReferralState = new.submit ? .submitted : .draft
@@ -38,11 +42,11 @@ public struct ReferralStore: Sendable {
                 """
                 INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
                     target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
-                    created_at, submitted_at, state_changed_at)
+                    consent_id, consent_override_reason, created_at, submitted_at, state_changed_at)
                 VALUES (\(id), \(new.clientID), \(actor.organisationID), \(actor.userID), \(new.programmeID), \(target.operatorID),
                     \(new.targetGroup.rawValue), \(new.ageBand.rawValue), \(municipality.name), \(new.needs.map(\.rawValue)),
                     \(new.urgency.rawValue), \(new.requestedStart)::date, \(state.rawValue), \(overridden.map(\.rawValue)),
-                    \(overridden.isEmpty ? nil : new.overrideReason?.rawValue), now(), CASE WHEN \(new.submit) THEN now() END, now())
+                    \(overridden.isEmpty ? nil : new.overrideReason?.rawValue), \(basis.consent), \(basis.override?.rawValue), now(), CASE WHEN \(new.submit) THEN now() END, now())
                 """, logger: logger)
             try await ReferralHistory.append(
                 referral: id, referrer: actor.organisationID, operatorID: target.operatorID, by: actor,
@@ -158,5 +162,42 @@ public struct ReferralStore: Sendable {
                 idempotency, user: actor.userID, organisation: actor.organisationID, status: status, body: body, on: connection, logger: logger)
         }
         return .done(referral)
+    }
+}
+
+extension ReferralStore {
+    /// Every referral of a client that `actor` may see, newest first.
+    public func referrals(ofClient clientID: UUID, actingFor actor: Actor) async throws -> [Referral] {
+        try await transaction(actingFor: actor) { connection in
+            try await connection.query(
+                "SELECT \(unescaped: ReferralRow.columns) FROM referrals r \(unescaped: ReferralRow.lookups) WHERE r.client_id = \(clientID) ORDER BY r.created_at DESC",
+                logger: logger
+            ).collect().map(ReferralRow.decode).filter { AccessPolicy.decide(actor, .viewReferral($0.scope)).isAllowed }
+        }
+    }
+
+    /// The names of these organisations.
+    public func organisationNames(_ ids: Set<UUID>) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        var names: [UUID: String] = [:]
+        for row in try await client.query("SELECT id, name FROM organisations WHERE id = ANY(\(Array(ids)))", logger: logger).collect() {
+            let (id, name) = try row.decode((UUID, String).self)
+            names[id] = name
+        }
+        return names
+    }
+
+    /// The referral id a form with this idempotency key made before, if it did.
+    public func storedAnswer(for key: IdempotencyKey, by actor: Actor) async throws -> String? {
+        try await transaction(actingFor: actor) { connection in
+            try await Idempotency.lookUp(key, user: actor.userID, on: connection, logger: logger)?.body
+        }
+    }
+
+    /// Tells the other side a referral has news (a message), without saying what.
+    public func noteChanged(_ referral: Referral, by actor: Actor) async throws {
+        try await transaction(actingFor: actor) { connection in
+            try await Outbox.referralChanged(referral.id, notify: referral.audience(after: referral.state), on: connection, logger: logger)
+        }
     }
 }

@@ -1,0 +1,181 @@
+import Foundation
+import KoppelCore
+import Logging
+import PostgresNIO
+
+/// A registered client as the app role knows them: a pseudonymous id and who registered them.
+public struct ClientRecord: Sendable, Hashable {
+    public let id: UUID
+    public let organisation: UUID
+    public let registeredAt: Date
+    public let erasedAt: Date?
+}
+
+public enum PrivacyError: Error, Sendable, Equatable {
+    /// No such client, or not one the caller may see: the same answer, so existence does not leak.
+    case notFound
+    case consentNotFound
+    case consentNotActive(ConsentStatus)
+    case erased
+    case denied(DenialReason)
+    case disclosure(DisclosureDenial)
+    case invalid([String])
+}
+
+/// Clients and their consents in PostgreSQL, as the app role acting for an organisation. Who a client is
+/// lives in the vault (`VaultStore`); `Privacy` puts the two together.
+public struct ClientStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Registers a client of `actor`'s organisation; `whileOpen` runs before the registration commits (the
+    /// vault write), so a failure there leaves no client behind.
+    public func register(_ id: UUID, by actor: Actor, whileOpen: @Sendable () async throws -> Void) async throws {
+        try await transaction(actingFor: actor) { connection in
+            try await connection.query(
+                "INSERT INTO clients (id, organisation_id, registered_by) VALUES (\(id), \(actor.organisationID), \(actor.userID))",
+                logger: logger)
+            try await whileOpen()
+        }
+    }
+
+    /// A client of the acting organisation; nil for anyone else's.
+    public func client(_ id: UUID, actingFor actor: Actor) async throws -> ClientRecord? {
+        try await transaction(actingFor: actor) { connection in
+            try await Self.record(id, on: connection, logger: logger)
+        }
+    }
+
+    public func markErased(_ id: UUID, organisation: UUID) async throws {
+        _ = try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            try await connection.query("UPDATE clients SET erased_at = coalesce(erased_at, now()) WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    /// The client's consents the acting organisation may see, and today's date as PostgreSQL has it.
+    public func consents(of clientID: UUID, actingFor actor: Actor) async throws -> (consents: [Consent], today: String) {
+        try await transaction(actingFor: actor) { connection in
+            (try await ConsentRows.of(client: clientID, on: connection, logger: logger), try await ConsentRows.today(on: connection, logger: logger))
+        }
+    }
+
+    /// Records a consent for a client of `actor`'s organisation.
+    public func record(_ new: NewConsent, for clientID: UUID, by actor: Actor) async throws -> Consent {
+        try await transaction(actingFor: actor) { connection in
+            guard let record = try await Self.record(clientID, on: connection, logger: logger) else { throw PrivacyError.notFound }
+            if record.erasedAt != nil { throw PrivacyError.erased }
+            let problems = new.problems(today: try await ConsentRows.today(on: connection, logger: logger))
+            guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
+            let id = UUID()
+            try await connection.query(
+                """
+                INSERT INTO consents (id, client_id, organisation_id, recorded_by, status, grantor, obtained_on, evidence, legal_basis,
+                    valid_from, valid_until, provisions)
+                VALUES (\(id), \(clientID), \(actor.organisationID), \(actor.userID), 'active', \(new.grantor.rawValue),
+                    \(new.obtainedOn)::date, \(new.evidence.rawValue), \(new.legalBasis.rawValue), \(new.validFrom)::date,
+                    \(new.validUntil)::date, \(try StoredProvision.encode(new.provisions))::jsonb)
+                """, logger: logger)
+            return try await ConsentRows.of(client: clientID, on: connection, logger: logger).first { $0.id == id }!
+        }
+    }
+
+    /// Withdraws a consent at once. Open referrals that relied on it go on under another consent in force
+    /// that covers their programme, or are withdrawn with reason "consent withdrawn". Returns those withdrawn.
+    public func withdraw(_ consentID: UUID, of clientID: UUID, by actor: Actor) async throws -> [UUID] {
+        try await transaction(actingFor: actor) { connection in
+            try await Self.end(consentID, of: clientID, as: .withdrawn, user: actor.userID, organisation: actor.organisationID, on: connection, logger: logger)
+        }
+    }
+
+    /// Marks every consent past its last day expired, with the same effect on referrals as a withdrawal. Each
+    /// in its own transaction for its own organisation; safe to run on several replicas at once. Returns how
+    /// many consents it expired.
+    public func expireConsents() async throws -> Int {
+        let due = try await client.query("SELECT consent_id, organisation_id FROM counts.consents_past_expiry()", logger: logger)
+            .collect().map { try $0.decode((UUID, UUID).self) }
+        var expired = 0
+        for (consentID, organisation) in due {
+            let done = try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+                let rows = try await connection.query(
+                    "SELECT client_id FROM consents WHERE id = \(consentID) AND status = 'active' AND valid_until < current_date FOR UPDATE SKIP LOCKED",
+                    logger: logger
+                ).collect()
+                guard let clientID = try rows.first?.decode(UUID.self) else { return false }
+                _ = try await Self.end(consentID, of: clientID, as: .expired, user: nil, organisation: organisation, on: connection, logger: logger)
+                return true
+            }
+            if done { expired += 1 }
+        }
+        return expired
+    }
+
+    /// Clients whose identifying data is past every programme's retention period: (client, organisation).
+    public func clientsPastRetention() async throws -> [(client: UUID, organisation: UUID)] {
+        try await client.query("SELECT client_id, organisation_id FROM counts.clients_past_retention()", logger: logger)
+            .collect().map { try $0.decode((UUID, UUID).self) }
+    }
+
+    /// Whether any of these clients has an open referral to the programme (whoever filed it).
+    public func anyOpenReferral(of clients: [UUID], to programme: UUID) async throws -> Bool {
+        guard !clients.isEmpty else { return false }
+        return try await client.query("SELECT counts.open_referral_exists(\(clients), \(programme))", logger: logger)
+            .collect().first!.decode(Bool.self)
+    }
+
+    // MARK: -
+
+    static func record(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> ClientRecord? {
+        try await connection.query("SELECT id, organisation_id, registered_at, erased_at FROM clients WHERE id = \(id)", logger: logger)
+            .collect().first.map { row in
+                let (id, organisation, registeredAt, erasedAt) = try row.decode((UUID, UUID, Date, Date?).self)
+                return ClientRecord(id: id, organisation: organisation, registeredAt: registeredAt, erasedAt: erasedAt)
+            }
+    }
+
+    static func end(
+        _ consentID: UUID, of clientID: UUID, as status: ConsentStatus, user: UUID?, organisation: UUID,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> [UUID] {
+        let rows = try await connection.query(
+            "SELECT status FROM consents WHERE id = \(consentID) AND client_id = \(clientID) AND organisation_id = \(organisation) FOR UPDATE",
+            logger: logger
+        ).collect()
+        guard let current = try rows.first?.decode(String.self) else { throw PrivacyError.consentNotFound }
+        guard current == ConsentStatus.active.rawValue else { throw PrivacyError.consentNotActive(ConsentStatus(rawValue: current) ?? .withdrawn) }
+        try await connection.query(
+            "UPDATE consents SET status = \(status.rawValue), ended_at = now(), ended_by = \(user) WHERE id = \(consentID)", logger: logger)
+        let remaining = try await ConsentRows.of(client: clientID, on: connection, logger: logger)
+        let today = try await ConsentRows.today(on: connection, logger: logger)
+        let reason: ReferralReason = status == .expired ? .consentExpired : .consentWithdrawn
+        var withdrawn: [UUID] = []
+        let relying = try await connection.query(
+            "SELECT id FROM referrals WHERE consent_id = \(consentID) AND state IN ('submitted', 'waitlisted', 'accepted', 'active') FOR UPDATE",
+            logger: logger
+        ).collect().map { try $0.decode(UUID.self) }
+        for id in relying {
+            let referral = try await ReferralStore.fetch(id, lock: false, on: connection, logger: logger)
+            if let other = ConsentEvaluation.permitting(
+                remaining, organisation: referral.operatorID, programme: referral.programme.id, purpose: .referral, dataClass: nil, on: today)
+            {
+                try await connection.query("UPDATE referrals SET consent_id = \(other.id) WHERE id = \(id)", logger: logger)
+                continue
+            }
+            guard case .success(let next) = ReferralStateMachine.step(.withdraw, from: referral.state, reason: reason) else { continue }
+            try await ReferralStore.record(
+                referral, to: next, action: ReferralAction.withdraw.rawValue, reason: reason, related: nil, user: user, organisation: organisation,
+                on: connection, logger: logger)
+            withdrawn.append(id)
+        }
+        return withdrawn
+    }
+
+    func transaction<T: Sendable>(actingFor actor: Actor, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        try await client.withTenantTransaction(
+            organisation: actor.organisationID, user: actor.userID, logger: logger, passingOn: PrivacyError.self, body)
+    }
+}

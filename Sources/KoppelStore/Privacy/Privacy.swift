@@ -1,0 +1,205 @@
+import Foundation
+import KoppelCore
+import Logging
+import PostgresNIO
+
+/// Everything Koppel holds on one client (GDPR Art. 15).
+public struct ClientExport: Sendable {
+    public let client: ClientRecord
+    public let identity: [IdentityField: String]
+    public let consents: [Consent]
+    public let referrals: [(referral: Referral, history: [ReferralEvent], messages: [VaultMessage])]
+    public let auditTrail: [AuditEntry]
+}
+
+/// A referral's message, with the organisation that wrote it.
+public struct ThreadMessage: Sendable {
+    public let message: VaultMessage
+    public let organisation: NamedID
+}
+
+/// The consent and privacy module: puts the app-side records (clients, consents, referrals) and the vault
+/// together, asking `AccessPolicy` and `Disclosure` before any identifying data is written or shown. API
+/// handlers, pages and the CLI all come through here.
+public struct Privacy: Sendable {
+    public let clients: ClientStore
+    public let vault: VaultStore
+    public let referrals: ReferralStore
+
+    public init(clients: ClientStore, vault: VaultStore, referrals: ReferralStore) {
+        self.clients = clients
+        self.vault = vault
+        self.referrals = referrals
+    }
+
+    /// Registers a client of `actor`'s organisation with who they are; returns the new pseudonymous id.
+    public func register(_ identity: ClientIdentity, by actor: Actor) async throws -> UUID {
+        try allow(actor, .registerClient(organisation: actor.organisationID))
+        let identity = identity.cleaned
+        let problems = identity.problems(complete: true)
+        guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
+        let id = UUID()
+        let audit = record(actor, id, .create, fields: Array(identity.values.keys))
+        try await clients.register(id, by: actor) {
+            try await vault.store(identity, for: id, audit: audit)
+        }
+        return id
+    }
+
+    /// Whether someone with this name and date of birth may already have an open referral to the programme,
+    /// filed by any organisation. Answers yes or no, nothing more.
+    public func possibleDuplicate(name: String, birthDate: String, programme: UUID, by actor: Actor) async throws -> Bool {
+        try allow(actor, .registerClient(organisation: actor.organisationID))
+        let matches = try await vault.clients(matchingName: name, birthDate: birthDate)
+        return try await clients.anyOpenReferral(of: matches, to: programme)
+    }
+
+    /// Changes some identity fields of a client of `actor`'s organisation (an empty value removes one).
+    public func update(_ clientID: UUID, changes: [IdentityField: String], by actor: Actor) async throws {
+        let record = try await ownClient(clientID, actor) { .manageClient(organisation: $0) }
+        let cleaned = ClientIdentity(changes).cleaned
+        let problems = cleaned.problems(complete: false)
+        guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
+        if (changes[.name] != nil && cleaned.values[.name] == nil) || (changes[.birthDate] != nil && cleaned.values[.birthDate] == nil) {
+            throw PrivacyError.invalid(["name and birth_date can be changed but not removed."])
+        }
+        let values = Dictionary(uniqueKeysWithValues: changes.keys.map { ($0, cleaned.values[$0]) })
+        guard try await vault.update(values, for: record.id, audit: self.record(actor, record.id, .update, fields: Array(changes.keys))) else {
+            throw PrivacyError.erased
+        }
+    }
+
+    /// Shows the identity fields that `Disclosure` allows for `purpose`, through a referral of the client (the
+    /// receiving programme) or as the organisation that registered them. Audited before it is read.
+    public func reveal(
+        _ clientID: UUID, purpose: ConsentPurpose, through referralID: UUID?, by actor: Actor
+    ) async throws -> (grant: RevealGrant, values: [IdentityField: String]) {
+        let route = try await route(to: clientID, through: referralID, actor)
+        let (consents, today) = try await clients.consents(of: clientID, actingFor: actor)
+        let grant = try granted(Disclosure.reveal(actor, through: route, purpose: purpose, consents: consents, on: today))
+        let audit = record(actor, clientID, .reveal, purpose: purpose.rawValue, referral: referralID, fields: grant.fields)
+        do {
+            return (grant, try await vault.reveal(grant.fields, of: clientID, audit: audit))
+        } catch VaultError.noIdentity {
+            throw PrivacyError.erased
+        }
+    }
+
+    /// The thread of a referral, oldest first, for those `Disclosure` lets process it.
+    public func messages(of referralID: UUID, by actor: Actor) async throws -> [ThreadMessage] {
+        let referral = try await messagingAllowed(referralID, actor)
+        let audit = record(actor, referral.clientID, .readMessages, referral: referral.id)
+        let messages = try await vaultCall { try await vault.messages(referral: referral.id, client: referral.clientID, audit: audit) }
+        let names = try await referrals.organisationNames(Set(messages.map(\.authorOrganisation)))
+        return messages.map { ThreadMessage(message: $0, organisation: NamedID(id: $0.authorOrganisation, name: names[$0.authorOrganisation] ?? "")) }
+    }
+
+    public func post(_ text: String, on referralID: UUID, by actor: Actor) async throws {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...4000).contains(trimmed.count) else { throw PrivacyError.invalid(["text must hold 1 to 4000 characters."]) }
+        let referral = try await messagingAllowed(referralID, actor)
+        let audit = record(actor, referral.clientID, .postMessage, referral: referral.id)
+        try await vaultCall {
+            try await vault.post(trimmed, messageID: UUID(), referral: referral.id, client: referral.clientID, audit: audit)
+        }
+        try await referrals.noteChanged(referral, by: actor)
+    }
+
+    /// Everything Koppel holds on a client of `actor`'s organisation, as one document. The export is audited.
+    public func export(_ clientID: UUID, by actor: Actor) async throws -> ClientExport {
+        let record = try await ownClient(clientID, actor) { .manageClient(organisation: $0) }
+        var identity: [IdentityField: String] = [:]
+        if record.erasedAt == nil {
+            identity = try await vaultCall {
+                try await vault.reveal(IdentityField.allCases, of: clientID, audit: self.record(actor, clientID, .export, fields: IdentityField.allCases))
+            }
+        }
+        let (consents, _) = try await clients.consents(of: clientID, actingFor: actor)
+        var referralParts: [(referral: Referral, history: [ReferralEvent], messages: [VaultMessage])] = []
+        for referral in try await referrals.referrals(ofClient: clientID, actingFor: actor) {
+            let history = try await referrals.history(of: referral.id, actingFor: actor)
+            let messages =
+                record.erasedAt == nil
+                ? try await vaultCall {
+                    try await vault.messages(
+                        referral: referral.id, client: clientID, audit: self.record(actor, clientID, .export, referral: referral.id))
+                } : []
+            referralParts.append((referral, history, messages))
+        }
+        return ClientExport(
+            client: record, identity: identity, consents: consents, referrals: referralParts, auditTrail: try await vault.auditTrail(of: clientID))
+    }
+
+    /// Erases a client's identifying data for good (crypto-shredding); referrals keep their non-identifying fields.
+    public func erase(_ clientID: UUID, by actor: Actor) async throws {
+        let record = try await ownClient(clientID, actor) { .eraseClient(organisation: $0) }
+        try await vault.erase(clientID, audit: self.record(actor, clientID, .erase, purpose: "request"))
+        try await clients.markErased(clientID, organisation: record.organisation)
+    }
+
+    /// Expires consents past their last day and erases clients past retention. Returns how many of each.
+    public func runRetention() async throws -> (expiredConsents: Int, erasedClients: Int) {
+        let expired = try await clients.expireConsents()
+        var erased = 0
+        for (clientID, organisation) in try await clients.clientsPastRetention() {
+            let audit = AuditRecord(actorUser: nil, actorOrganisation: nil, client: clientID, action: .erase, purpose: "retention")
+            if try await vault.erase(clientID, audit: audit) { erased += 1 }
+            try await clients.markErased(clientID, organisation: organisation)
+        }
+        return (expired, erased)
+    }
+
+    // MARK: -
+
+    private func allow(_ actor: Actor, _ action: Action) throws {
+        if case .deny(let reason) = AccessPolicy.decide(actor, action) { throw PrivacyError.denied(reason) }
+    }
+
+    private func granted<T>(_ result: Result<T, DisclosureDenial>) throws -> T {
+        switch result {
+        case .success(let value): return value
+        case .failure(let denial): throw PrivacyError.disclosure(denial)
+        }
+    }
+
+    /// A client of `actor`'s organisation that the policy lets them act on; not found for anyone else's.
+    private func ownClient(_ id: UUID, _ actor: Actor, _ action: (UUID) -> Action) async throws -> ClientRecord {
+        guard let record = try await clients.client(id, actingFor: actor) else { throw PrivacyError.notFound }
+        try allow(actor, action(record.organisation))
+        return record
+    }
+
+    private func route(to clientID: UUID, through referralID: UUID?, _ actor: Actor) async throws -> ClientRoute {
+        if let referralID {
+            guard let referral = try await referrals.referral(referralID, actingFor: actor), referral.clientID == clientID else {
+                throw PrivacyError.notFound
+            }
+            return .referral(referral.scope, state: referral.state)
+        }
+        guard let record = try await clients.client(clientID, actingFor: actor) else { throw PrivacyError.notFound }
+        return .registeringOrganisation(record.organisation)
+    }
+
+    private func messagingAllowed(_ referralID: UUID, _ actor: Actor) async throws -> Referral {
+        guard let referral = try await referrals.referral(referralID, actingFor: actor) else { throw PrivacyError.notFound }
+        let (consents, today) = try await clients.consents(of: referral.clientID, actingFor: actor)
+        _ = try granted(Disclosure.messages(actor, through: .referral(referral.scope, state: referral.state), consents: consents, on: today))
+        return referral
+    }
+
+    private func vaultCall<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch VaultError.noIdentity {
+            throw PrivacyError.erased
+        }
+    }
+
+    private func record(
+        _ actor: Actor, _ client: UUID, _ action: AuditAction, purpose: String? = nil, referral: UUID? = nil, fields: [IdentityField] = []
+    ) -> AuditRecord {
+        AuditRecord(
+            actorUser: actor.userID, actorOrganisation: actor.organisationID, client: client, action: action, purpose: purpose,
+            referral: referral, fields: fields.map(\.rawValue).sorted())
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import KoppelCore
+import Logging
+import PostgresNIO
+
+/// On what ground a referral goes to a programme: the consent that covers it, or a recorded override.
+struct ConsentBasis: Sendable {
+    var consent: UUID?
+    var override: ConsentOverrideReason?
+}
+
+extension ReferralStore {
+    /// The client must be one the referrer registered and not erased.
+    static func checkClient(_ client: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query("SELECT erased_at IS NOT NULL FROM clients WHERE id = \(client)", logger: logger).collect()
+        guard let erased = try rows.first?.decode(Bool.self) else { throw ReferralError.unknownClient }
+        if erased { throw ReferralError.clientErased }
+    }
+
+    /// A consent in force must let the programme (or its operator) process the referral. Without one, only a
+    /// referrer the policy lets override may go ahead, and the reason is recorded.
+    static func consentBasis(
+        client: UUID, programme: ProgrammeRules, override: ConsentOverrideReason?, by actor: Actor,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> ConsentBasis {
+        let consents = try await ConsentRows.of(client: client, on: connection, logger: logger)
+        let today = try await ConsentRows.today(on: connection, logger: logger)
+        if let consent = ConsentEvaluation.permitting(
+            consents, organisation: programme.operatorID, programme: programme.programme.id, purpose: .referral, dataClass: nil, on: today)
+        {
+            return ConsentBasis(consent: consent.id)
+        }
+        guard let override else { throw ReferralError.noConsent(programme: programme.programme.name) }
+        if case .deny(let reason) = AccessPolicy.decide(actor, .overrideMissingConsent(referringOrganisation: actor.organisationID)) {
+            throw ReferralError.denied(reason)
+        }
+        return ConsentBasis(override: override)
+    }
+}

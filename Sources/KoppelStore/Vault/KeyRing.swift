@@ -1,0 +1,126 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// The master keys (by version) and the blind-index key, read from a key file that never goes into
+/// PostgreSQL. The file is read again whenever it changes, so `koppel keys rotate` takes effect in a running
+/// server at its next vault operation, without a restart.
+public final class KeyRing: Sendable {
+    public let path: String
+    private let loaded: Mutex<(modified: Date?, keys: KeyFile)>
+
+    public init(path: String) throws(KeyFileError) {
+        self.path = path
+        let keys = try KeyFile.read(path)
+        loaded = Mutex((Self.modified(path), keys))
+    }
+
+    /// The version and key that new data keys are wrapped under.
+    public func currentMasterKey() throws(KeyFileError) -> (version: Int, key: SymmetricKey) {
+        let keys = try refreshed()
+        guard let key = keys.masterKeys[keys.current] else { throw .missingVersion(keys.current) }
+        return (keys.current, SymmetricKey(data: key))
+    }
+
+    public func masterKey(version: Int) throws(KeyFileError) -> SymmetricKey {
+        guard let key = try refreshed().masterKeys[version] else { throw .missingVersion(version) }
+        return SymmetricKey(data: key)
+    }
+
+    public func blindIndexKey() throws(KeyFileError) -> SymmetricKey {
+        SymmetricKey(data: try refreshed().blindIndexKey)
+    }
+
+    private func refreshed() throws(KeyFileError) -> KeyFile {
+        let modified = Self.modified(path)
+        let current = loaded.withLock { $0 }
+        if modified == current.modified { return current.keys }
+        let keys = try KeyFile.read(path)
+        loaded.withLock { $0 = (modified, keys) }
+        return keys
+    }
+
+    private static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+}
+
+/// The key file: `{"current": 2, "master_keys": {"1": base64, "2": base64}, "blind_index_key": base64}`,
+/// readable by its owner only. Keys are held as their 32 bytes.
+public struct KeyFile: Sendable {
+    public var current: Int
+    public var masterKeys: [Int: Data]
+    public var blindIndexKey: Data
+
+    /// A new key file's contents: master key version 1 and a blind-index key, both random.
+    public static func generated() -> KeyFile {
+        KeyFile(current: 1, masterKeys: [1: randomKey()], blindIndexKey: randomKey())
+    }
+
+    /// The same file with a new random master key as the current one; the old ones stay until nothing is
+    /// wrapped under them any more.
+    public func addingMasterKey() -> KeyFile {
+        var copy = self
+        copy.current = (masterKeys.keys.max() ?? 0) + 1
+        copy.masterKeys[copy.current] = Self.randomKey()
+        return copy
+    }
+
+    public static func read(_ path: String) throws(KeyFileError) -> KeyFile {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
+        guard let stored = try? JSONDecoder().decode(Stored.self, from: data) else { throw .malformed(path) }
+        var masterKeys: [Int: Data] = [:]
+        for (version, text) in stored.master_keys {
+            guard let number = Int(version), number > 0, let key = Self.key(text) else { throw .malformed(path) }
+            masterKeys[number] = key
+        }
+        guard let blindIndexKey = Self.key(stored.blind_index_key), masterKeys[stored.current] != nil else { throw .malformed(path) }
+        return KeyFile(current: stored.current, masterKeys: masterKeys, blindIndexKey: blindIndexKey)
+    }
+
+    /// Written to a new file beside it and renamed over it, so a reader sees the old file or the new, never half.
+    public func write(to path: String) throws {
+        let stored = Stored(
+            current: current,
+            master_keys: Dictionary(uniqueKeysWithValues: masterKeys.map { (String($0.key), Self.text($0.value)) }),
+            blind_index_key: Self.text(blindIndexKey))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let temporary = path + ".new"
+        guard FileManager.default.createFile(atPath: temporary, contents: try encoder.encode(stored), attributes: [.posixPermissions: 0o600]) else {
+            throw KeyFileError.unwritable(temporary)
+        }
+        guard rename(temporary, path) == 0 else { throw KeyFileError.unwritable(path) }
+    }
+
+    private struct Stored: Codable {
+        var current: Int
+        var master_keys: [String: String]
+        var blind_index_key: String
+    }
+
+    private static func key(_ text: String) -> Data? {
+        guard let data = Data(base64Encoded: text), data.count == 32 else { return nil }
+        return data
+    }
+
+    private static func text(_ key: Data) -> String { key.base64EncodedString() }
+
+    private static func randomKey() -> Data { SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) } }
+}
+
+public enum KeyFileError: Error, CustomStringConvertible, Equatable {
+    case unreadable(String)
+    case malformed(String)
+    case missingVersion(Int)
+    case unwritable(String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): "the vault key file \(path) cannot be read; create one with `koppel keys init`"
+        case .malformed(let path): "the vault key file \(path) is not a Koppel key file (current, master_keys, blind_index_key of 32 bytes each)"
+        case .missingVersion(let version): "the vault key file has no master key version \(version)"
+        case .unwritable(let path): "cannot write \(path); check the folder's permissions"
+        }
+    }
+}
