@@ -25,14 +25,20 @@ CREATE TEMP TABLE places ON COMMIT DROP AS
 SELECT row_number() OVER (ORDER BY name) - 1 AS n, name FROM municipalities;
 
 CREATE TEMP TABLE generated ON COMMIT DROP AS
-SELECT gen_random_uuid() AS id, i,
+SELECT gen_random_uuid() AS id, gen_random_uuid() AS client_id, i,
        now() - (random() * interval '1095 days') AS created_at,
        (SELECT count(*) FROM referrers) AS referrer_count
 FROM generate_series(1, :count) AS i;
 
+-- Each referral's client, registered by its referrer (who the client is would be in the vault; the generator
+-- writes no identities).
+INSERT INTO clients (id, organisation_id, registered_by, registered_at)
+SELECT g.client_id, r.organisation_id, r.user_id, g.created_at
+FROM generated g JOIN referrers r ON r.n = g.i % g.referrer_count;
+
 INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
     age_band, municipality, needs, urgency, state, created_at, submitted_at, state_changed_at, version)
-SELECT g.id, gen_random_uuid(), r.organisation_id, r.user_id, t.programme_id, t.operator_id,
+SELECT g.id, g.client_id, r.organisation_id, r.user_id, t.programme_id, t.operator_id,
        (ARRAY['human_trafficking', 'domestic_violence', 'leaving_prostitution', 'asylum_seekers', 'status_holders', 'social_isolation'])[1 + g.i % 6],
        (ARRAY['0-15', '16-17', '18-25', '26-35', '36-50', '51-65', '66+'])[1 + (g.i / 7) % 7],
        m.name, ARRAY['social_contact'], (ARRAY['routine', 'soon', 'urgent'])[1 + g.i % 3],
