@@ -11,20 +11,26 @@ struct RetentionService: Service {
     let interval: Duration
     let logger: Logger
 
+    /// Ends quietly at shutdown: a stop while waiting for the next run is no failure.
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await Task.sleep(for: .seconds(60))
-            while true {
-                do {
-                    let (expired, erased) = try await privacy.runRetention()
-                    logger.info("retention run done", metadata: ["consents_expired": "\(expired)", "identities_erased": "\(erased)"])
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("retention run failed; trying again at the next interval", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: .seconds(60))
+                while true {
+                    do {
+                        let (expired, erased) = try await privacy.runRetention()
+                        logger.info("retention run done", metadata: ["consents_expired": "\(expired)", "identities_erased": "\(erased)"])
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        logger.error(
+                            "retention run failed; trying again at the next interval", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    }
+                    try await Task.sleep(for: interval)
                 }
-                try await Task.sleep(for: interval)
             }
+        } catch is CancellationError {
+            return
         }
     }
 }

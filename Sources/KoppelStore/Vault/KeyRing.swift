@@ -3,16 +3,17 @@ import Foundation
 import Synchronization
 
 /// The master keys (by version) and the blind-index key, read from a key file that never goes into
-/// PostgreSQL. The file is read again whenever it changes, so `koppel keys rotate` takes effect in a running
+/// PostgreSQL. The file is read again whenever it changes (every write replaces it with a new file, so its inode
+/// number changes even when the clock's granularity would hide the change), so `koppel keys rotate` takes effect in a running
 /// server at its next vault operation, without a restart.
 public final class KeyRing: Sendable {
     public let path: String
-    private let loaded: Mutex<(modified: Date?, keys: KeyFile)>
+    private let loaded: Mutex<(version: FileVersion?, keys: KeyFile)>
 
     public init(path: String) throws(KeyFileError) {
         self.path = path
         let keys = try KeyFile.read(path)
-        loaded = Mutex((Self.modified(path), keys))
+        loaded = Mutex((FileVersion(path), keys))
     }
 
     /// The version and key that new data keys are wrapped under.
@@ -32,16 +33,26 @@ public final class KeyRing: Sendable {
     }
 
     private func refreshed() throws(KeyFileError) -> KeyFile {
-        let modified = Self.modified(path)
+        let version = FileVersion(path)
         let current = loaded.withLock { $0 }
-        if modified == current.modified { return current.keys }
+        if version == current.version { return current.keys }
         let keys = try KeyFile.read(path)
-        loaded.withLock { $0 = (modified, keys) }
+        loaded.withLock { $0 = (version, keys) }
         return keys
     }
+}
 
-    private static func modified(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+/// Which file is at a path, and when it was last written.
+private struct FileVersion: Equatable {
+    let inode: Int
+    let modified: Date
+
+    init?(_ path: String) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let inode = (attributes[.systemFileNumber] as? NSNumber)?.intValue, let modified = attributes[.modificationDate] as? Date
+        else { return nil }
+        self.inode = inode
+        self.modified = modified
     }
 }
 
