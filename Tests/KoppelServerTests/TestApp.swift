@@ -44,7 +44,7 @@ enum TestApp {
         defer { if keys == nil { try? FileManager.default.removeItem(atPath: keyFile) } }
         let settings = ServerSettings(
             port: 0, requestTimeoutSeconds: requestTimeoutSeconds, databaseURL: databaseURL,
-            vaultDatabaseURL: vaultURL ?? databaseURL.with(database: databaseURL.database), keyFile: keyFile, retentionIntervalHours: 0,
+            vaultDatabaseURL: vaultURL ?? databaseURL, keyFile: keyFile, retentionIntervalHours: 0,
             databasePoolSize: 4, schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .debug)
         let app = try await buildApplication(settings: settings)
         return try await app.test(transport) { client in try await test(client) }

@@ -11,8 +11,7 @@ extension APIHandlers {
     func registerClient(_ input: Operations.RegisterClient.Input) async throws -> Operations.RegisterClient.Output {
         guard case .json(let body) = input.body else { throw Problem(status: .unsupportedMediaType, detail: "Send the client as JSON.") }
         let actor = try signedIn { .registerClient(organisation: $0.organisationID) }
-        let id = try await privacyOutcome { try await privacy.register(ClientIdentity(Self.identity(body)), by: actor) }
-        guard let record = try await privacy.clients.client(id, actingFor: actor) else { throw Problem(status: .internalServerError, detail: "") }
+        let record = try await privacyOutcome { try await privacy.register(ClientIdentity(Self.identity(body)), by: actor) }
         return .created(.init(body: .json(Self.client(record))))
     }
 
@@ -64,16 +63,13 @@ extension APIHandlers {
 
     func listConsents(_ input: Operations.ListConsents.Input) async throws -> Operations.ListConsents.Output {
         let (actor, id) = try clientRequest(input.path.clientId)
-        guard let record = try await privacy.clients.client(id, actingFor: actor) else { throw Self.noSuchClient(id) }
-        try authorize(.manageClient(organisation: record.organisation))
-        let (consents, today) = try await privacy.clients.consents(of: id, actingFor: actor)
+        let (consents, today) = try await privacyOutcome { try await privacy.consents(of: id, by: actor) }
         return .ok(.init(body: .json(consents.map { Self.consent($0, today: today) })))
     }
 
     func recordConsent(_ input: Operations.RecordConsent.Input) async throws -> Operations.RecordConsent.Output {
         guard case .json(let body) = input.body else { throw Problem(status: .unsupportedMediaType, detail: "Send the consent as JSON.") }
         let (actor, id) = try clientRequest(input.path.clientId)
-        try authorize(.manageClient(organisation: actor.organisationID))
         let provisions = try body.provisions.enumerated().map { index, provision in
             ConsentProvision(
                 kind: provision.kind == .permit ? .permit : .deny,
@@ -86,16 +82,15 @@ extension APIHandlers {
         let today = Self.today()
         let new = NewConsent(
             grantor: recode(body.grantor), obtainedOn: body.obtainedOn, evidence: recode(body.evidence), legalBasis: recode(body.legalBasis),
-            validFrom: body.validFrom ?? today, validUntil: body.validUntil, provisions: provisions)
-        let consent = try await privacyOutcome { try await privacy.clients.record(new, for: id, by: actor) }
+            validFrom: body.validFrom ?? body.obtainedOn, validUntil: body.validUntil, provisions: provisions)
+        let consent = try await privacyOutcome { try await privacy.recordConsent(new, for: id, by: actor) }
         return .created(.init(body: .json(Self.consent(consent, today: today))))
     }
 
     func withdrawConsent(_ input: Operations.WithdrawConsent.Input) async throws -> Operations.WithdrawConsent.Output {
         let (actor, id) = try clientRequest(input.path.clientId)
         let consentID = try uuid(input.path.consentId, "consent id")
-        try authorize(.manageClient(organisation: actor.organisationID))
-        let withdrawn = try await privacyOutcome { try await privacy.clients.withdraw(consentID, of: id, by: actor) }
+        let withdrawn = try await privacyOutcome { try await privacy.withdrawConsent(consentID, of: id, by: actor) }
         return .ok(.init(body: .json(.init(consentId: consentID.uuidString.lowercased(), withdrawnReferrals: withdrawn.map { $0.uuidString.lowercased() }))))
     }
 
@@ -134,10 +129,6 @@ extension APIHandlers {
         do { return try await body() } catch let error as PrivacyError { throw PrivacyProblems.problem(for: error) } catch let error as ReferralError {
             throw ReferralProblems.problem(for: error, id: nil)
         }
-    }
-
-    static func noSuchClient(_ id: UUID) -> Problem {
-        PrivacyProblems.problem(for: .notFound)
     }
 
     static func today() -> String {

@@ -182,8 +182,8 @@ struct ReferralPages {
         {
             throw IntakeFailure.duplicate
         }
-        let clientID = try await privacy.register(identity, by: actor)
-        _ = try await privacy.clients.record(consent, for: clientID, by: actor)
-        return clientID
+        let client = try await privacy.register(identity, by: actor)
+        _ = try await privacy.recordConsent(consent, for: client.id, by: actor)
+        return client.id
     }
 }

@@ -35,12 +35,16 @@ public struct ClientStore: Sendable {
 
     /// Registers a client of `actor`'s organisation; `whileOpen` runs before the registration commits (the
     /// vault write), so a failure there leaves no client behind.
-    public func register(_ id: UUID, by actor: Actor, whileOpen: @Sendable () async throws -> Void) async throws {
+    public func register(_ id: UUID, by actor: Actor, whileOpen: @Sendable () async throws -> Void) async throws -> ClientRecord {
         try await transaction(actingFor: actor) { connection in
-            try await connection.query(
-                "INSERT INTO clients (id, organisation_id, registered_by) VALUES (\(id), \(actor.organisationID), \(actor.userID))",
-                logger: logger)
+            let registeredAt = try await connection.query(
+                """
+                INSERT INTO clients (id, organisation_id, registered_by) VALUES (\(id), \(actor.organisationID), \(actor.userID))
+                RETURNING registered_at
+                """, logger: logger
+            ).collect().first!.decode(Date.self)
             try await whileOpen()
+            return ClientRecord(id: id, organisation: actor.organisationID, registeredAt: registeredAt, erasedAt: nil)
         }
     }
 

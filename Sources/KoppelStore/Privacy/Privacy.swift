@@ -32,18 +32,17 @@ public struct Privacy: Sendable {
         self.referrals = referrals
     }
 
-    /// Registers a client of `actor`'s organisation with who they are; returns the new pseudonymous id.
-    public func register(_ identity: ClientIdentity, by actor: Actor) async throws -> UUID {
+    /// Registers a client of `actor`'s organisation with who they are; returns them by pseudonymous id.
+    public func register(_ identity: ClientIdentity, by actor: Actor) async throws -> ClientRecord {
         try allow(actor, .registerClient(organisation: actor.organisationID))
         let identity = identity.cleaned
         let problems = identity.problems(complete: true)
         guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
         let id = UUID()
         let audit = record(actor, id, .create, fields: Array(identity.values.keys))
-        try await clients.register(id, by: actor) {
+        return try await clients.register(id, by: actor) {
             try await vault.store(identity, for: id, audit: audit)
         }
-        return id
     }
 
     /// Whether someone with this name and date of birth may already have an open referral to the programme,
@@ -78,11 +77,25 @@ public struct Privacy: Sendable {
         let (consents, today) = try await clients.consents(of: clientID, actingFor: actor)
         let grant = try granted(Disclosure.reveal(actor, through: route, purpose: purpose, consents: consents, on: today))
         let audit = record(actor, clientID, .reveal, purpose: purpose.rawValue, referral: referralID, fields: grant.fields)
-        do {
-            return (grant, try await vault.reveal(grant.fields, of: clientID, audit: audit))
-        } catch VaultError.noIdentity {
-            throw PrivacyError.erased
-        }
+        return (grant, try await vaultCall { try await vault.reveal(grant.fields, of: clientID, audit: audit) })
+    }
+
+    /// The consents of a client of `actor`'s organisation, and today as PostgreSQL has it.
+    public func consents(of clientID: UUID, by actor: Actor) async throws -> (consents: [Consent], today: String) {
+        _ = try await ownClient(clientID, actor) { .manageClient(organisation: $0) }
+        return try await clients.consents(of: clientID, actingFor: actor)
+    }
+
+    /// Records a consent for a client of `actor`'s organisation (row-level security finds only those).
+    public func recordConsent(_ consent: NewConsent, for clientID: UUID, by actor: Actor) async throws -> Consent {
+        try allow(actor, .manageClient(organisation: actor.organisationID))
+        return try await clients.record(consent, for: clientID, by: actor)
+    }
+
+    /// Withdraws a consent at once; returns the referrals withdrawn with it.
+    public func withdrawConsent(_ consentID: UUID, of clientID: UUID, by actor: Actor) async throws -> [UUID] {
+        try allow(actor, .manageClient(organisation: actor.organisationID))
+        return try await clients.withdraw(consentID, of: clientID, by: actor)
     }
 
     /// The thread of a referral, oldest first, for those `Disclosure` lets process it.
@@ -100,7 +113,9 @@ public struct Privacy: Sendable {
         let referral = try await messagingAllowed(referralID, actor)
         let audit = record(actor, referral.clientID, .postMessage, referral: referral.id)
         try await vaultCall {
-            try await vault.post(trimmed, messageID: UUID(), referral: referral.id, client: referral.clientID, audit: audit)
+            try await vault.post(
+                trimmed, messageID: UUID(), referral: referral.id, client: referral.clientID, author: (actor.userID, actor.organisationID),
+                audit: audit)
         }
         try await referrals.noteChanged(referral, by: actor)
     }

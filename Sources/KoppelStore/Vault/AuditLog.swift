@@ -140,14 +140,17 @@ enum AuditLog {
     /// Appends in the caller's transaction. Appends queue on one lock, so the chain has one order.
     static func append(_ record: AuditRecord, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('koppel.audit', 0))", logger: logger)
-        let last = try await connection.query("SELECT seq, hash FROM audit.entries ORDER BY seq DESC LIMIT 1", logger: logger)
-            .collect().first?.decode((Int64, Data).self)
-        let now = try await connection.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint", logger: logger)
-            .collect().first!.decode(Int64.self)
+        let (lastSeq, lastHash, now) = try await connection.query(
+            """
+            SELECT coalesce(max(seq), 0), (SELECT hash FROM audit.entries ORDER BY seq DESC LIMIT 1),
+                   (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+            FROM audit.entries
+            """, logger: logger
+        ).collect().first!.decode((Int64, Data?, Int64).self)
         var entry = AuditEntry(
-            seq: (last?.0 ?? 0) + 1, occurredAtMicroseconds: now, actorUser: record.actorUser, actorOrganisation: record.actorOrganisation,
+            seq: lastSeq + 1, occurredAtMicroseconds: now, actorUser: record.actorUser, actorOrganisation: record.actorOrganisation,
             client: record.client, action: record.action, purpose: record.purpose, referral: record.referral, fields: record.fields,
-            previousHash: last?.1 ?? AuditEntry.genesis, hash: Data())
+            previousHash: lastHash ?? AuditEntry.genesis, hash: Data())
         entry.hash = entry.computedHash
         try await connection.query(
             """

@@ -74,14 +74,16 @@ public struct VaultStore: Sendable {
             .collect().map { try $0.decode(UUID.self) }
     }
 
-    public func post(_ text: String, messageID: UUID, referral: UUID, client clientID: UUID, audit: AuditRecord) async throws {
+    public func post(
+        _ text: String, messageID: UUID, referral: UUID, client clientID: UUID, author: (user: UUID, organisation: UUID), audit: AuditRecord
+    ) async throws {
         try await transaction { connection in
             guard let dataKey = try await dataKey(of: clientID, lock: false, on: connection) else { throw VaultError.noIdentity }
             let sealed = try Envelope.seal(text, client: clientID, field: "message:\(messageID.uuidString.lowercased())", under: dataKey)
             try await connection.query(
                 """
                 INSERT INTO vault.messages (id, referral_id, client_id, author_user_id, author_organisation_id, sealed)
-                VALUES (\(messageID), \(referral), \(clientID), \(audit.actorUser ?? UUID()), \(audit.actorOrganisation ?? UUID()), \(sealed))
+                VALUES (\(messageID), \(referral), \(clientID), \(author.user), \(author.organisation), \(sealed))
                 """, logger: logger)
             try await AuditLog.append(audit, on: connection, logger: logger)
         }
