@@ -69,7 +69,8 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
     ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
-    ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory).register(on: routes)
+    ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
+    ClientPage(renderer: renderer, privacy: privacy, directory: directory).register(on: routes)
 
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,

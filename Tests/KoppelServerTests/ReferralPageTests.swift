@@ -8,16 +8,8 @@ import Testing
 
 @Suite("Referral pages")
 struct ReferralPageTests {
-    /// Signed-in browsers of a VluchtelingenWerk caseworker and of 2GO's coordinator at Stek.
     private func people(_ client: any TestClientProtocol, _ database: TestDatabase) async throws -> (TestBrowser, TestBrowser, String) {
-        let twoGo = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
-        let caseworker = try await TestPeople.make(database, organisation: "vluchtelingenwerk", email: "cw@vw.example", roles: [.caseworker], enrolled: true)
-        let coordinator = try await TestPeople.make(
-            database, organisation: "stek", email: "co@stek.example", roles: [.coordinator], enrolled: true, programmes: [UUID(uuidString: twoGo)!])
-        let (cw, co) = (TestBrowser(client), TestBrowser(client))
-        try await TestPeople.signIn(cw, caseworker)
-        try await TestPeople.signIn(co, coordinator)
-        return (cw, co, twoGo)
+        try await TestPeople.caseworkerAndTwoGoCoordinator(client, database)
     }
 
     private func form(_ page: TestResponse) -> String { page.text.firstMatch(of: /name="form_key" value="([^"]+)"/).map { String($0.output.1) } ?? "" }

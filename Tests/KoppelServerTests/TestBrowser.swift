@@ -94,6 +94,20 @@ enum TestPeople {
         }
     }
 
+    /// Signed-in browsers of a VluchtelingenWerk caseworker and of 2GO's coordinator at Stek, and 2GO's id.
+    static func caseworkerAndTwoGoCoordinator(
+        _ client: any TestClientProtocol, _ database: TestDatabase
+    ) async throws -> (caseworker: TestBrowser, coordinator: TestBrowser, twoGo: String) {
+        let twoGo = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
+        let caseworker = try await make(database, organisation: "vluchtelingenwerk", email: "cw@vw.example", roles: [.caseworker], enrolled: true)
+        let coordinator = try await make(
+            database, organisation: "stek", email: "co@stek.example", roles: [.coordinator], enrolled: true, programmes: [UUID(uuidString: twoGo)!])
+        let (cw, co) = (TestBrowser(client), TestBrowser(client))
+        try await signIn(cw, caseworker)
+        try await signIn(co, coordinator)
+        return (cw, co, twoGo)
+    }
+
     /// Signs a browser in with the password; returns the response to the password step.
     @discardableResult
     static func submitPassword(_ browser: TestBrowser, email: String, password: String = password) async throws -> TestResponse {

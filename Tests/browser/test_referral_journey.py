@@ -1,5 +1,7 @@
-"""A caseworker of VluchtelingenWerk refers a client to 2GO; the coordinator of Stek accepts and starts it;
-the caseworker follows every step on the referral's timeline."""
+"""A caseworker of VluchtelingenWerk refers a client to 2GO; the coordinator of Stek accepts and starts it,
+reveals who the client is for a stated purpose and asks a question in the referral's thread; the caseworker
+follows every step on the timeline, answers, and later withdraws the client's consent, which withdraws the
+referral."""
 import os
 import subprocess
 import time
@@ -85,6 +87,15 @@ def test_referral_from_caseworker_to_coordinator_and_back(koppel, fresh_browser)
     assert browser.find_element(By.ID, "referral-state").text == "Aangenomen"
     submit(browser, "#step-start button")
     assert browser.find_element(By.ID, "referral-state").text == "Gestart"
+
+    # Who the client is shows only after a reveal with a stated purpose.
+    assert "Selam Tesfaye" not in browser.page_source
+    Select(browser.find_element(By.ID, "reveal-purpose")).select_by_value("share_identity")
+    submit(browser, "#reveal-button")
+    assert "Selam Tesfaye" in browser.find_element(By.ID, "revealed").text
+    browser.find_element(By.ID, "message-text").send_keys("Wanneer kan de intake plaatsvinden?")
+    submit(browser, "#message-send")
+    assert "Wanneer kan de intake plaatsvinden?" in browser.find_element(By.ID, "thread").text
     sign_out(browser)
 
     # The caseworker signs in again and sees every step on the timeline.
@@ -103,3 +114,21 @@ def test_referral_from_caseworker_to_coordinator_and_back(koppel, fresh_browser)
     # The coordinator's name stays with Stek: the caseworker sees the organisation only.
     assert "Sanne Bakker" not in " ".join(steps)
     assert browser.find_element(By.ID, "referral-state").text == "Gestart"
+
+    # The caseworker answers the coordinator in the thread.
+    assert "Wanneer kan de intake plaatsvinden?" in browser.find_element(By.ID, "thread").text
+    browser.find_element(By.ID, "message-text").send_keys("Dinsdagochtend, met een tolk Tigrinya.")
+    submit(browser, "#message-send")
+    messages = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#thread li")]
+    assert len(messages) == 2 and "Stek" in messages[0] and "VluchtelingenWerk" in messages[1]
+
+    # The client withdraws their consent: the caseworker records it on the client page, and the referral is withdrawn.
+    browser.find_element(By.ID, "client-page").click()
+    consent = browser.find_element(By.CSS_SELECTOR, "section.consent")
+    assert consent.find_element(By.CSS_SELECTOR, ".consent-status").text == "Actief"
+    submit(browser, "section.consent button[type=submit]")
+    assert "1 verwijzing(en)" in browser.find_element(By.ID, "client-notice").text
+    assert browser.find_element(By.CSS_SELECTOR, "section.consent .consent-status").text == "Ingetrokken"
+    browser.find_element(By.CSS_SELECTOR, f"#client-referral-list a[href='{referral_url.removeprefix(koppel.url)}']").click()
+    assert browser.find_element(By.ID, "referral-state").text == "Ingetrokken"
+    assert "Toestemming ingetrokken" in browser.find_element(By.ID, "timeline").text

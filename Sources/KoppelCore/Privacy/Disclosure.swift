@@ -71,6 +71,13 @@ public enum Disclosure {
         }
     }
 
+    /// Whether `actor` may ask through `route` at all (the policy and the referral's state), before any consent
+    /// is read: pages offer a reveal and show a thread only then; the consents decide when it is asked.
+    public static func mayAsk(_ actor: Actor, through route: ClientRoute) -> Bool {
+        if case .success = subject(actor, through: route) { return true }
+        return false
+    }
+
     /// The policy's and the referral state's part: on success, the programme the actor acts for (nil for the
     /// referring side).
     static func subject(_ actor: Actor, through route: ClientRoute) -> Result<UUID?, DisclosureDenial> {

@@ -9,13 +9,16 @@ struct ReferralDetailPage {
     let renderer: PageRenderer
     let referrals: ReferralStore
     let directory: any ProgrammeDirectory
+    let privacy: Privacy
 
     func register(on routes: RouteRegistrar) {
         routes.get("/referrals/{referralId}") { request, context in try await detail(request, context) }
         routes.post("/referrals/{referralId}/steps") { request, context in try await step(request, context) }
+        routes.post("/referrals/{referralId}/reveal") { request, context in try await reveal(request, context) }
+        routes.post("/referrals/{referralId}/messages") { request, context in try await post(request, context) }
     }
 
-    private func referral(_ context: AppRequestContext) async throws -> (Actor, SessionCookie, Referral)? {
+    func referral(_ context: AppRequestContext) async throws -> (Actor, SessionCookie, Referral)? {
         guard let (actor, session) = try context.pageAccess({ _ in .listReferrals }) else { return nil }
         guard let id = context.parameters.get("referralId").flatMap(UUID.init(uuidString:)),
             let referral = try await referrals.referral(id, actingFor: actor)
@@ -23,8 +26,9 @@ struct ReferralDetailPage {
         return (actor, session, referral)
     }
 
-    private func detail(
-        _ request: Request, _ context: AppRequestContext, error: String? = nil, status: HTTPResponse.Status = .ok
+    /// The page; `client` holds what a reveal or a message post adds to the client's part of it.
+    func detail(
+        _ request: Request, _ context: AppRequestContext, error: String? = nil, client: [String: Any] = [:], status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         guard let (actor, session, referral) = try await referral(context) else { return .redirect(to: "/sign-in", type: .normal) }
         let labels = ReferralLabels(catalogue: renderer.catalogue(for: request))
@@ -35,6 +39,8 @@ struct ReferralDetailPage {
         values["error"] = error as Any
         values["needs"] = referral.needs.map { labels.text($0.catalogueKey) }.joined(separator: ", ")
         values["timeline"] = history.map(labels.event)
+        let panel = try await clientPanel(referral, actor: actor, labels: PrivacyLabels(catalogue: labels.catalogue))
+        values.merge(panel.merging(client) { $1 }) { $1 }
         values["actions"] = referral.actions(for: actor).map { action -> [String: Any] in
             [
                 "action": action.rawValue, "label": labels.text(action.catalogueKey),

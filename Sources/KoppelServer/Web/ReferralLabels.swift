@@ -28,6 +28,9 @@ struct ReferralLabels {
         Date.FormatStyle(date: .abbreviated, time: .shortened).locale(Locale(identifier: catalogue.language.rawValue))
     }
 
+    /// A moment as the reader's language writes it.
+    func time(_ date: Date) -> String { date.formatted(dateFormat) }
+
     /// Choices for a select, radio group or checkboxes.
     func options<Code: CatalogueCoded>(_ codes: [Code], selected: [String?]) -> [[String: Any]] {
         codes.map { ["value": $0.rawValue, "label": text($0.catalogueKey), "selected": selected.contains($0.rawValue)] }
@@ -40,7 +43,7 @@ struct ReferralLabels {
             "state": text(referral.state.catalogueKey), "stateCode": referral.state.rawValue,
             "targetGroup": text(referral.targetGroup.catalogueKey), "ageBand": referral.ageBand.rawValue,
             "municipality": referral.municipality.name, "urgency": text(referral.urgency.catalogueKey),
-            "created": referral.createdAt.formatted(dateFormat), "changed": referral.stateChangedAt.formatted(dateFormat),
+            "created": time(referral.createdAt), "changed": time(referral.stateChangedAt),
         ]
         if let start = referral.requestedStart { row["requestedStart"] = start }
         if let position = referral.waitlistPosition { row["position"] = position }
@@ -55,7 +58,7 @@ struct ReferralLabels {
 
     func event(_ event: ReferralEvent) -> [String: Any] {
         var row: [String: Any] = [
-            "when": event.occurredAt.formatted(dateFormat), "isoWhen": event.occurredAt.formatted(.iso8601),
+            "when": time(event.occurredAt), "isoWhen": event.occurredAt.formatted(.iso8601),
             "step": text(ReferralAction(rawValue: event.action).map(\.catalogueKey) ?? "referral.action.create"),
             "state": text(event.toState.catalogueKey), "organisation": event.organisation.name,
         ]

@@ -12,6 +12,15 @@ public struct ClientExport: Sendable {
     public let auditTrail: [AuditEntry]
 }
 
+/// A client as their organisation's caseworkers see them without a reveal: the record, consents and referrals.
+public struct ClientOverview: Sendable {
+    public let client: ClientRecord
+    public let consents: [Consent]
+    public let referrals: [Referral]
+    /// Today as PostgreSQL has it, for the consents' status.
+    public let today: String
+}
+
 /// A referral's message, with the organisation that wrote it.
 public struct ThreadMessage: Sendable {
     public let message: VaultMessage
@@ -84,6 +93,14 @@ public struct Privacy: Sendable {
     public func consents(of clientID: UUID, by actor: Actor) async throws -> (consents: [Consent], today: String) {
         _ = try await ownClient(clientID, actor) { .manageClient(organisation: $0) }
         return try await clients.consents(of: clientID, actingFor: actor)
+    }
+
+    /// A client of `actor`'s organisation with their consents and referrals; nothing identifying, so not audited.
+    public func overview(_ clientID: UUID, by actor: Actor) async throws -> ClientOverview {
+        let record = try await ownClient(clientID, actor) { .manageClient(organisation: $0) }
+        let (consents, today) = try await clients.consents(of: clientID, actingFor: actor)
+        let referrals = try await referrals.referrals(ofClient: clientID, actingFor: actor)
+        return ClientOverview(client: record, consents: consents, referrals: referrals, today: today)
     }
 
     /// Records a consent for a client of `actor`'s organisation (row-level security finds only those).

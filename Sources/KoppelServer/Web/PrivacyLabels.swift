@@ -1,0 +1,84 @@
+import Foundation
+import HTTPTypes
+import KoppelCore
+import KoppelStore
+
+/// How clients, consents and reveals read on the pages, in the reader's language.
+struct PrivacyLabels {
+    let catalogue: Catalogue
+
+    func text(_ key: String) -> String { catalogue.text(key) }
+    func text(_ key: String, _ values: [String: String]) -> String { catalogue.text(key, values) }
+
+    /// The purposes a reveal may state; processing the referral is not one (`Disclosure`).
+    var revealPurposes: [[String: Any]] {
+        ConsentPurpose.allCases.filter { $0 != .referral }.map { ["value": $0.rawValue, "label": text("privacy.reveal.purposes.\($0.rawValue)")] }
+    }
+
+    /// What a reveal showed: the fields that hold a value, labelled.
+    func revealed(_ values: [IdentityField: String], purpose: ConsentPurpose) -> [String: Any] {
+        [
+            "purpose": text("privacy.reveal.shown", ["purpose": text("privacy.reveal.purposes.\(purpose.rawValue)")]),
+            "fields": IdentityField.allCases.compactMap { field -> [String: Any]? in
+                values[field].map { ["label": text("privacy.client.\(field.rawValue)"), "value": $0] }
+            },
+        ]
+    }
+
+    /// A consent as a row: who gave it, how, and what its provisions allow whom, with names for the actors.
+    func consent(_ consent: Consent, today: String, names: [UUID: String]) -> [String: Any] {
+        let status = consent.status(on: today)
+        return [
+            "id": consent.id.uuidString.lowercased(), "status": text("privacy.consent.statuses.\(status.rawValue)"),
+            "isActive": status == .active, "obtainedOn": consent.obtainedOn,
+            "grantor": text("privacy.consent.grantors.\(consent.grantor.rawValue)"),
+            "evidence": text("privacy.consent.evidences.\(consent.evidence.rawValue)"),
+            "legalBasis": text("privacy.consent.legal_bases.\(consent.legalBasis.rawValue)"),
+            "period": consent.validUntil.map { "\(consent.validFrom) – \($0)" } ?? "\(consent.validFrom) –",
+            "provisions": consent.provisions.map { provision -> String in
+                let actor: UUID =
+                    switch provision.actor {
+                    case .organisation(let id), .programme(let id): id
+                    }
+                let purposes = ConsentPurpose.allCases.filter(provision.purposes.contains).map { text("privacy.reveal.purposes.\($0.rawValue)") }
+                let classes = DataClass.allCases.filter(provision.dataClasses.contains).map { text("privacy.data_classes.\($0.rawValue)") }
+                return text("privacy.consent.provision.\(provision.kind.rawValue)", [
+                    "actor": names[actor] ?? actor.uuidString.lowercased().prefix(8).description,
+                    "purposes": purposes.joined(separator: ", "), "classes": classes.joined(separator: ", "),
+                ])
+            },
+        ]
+    }
+
+    /// The organisations and programmes a client's consents name.
+    static func actors(of consents: [Consent]) -> Set<UUID> {
+        Set(consents.flatMap(\.provisions).map { provision in
+            switch provision.actor {
+            case .organisation(let id), .programme(let id): id
+            }
+        })
+    }
+
+    /// What a privacy error means on a page: the status and a message that says what is missing or what to do.
+    func problem(_ error: PrivacyError) -> (HTTPResponse.Status, String) {
+        switch error {
+        case .notFound: (.notFound, text("privacy.error.not_found"))
+        case .consentNotFound: (.notFound, text("privacy.error.consent_not_found"))
+        case .consentNotActive(let status):
+            (.conflict, text("privacy.error.consent_not_active", ["status": text("privacy.consent.statuses.\(status.rawValue)")]))
+        case .erased: (.gone, text("privacy.error.erased"))
+        case .denied, .disclosure(.policy): (.forbidden, text("error.forbidden.message"))
+        case .disclosure(let denial): (.forbidden, text("privacy.error.denied", ["reason": reason(denial)]))
+        case .invalid(let problems): (.unprocessableContent, text("privacy.error.invalid", ["problems": problems.joined(separator: " ")]))
+        }
+    }
+
+    func reason(_ denial: DisclosureDenial) -> String {
+        switch denial {
+        case .policy: text("error.forbidden.message")
+        case .referralClosed(let state): text("privacy.denial.referral_closed", ["state": text(state.catalogueKey)])
+        case .noConsent(let purpose): text("privacy.denial.no_consent", ["purpose": text("privacy.reveal.purposes.\(purpose.rawValue)")])
+        case .notARevealPurpose: text("privacy.denial.not_a_reveal_purpose")
+        }
+    }
+}
