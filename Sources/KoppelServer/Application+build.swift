@@ -55,9 +55,11 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let privacy = Privacy(
         clients: ClientStore(client: client, logger: logger), vault: VaultStore(client: vaultClient, keys: keys, logger: logger),
         referrals: referrals)
+    let statistics = StatisticsReports(
+        store: StatisticsStore(client: client, logger: logger), directory: directory, referrals: referrals, threshold: settings.statisticsThreshold)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
-        referrals: referrals, programmes: programmes, privacy: privacy)
+        referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
     DirectoryPages(directory: directory, renderer: renderer, referrals: referrals).register(on: routes)
     ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)

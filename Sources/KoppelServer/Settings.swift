@@ -49,6 +49,9 @@ public enum Settings {
     public static let retentionInterval = SettingDescription(
         key: "retention.interval-hours", help: "Hours between runs of the retention task (expire consents, erase identities past retention); 0 turns it off.",
         defaultValue: "24", isSecret: false)
+    public static let statisticsThreshold = SettingDescription(
+        key: "statistics.threshold", help: "Funders' figures withhold counts from 1 up to this number minus one (shown as <N).",
+        defaultValue: "5", isSecret: false)
     public static let databasePoolSize = SettingDescription(
         key: "database.pool-size", help: "Most connections this replica opens to PostgreSQL.", defaultValue: "10", isSecret: false)
     public static let schemaDirectory = SettingDescription(
@@ -60,7 +63,7 @@ public enum Settings {
         key: "log.format", help: "json (one object a line) or text.", defaultValue: "json", isSecret: false)
 
     public static let all: [SettingDescription] = [
-        host, port, requestTimeout, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, databasePoolSize,
+        host, port, requestTimeout, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold, databasePoolSize,
         schemaDirectory, logLevel, logFormat,
     ]
 
@@ -96,6 +99,7 @@ public struct ServerSettings: Sendable {
     public var vaultDatabaseURL: DatabaseURL
     public var keyFile: String
     public var retentionIntervalHours: Int
+    public var statisticsThreshold: Int
     public var databasePoolSize: Int
     public var schemaDirectory: String
     public var logLevel: Logger.Level
@@ -104,7 +108,7 @@ public struct ServerSettings: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, sessionIdleMinutes: Int = 30,
         sessionAbsoluteHours: Int = 12, databaseURL: DatabaseURL, vaultDatabaseURL: DatabaseURL, keyFile: String,
-        retentionIntervalHours: Int = 24, databasePoolSize: Int = 10,
+        retentionIntervalHours: Int = 24, statisticsThreshold: Int = 5, databasePoolSize: Int = 10,
         schemaDirectory: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text
     ) {
         self.host = host
@@ -116,6 +120,7 @@ public struct ServerSettings: Sendable {
         self.vaultDatabaseURL = vaultDatabaseURL
         self.keyFile = keyFile
         self.retentionIntervalHours = retentionIntervalHours
+        self.statisticsThreshold = statisticsThreshold
         self.databasePoolSize = databasePoolSize
         self.schemaDirectory = schemaDirectory
         self.logLevel = logLevel
@@ -146,6 +151,7 @@ public struct ServerSettings: Sendable {
         guard let keyFile = string(Settings.keyFile) else { throw SettingsError(setting: Settings.keyFile, problem: "is required") }
         self.keyFile = keyFile
         retentionIntervalHours = try integer(Settings.retentionInterval, in: 0...8760)
+        statisticsThreshold = try integer(Settings.statisticsThreshold, in: 2...20)
         host = string(Settings.host) ?? "127.0.0.1"
         port = try integer(Settings.port, in: 0...65535)
         requestTimeoutSeconds = try integer(Settings.requestTimeout, in: 3...600)  // above the readiness probe's 2 s

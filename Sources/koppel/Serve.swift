@@ -18,6 +18,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("vault-database-url"), help: help(Settings.vaultDatabaseURL)) var vaultDatabaseURL: String?
     @Option(name: .customLong("vault-key-file"), help: help(Settings.keyFile)) var keyFile: String?
     @Option(name: .customLong("retention-interval-hours"), help: help(Settings.retentionInterval)) var retentionInterval: String?
+    @Option(name: .customLong("statistics-threshold"), help: help(Settings.statisticsThreshold)) var statisticsThreshold: String?
     @Option(name: .customLong("database-pool-size"), help: help(Settings.databasePoolSize)) var databasePoolSize: String?
     @Option(name: .customLong("schema-dir"), help: help(Settings.schemaDirectory)) var schemaDirectory: String?
     @Option(name: .customLong("log-level"), help: help(Settings.logLevel)) var logLevel: String?
@@ -33,6 +34,7 @@ struct Serve: AsyncParsableCommand {
             Settings.host.key: httpHost, Settings.port.key: httpPort, Settings.requestTimeout.key: requestTimeout,
             Settings.sessionIdle.key: sessionIdle, Settings.sessionAbsolute.key: sessionAbsolute, Settings.databaseURL.key: databaseURL,
             Settings.vaultDatabaseURL.key: vaultDatabaseURL, Settings.keyFile.key: keyFile, Settings.retentionInterval.key: retentionInterval,
+            Settings.statisticsThreshold.key: statisticsThreshold,
             Settings.databasePoolSize.key: databasePoolSize, Settings.schemaDirectory.key: schemaDirectory,
             Settings.logLevel.key: logLevel, Settings.logFormat.key: logFormat,
         ]

@@ -55,12 +55,11 @@ struct DisclosureControlTests {
         #expect(protected.totals[0] == .count(50))
     }
 
-    @Test("waiting times: median and 90th percentile from 10 referrals on, nearest rank")
-    func percentiles() {
-        #expect(DisclosureControl.percentiles((1...9).map(Double.init)) == nil)
-        let figures = DisclosureControl.percentiles((1...10).map(Double.init))
-        #expect(figures?.median == 5 && figures?.p90 == 9)
-        #expect(DisclosureControl.percentiles([Double](repeating: 3, count: 12))?.median == 3)
+    @Test("waiting times are given from 10 referrals on, never below")
+    func waitingTimes() {
+        #expect(DisclosureControl.waitingTime(referrals: 9, median: 4, p90: 12) == nil)
+        let shown = DisclosureControl.waitingTime(referrals: 10, median: 4, p90: 12)
+        #expect(shown?.medianDays == 4 && shown?.p90Days == 12)
     }
 
     @Test("the attacker is not toothless: withholding only the small counts gives them away")

@@ -43,6 +43,10 @@ public enum Action: Sendable, Hashable {
     case useClientData(ClientRoute)
     /// Submit a referral without a consent covering its programme, with a recorded reason.
     case overrideMissingConsent(referringOrganisation: UUID)
+    /// See the statistics of all referrals to a programme: its funders, its coordinators, hub-admins.
+    case viewProgrammeStatistics(programme: UUID, funders: Set<UUID>)
+    /// See the statistics of the referrals one's own organisation filed.
+    case viewReferrerStatistics(referringOrganisation: UUID)
 }
 
 /// What the policy needs to know of a referral: whose it is and where it goes.
@@ -76,6 +80,7 @@ public enum DenialReason: Sendable, Hashable, CustomStringConvertible {
     case cannotGrant(Role)
     case notCoordinatorOfProgramme
     case notReferrer
+    case notFunderOfProgramme
 
     public var description: String {
         switch self {
@@ -85,6 +90,7 @@ public enum DenialReason: Sendable, Hashable, CustomStringConvertible {
         case .cannotGrant(let role): "only a hub-admin can grant the \(role.rawValue) role"
         case .notCoordinatorOfProgramme: "only a coordinator of the programme can do this"
         case .notReferrer: "only a caseworker of the referring organisation can do this"
+        case .notFunderOfProgramme: "only the programme's funders, its coordinators and hub-admins see its figures"
         }
     }
 }
@@ -140,6 +146,13 @@ public enum AccessPolicy {
             let asReferrer = refers(actor, for: organisation)
             guard asReferrer == .allow else { return asReferrer }
             return administers(actor, organisation)
+        case .viewProgrammeStatistics(let programme, let funders):
+            if actor.roles.contains(.hubAdmin) { return .allow }
+            if actor.roles.contains(.funder) && funders.contains(actor.organisationID) { return .allow }
+            if coordinates(actor, programme) == .allow { return .allow }
+            return .deny(actor.roles.contains(.funder) ? .notFunderOfProgramme : .notCoordinatorOfProgramme)
+        case .viewReferrerStatistics(let organisation):
+            return refers(actor, for: organisation)
         }
     }
 

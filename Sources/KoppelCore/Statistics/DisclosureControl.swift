@@ -120,12 +120,15 @@ public enum DisclosureControl {
         return ProtectedTable(rows: last.rows, columns: last.columns, cells: cells, totals: totals)
     }
 
-    /// The median and 90th percentile of some durations, or nil when fewer than `minimumForPercentiles` are
-    /// behind them. Nearest-rank, so every figure given is one that occurred.
-    public static func percentiles(_ values: [Double]) -> (median: Double, p90: Double)? {
-        guard values.count >= minimumForPercentiles else { return nil }
-        let sorted = values.sorted()
-        func rank(_ fraction: Double) -> Double { sorted[max(0, Int((fraction * Double(sorted.count)).rounded(.up)) - 1)] }
-        return (rank(0.5), rank(0.9))
+    /// A waiting time as it may be shown: only when at least `minimumForPercentiles` referrals are behind it.
+    /// How many is not shown, since that count may be withheld in the table.
+    public static func waitingTime(referrals: Int, median: Double, p90: Double) -> WaitingTime? {
+        referrals >= minimumForPercentiles ? WaitingTime(medianDays: median, p90Days: p90) : nil
     }
+}
+
+/// How long referrals waited, in days: the median and the 90th percentile (nearest rank).
+public struct WaitingTime: Sendable, Hashable {
+    public let medianDays: Double
+    public let p90Days: Double
 }

@@ -16,6 +16,7 @@ struct APIHandlers: APIProtocol {
     let referrals: ReferralStore
     let programmes: ProgrammeStore
     let privacy: Privacy
+    let statistics: StatisticsReports
 
     /// The actor of this request, if the policy allows `action`; otherwise the problem to answer with.
     @discardableResult

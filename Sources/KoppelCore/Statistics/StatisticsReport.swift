@@ -1,0 +1,115 @@
+import Foundation
+
+/// The months a report covers: a month (`2026-03`), a quarter (`2026-Q1`), a year (`2026`), or a range of whole
+/// months. Ranges are whole months because tables are protected per month (`DisclosureControl`).
+public struct StatisticsPeriod: Sendable, Hashable {
+    /// First and last month, as `YYYY-MM`.
+    public let first: String
+    public let last: String
+    public static let longest = 120
+
+    public init?(first: String, last: String) {
+        guard let from = Self.index(first), let to = Self.index(last), from <= to, to - from < Self.longest else { return nil }
+        self.first = first
+        self.last = last
+    }
+
+    /// What a request must give, for the message when it does not.
+    public static let expected = "Give period as YYYY, YYYY-Qn or YYYY-MM, or from and to as YYYY-MM (at most \(longest) months, from not after to)."
+
+    /// From `period` (month, quarter or year), or `from` and `to` months; nil when neither makes a period.
+    public static func parse(period: String?, from: String?, to: String?) -> StatisticsPeriod? {
+        if let period, from == nil, to == nil {
+            let parts = period.split(separator: "-").map(String.init)
+            if parts.count == 1, let year = Int(parts[0]), (2000...2100).contains(year) {
+                return StatisticsPeriod(first: "\(parts[0])-01", last: "\(parts[0])-12")
+            }
+            if parts.count == 2, parts[1].hasPrefix("Q"), let quarter = Int(parts[1].dropFirst()), (1...4).contains(quarter),
+                let period = StatisticsPeriod(first: month(parts[0], quarter * 3 - 2), last: month(parts[0], quarter * 3))
+            {
+                return period
+            }
+            return StatisticsPeriod(first: period, last: period)
+        }
+        guard period == nil, let from, let to else { return nil }
+        return StatisticsPeriod(first: from, last: to)
+    }
+
+    public var months: [String] {
+        guard let from = Self.index(first), let to = Self.index(last) else { return [] }
+        return (from...to).map { String(format: "%04d-%02d", $0 / 12, $0 % 12 + 1) }
+    }
+
+    /// The first day of the first month and of the month after the last, as `YYYY-MM-DD`.
+    public var bounds: (from: String, until: String) {
+        let after = (Self.index(last) ?? 0) + 1
+        return ("\(first)-01", String(format: "%04d-%02d-01", after / 12, after % 12 + 1))
+    }
+
+    private static func month(_ year: String, _ month: Int) -> String { "\(year)-\(String(format: "%02d", month))" }
+
+    private static func index(_ month: String) -> Int? {
+        let parts = month.split(separator: "-")
+        guard month.count == 7, parts.count == 2, let year = Int(parts[0]), let number = Int(parts[1]), (2000...2100).contains(year),
+            (1...12).contains(number)
+        else { return nil }
+        return year * 12 + number - 1
+    }
+}
+
+/// A count of one month from the history: referrals in breakdown row `value` that counted for `column`.
+public struct MonthlyCount: Sendable, Hashable {
+    public let month: String
+    public let value: String
+    public let column: StatisticsColumn
+    public let count: Int
+
+    public init(month: String, value: String, column: StatisticsColumn, count: Int) {
+        self.month = month
+        self.value = value
+        self.column = column
+        self.count = count
+    }
+}
+
+/// The two waits a report gives.
+public enum WaitKind: String, CaseIterable, Sendable, Codable {
+    case submittedToAccepted = "submitted_to_accepted"
+    case acceptedToActive = "accepted_to_active"
+}
+
+/// A report as it may be shown to its reader: every figure through `DisclosureControl`.
+public struct StatisticsReport: Sendable {
+    public let period: StatisticsPeriod
+    public let breakdown: StatisticsBreakdown
+    public let table: ProtectedTable
+    /// Per breakdown row (and "total"), the waits that may be shown.
+    public let waits: [String: [WaitKind: WaitingTime]]
+    /// Places in use (referrals active) at the end of each month, as protected in that month's table.
+    public let occupancy: [(month: String, inUse: PublishedCount)]
+
+    /// Builds the report from the month counts: a table per month, each protected, summed over the period.
+    public static func build(
+        period: StatisticsPeriod, breakdown: StatisticsBreakdown, rows: [String], counts: [MonthlyCount],
+        waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)], threshold: Int
+    ) -> StatisticsReport {
+        let rowIndex = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+        let columnIndex = Dictionary(uniqueKeysWithValues: StatisticsColumn.all.enumerated().map { ($1, $0) })
+        var months = Dictionary(uniqueKeysWithValues: period.months.map { ($0, CountTable(rows: rows)) })
+        for count in counts {
+            guard let row = rowIndex[count.value], let column = columnIndex[count.column], months[count.month] != nil else { continue }
+            months[count.month]![row, column] += count.count
+        }
+        let protected = period.months.map { DisclosureControl.protect(months[$0]!, threshold: threshold) }
+        var shownWaits: [String: [WaitKind: WaitingTime]] = [:]
+        for wait in waits {
+            if let time = DisclosureControl.waitingTime(referrals: wait.referrals, median: wait.median, p90: wait.p90) {
+                shownWaits[wait.value, default: [:]][wait.kind] = time
+            }
+        }
+        let active = columnIndex[StatisticsColumn(.activeAtEnd)]!
+        return StatisticsReport(
+            period: period, breakdown: breakdown, table: DisclosureControl.combine(protected) ?? DisclosureControl.protect(CountTable(rows: rows)),
+            waits: shownWaits, occupancy: zip(period.months, protected).map { ($0, $1.totals[active]) })
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import HTTPTypes
+import KoppelCore
+import KoppelStore
+
+/// A report as the API and the dashboard give it: the request checked (programmes, period, breakdown), the
+/// scope from `StatisticsAccess`, the figures from `StatisticsStore` through `DisclosureControl`, rows labelled.
+struct StatisticsReports: Sendable {
+    let store: StatisticsStore
+    let directory: any ProgrammeDirectory
+    let referrals: ReferralStore
+    let threshold: Int
+
+    struct Request {
+        var programmes: [String] = []
+        var period: String?
+        var from: String?
+        var to: String?
+        var breakdown: String?
+    }
+
+    struct Labelled {
+        let report: StatisticsReport
+        let threshold: Int
+        /// Row key → what to call it (programme names; other keys are catalogue codes).
+        let programmeNames: [String: String]
+        let placesTotal: Int?
+    }
+
+    func report(_ request: Request, by actor: Actor) async throws -> Labelled {
+        let funding = try await store.funding()
+        let byID = Dictionary(uniqueKeysWithValues: funding.map { ($0.programme, $0) })
+        let requested = try request.programmes.map { text -> ProgrammeFunding in
+            let id = try uuid(text, "programme id")
+            guard let programme = byID[id] else { throw APIHandlers.noSuchProgramme(id) }
+            return programme
+        }
+        let scope: StatisticsScope
+        switch StatisticsAccess.scope(actor, requested: requested, all: funding) {
+        case .success(let found): scope = found
+        case .failure(let reason): throw Problem.denied(reason)
+        }
+        let period = request.period == nil && request.from == nil && request.to == nil ? Self.thisYear : request.period
+        guard let months = StatisticsPeriod.parse(period: period, from: request.from, to: request.to) else {
+            throw Problem(status: .unprocessableContent, detail: StatisticsPeriod.expected)
+        }
+        guard let breakdown = StatisticsBreakdown(rawValue: request.breakdown ?? "total") else {
+            throw Problem(
+                status: .unprocessableContent,
+                detail: "breakdown must be one of \(StatisticsBreakdown.allCases.map(\.rawValue).joined(separator: ", ")); nothing finer is given.")
+        }
+        let report = try await store.report(scope, period: months, breakdown: breakdown, threshold: threshold, actingFor: actor)
+        let listed = try await directory.listedProgrammes()
+        let names = Dictionary(uniqueKeysWithValues: listed.map { ($0.id.uuidString.lowercased(), $0.name) })
+        let places = try await referrals.places(actingFor: actor)
+        let totals = scope.programmes.compactMap { places[$0]?.placesTotal }
+        return Labelled(
+            report: report, threshold: threshold, programmeNames: names,
+            placesTotal: scope.referringOrganisation == nil && !totals.isEmpty ? totals.reduce(0, +) : nil)
+    }
+
+    /// The current year in Amsterdam, the default period.
+    static var thisYear: String { String(APIHandlers.today().prefix(4)) }
+}
+
+extension StatisticsReports.Labelled {
+    /// What a row is called, in `catalogue`'s language.
+    func label(_ key: String, catalogue: Catalogue) -> String {
+        switch report.breakdown {
+        case .total: catalogue.text("statistics.total")
+        case .programme: programmeNames[key] ?? key
+        case .region: key
+        case .referrerType: catalogue.text("organisation_type.\(key)")
+        case .targetGroup: catalogue.text(TargetGroup(rawValue: key)?.catalogueKey ?? key)
+        case .ageBand: key
+        }
+    }
+
+    /// A figure as text: the count, `<N` when withheld.
+    func text(_ figure: PublishedCount) -> String {
+        switch figure {
+        case .count(let count): "\(count)"
+        case .suppressed: "<\(threshold)"
+        }
+    }
+
+    /// The report as CSV: a row per breakdown value and the total, a column per measure and reason, then waits.
+    func csv(catalogue: Catalogue) -> String {
+        let table = report.table
+        var lines = [(["breakdown", "key", "label"] + table.columns.map(\.key) + WaitKind.allCases.flatMap { ["\($0.rawValue)_median_days", "\($0.rawValue)_p90_days"] })]
+        func line(_ key: String, _ label: String, _ figures: [PublishedCount]) -> [String] {
+            let waits = WaitKind.allCases.flatMap { kind -> [String] in
+                guard let wait = report.waits[key]?[kind] else { return ["", ""] }
+                return [Self.days(wait.medianDays), Self.days(wait.p90Days)]
+            }
+            return [report.breakdown.rawValue, key, label] + figures.map(text) + waits
+        }
+        for (index, key) in table.rows.enumerated() where report.breakdown != .total {
+            lines.append(line(key, label(key, catalogue: catalogue), table.cells[index]))
+        }
+        lines.append(line("total", catalogue.text("statistics.total"), table.totals))
+        return lines.map { $0.map(Self.quoted).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func days(_ value: Double) -> String { String(format: "%.1f", value) }
+
+    /// RFC 4180 quoting; a leading =, +, - or @ is prefixed so a spreadsheet never runs it as a formula.
+    static func quoted(_ field: String) -> String {
+        var field = field
+        if let first = field.first, "=+-@".contains(first), Int(field) == nil { field = "'" + field }
+        guard field.contains(where: { ",\"\r\n".contains($0) }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
