@@ -103,6 +103,23 @@ LEFT JOIN LATERAL (
     ORDER BY id DESC LIMIT 1
 ) c ON true;
 
+-- The row of a breakdown a fact falls in: the one place that maps a breakdown to a column. (No SET clause, so
+-- the planner can inline it.)
+CREATE FUNCTION counts.fact_breakdown(f public.referral_facts, p_breakdown text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT CASE p_breakdown
+               WHEN 'programme' THEN f.programme_id::text
+               WHEN 'referrer_type' THEN f.referrer_type
+               WHEN 'target_group' THEN f.target_group
+               WHEN 'age_band' THEN f.age_band
+               WHEN 'region' THEN f.region
+               ELSE 'total' END
+$$;
+ALTER FUNCTION counts.fact_breakdown(public.referral_facts, text) OWNER TO koppel_counts;
+REVOKE ALL ON FUNCTION counts.fact_breakdown(public.referral_facts, text) FROM PUBLIC;
+
 -- Monthly counts (months in Amsterdam time) of the referrals to `p_programmes` (only those `p_referrer` filed,
 -- unless null) for the months from `p_from` up to, not including, `p_to`, by one breakdown. A measure with
 -- reasons comes once without a reason (its total) and once per reason. `active_at_end` counts those active at
@@ -116,13 +133,7 @@ AS $$
         SELECT (p_from::timestamp AT TIME ZONE 'Europe/Amsterdam') AS starts,
                (p_to::timestamp AT TIME ZONE 'Europe/Amsterdam') AS ends
     ), facts AS (
-        SELECT f.*, CASE p_breakdown
-                        WHEN 'programme' THEN f.programme_id::text
-                        WHEN 'referrer_type' THEN f.referrer_type
-                        WHEN 'target_group' THEN f.target_group
-                        WHEN 'age_band' THEN f.age_band
-                        WHEN 'region' THEN f.region
-                        ELSE 'total' END AS value
+        SELECT f.*, counts.fact_breakdown(f, p_breakdown) AS value
         FROM public.referral_facts f, bounds b
         WHERE f.programme_id = ANY (p_programmes)
           AND (p_referrer IS NULL OR f.referring_organisation_id = p_referrer)
@@ -168,13 +179,7 @@ AS $$
         SELECT (p_from::timestamp AT TIME ZONE 'Europe/Amsterdam') AS starts,
                (p_to::timestamp AT TIME ZONE 'Europe/Amsterdam') AS ends
     ), waits AS (
-        SELECT CASE p_breakdown
-                   WHEN 'programme' THEN f.programme_id::text
-                   WHEN 'referrer_type' THEN f.referrer_type
-                   WHEN 'target_group' THEN f.target_group
-                   WHEN 'age_band' THEN f.age_band
-                   WHEN 'region' THEN f.region
-                   ELSE 'total' END AS value,
+        SELECT counts.fact_breakdown(f, p_breakdown) AS value,
                w.wait, extract(epoch FROM w.until - w.since) / 86400 AS days
         FROM public.referral_facts f, bounds b,
              LATERAL (VALUES ('submitted_to_accepted', f.received_at, f.accepted_at),

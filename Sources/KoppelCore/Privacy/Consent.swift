@@ -41,6 +41,21 @@ public enum LegalBasis: String, CaseIterable, Sendable, Codable {
 public enum ConsentActor: Sendable, Hashable, Codable {
     case organisation(UUID)
     case programme(UUID)
+
+    /// The organisation's or the programme's id.
+    public var id: UUID {
+        switch self {
+        case .organisation(let id), .programme(let id): id
+        }
+    }
+
+    /// "organisation" or "programme", as FHIR-style documents and the database write it.
+    public var type: String {
+        switch self {
+        case .organisation: "organisation"
+        case .programme: "programme"
+        }
+    }
 }
 
 /// One rule of a consent: permit or deny, to an actor, for purposes, over data classes, for a period.

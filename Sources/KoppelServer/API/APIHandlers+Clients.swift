@@ -151,13 +151,9 @@ extension APIHandlers {
             obtainedOn: consent.obtainedOn, evidence: consent.evidence.rawValue, legalBasis: consent.legalBasis.rawValue,
             validFrom: consent.validFrom, validUntil: consent.validUntil,
             provisions: consent.provisions.map { provision in
-                let (type, id): (Components.Schemas.ConsentProvision.ActorTypePayload, UUID) =
-                    switch provision.actor {
-                    case .organisation(let id): (.organisation, id)
-                    case .programme(let id): (.programme, id)
-                    }
-                return .init(
-                    kind: provision.kind == .permit ? .permit : .deny, actorType: type, actorId: id.uuidString.lowercased(),
+                .init(
+                    kind: provision.kind == .permit ? .permit : .deny, actorType: .init(rawValue: provision.actor.type)!,
+                    actorId: provision.actor.id.uuidString.lowercased(),
                     purposes: provision.purposes.sorted { $0.rawValue < $1.rawValue }.map(recode),
                     dataClasses: provision.dataClasses.sorted { $0.rawValue < $1.rawValue }.map(recode), from: provision.from, until: provision.until)
             }, endedAt: consent.withdrawnAt)

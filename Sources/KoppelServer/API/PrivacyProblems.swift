@@ -45,13 +45,8 @@ enum ClientExportDocument {
                     "obtained_on": consent.obtainedOn, "evidence": consent.evidence.rawValue, "legal_basis": consent.legalBasis.rawValue,
                     "valid_from": consent.validFrom, "valid_until": consent.validUntil ?? NSNull(), "ended_at": time(consent.withdrawnAt),
                     "provisions": consent.provisions.map { provision -> [String: Any] in
-                        let (type, actor): (String, UUID) =
-                            switch provision.actor {
-                            case .organisation(let id): ("organisation", id)
-                            case .programme(let id): ("programme", id)
-                            }
-                        return [
-                            "kind": provision.kind.rawValue, "actor_type": type, "actor_id": id(actor),
+                        [
+                            "kind": provision.kind.rawValue, "actor_type": provision.actor.type, "actor_id": id(provision.actor.id),
                             "purposes": provision.purposes.map(\.rawValue).sorted(), "data_classes": provision.dataClasses.map(\.rawValue).sorted(),
                         ]
                     },

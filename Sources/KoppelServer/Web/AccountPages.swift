@@ -35,7 +35,7 @@ struct AccountPages {
             ], request: request, identity: context.identity)
     }
 
-    private struct PasswordForm: Decodable {
+    private struct PasswordForm: AntiForgeryForm {
         let current_password: String?
         let new_password: String
         let repeat_password: String
@@ -52,8 +52,7 @@ struct AccountPages {
 
     private func changePassword(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let account = context.identity.account, let session = context.identity.session else { return .redirect(to: "/sign-in", type: .normal) }
-        let form = try await Forms.decode(PasswordForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: session)
+        let form = try await Forms.submitted(PasswordForm.self, from: request, session: session)
         let catalogue = renderer.catalogue(for: request)
         if !account.mustChangePassword {
             let candidate = try await users.signInCandidate(email: account.email)
@@ -79,7 +78,7 @@ struct AccountPages {
         return response
     }
 
-    private struct EnrolmentForm: Decodable {
+    private struct EnrolmentForm: AntiForgeryForm {
         let code: String
         let csrf_token: String
     }
@@ -108,8 +107,7 @@ struct AccountPages {
         guard let account = context.identity.account, let session = context.identity.session, !account.mustChangePassword,
             !account.totpConfirmed, let secret = account.totpSecret
         else { return .redirect(to: "/sign-in", type: .normal) }
-        let form = try await Forms.decode(EnrolmentForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: session)
+        let form = try await Forms.submitted(EnrolmentForm.self, from: request, session: session)
         guard let step = SecondFactor.matchingStep(code: form.code, secret: secret),
             try await users.acceptTOTPStep(id: account.id, organisation: account.organisationID, step: step, confirmingEnrolment: true)
         else {

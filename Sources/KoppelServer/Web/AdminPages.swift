@@ -42,7 +42,7 @@ struct AdminPages {
         return renderer.page("admin-users", titleKey: "admin.users.title", values: values, request: request, identity: context.identity, status: status)
     }
 
-    private struct NewUserForm: Decodable {
+    private struct NewUserForm: AntiForgeryForm {
         let email: String
         let name: String
         let role: [String]?
@@ -50,8 +50,7 @@ struct AdminPages {
     }
 
     private func createUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(NewUserForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        let form = try await Forms.submitted(NewUserForm.self, from: request, session: context.identity.session)
         let roles = Set((form.role ?? []).compactMap(Role.init(rawValue:)))
         guard let (actor, _) = try authorize(context, { .createUser(organisation: $0, roles: roles) }) else {
             return .redirect(to: "/sign-in", type: .normal)
@@ -71,13 +70,12 @@ struct AdminPages {
         return try await userList(request, context, notice: ["created": ["email": form.email.lowercased(), "password": password]])
     }
 
-    private struct CSRFForm: Decodable {
+    private struct CSRFForm: AntiForgeryForm {
         let csrf_token: String
     }
 
     private func disableUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(CSRFForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        let form = try await Forms.submitted(CSRFForm.self, from: request, session: context.identity.session)
         guard let (actor, _) = try authorize(context, { .disableUser(organisation: $0) }) else { return .redirect(to: "/sign-in", type: .normal) }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), id != actor.userID,
             try await users.account(id: id, organisation: actor.organisationID) != nil
@@ -105,7 +103,7 @@ struct AdminPages {
         return renderer.page("admin-tokens", titleKey: "admin.tokens.title", values: values, request: request, identity: context.identity, status: status)
     }
 
-    private struct NewTokenForm: Decodable {
+    private struct NewTokenForm: AntiForgeryForm {
         let user: String
         let name: String
         let days: String?
@@ -113,8 +111,7 @@ struct AdminPages {
     }
 
     private func createToken(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(NewTokenForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        let form = try await Forms.submitted(NewTokenForm.self, from: request, session: context.identity.session)
         guard let (actor, _) = try authorize(context, { .createToken(organisation: $0) }) else { return .redirect(to: "/sign-in", type: .normal) }
         let catalogue = renderer.catalogue(for: request)
         let name = form.name.trimmingCharacters(in: .whitespaces)
@@ -130,8 +127,7 @@ struct AdminPages {
     }
 
     private func revokeToken(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(CSRFForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        let form = try await Forms.submitted(CSRFForm.self, from: request, session: context.identity.session)
         guard let (actor, _) = try authorize(context, { .revokeToken(organisation: $0) }) else { return .redirect(to: "/sign-in", type: .normal) }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
             try await tokens.revoke(id: id, organisation: actor.organisationID)

@@ -65,21 +65,14 @@ struct ClientPage {
         return renderer.page("client", titleKey: "privacy.client.title", values: values, request: request, identity: context.identity, status: status)
     }
 
-    private struct PlainForm: Decodable {
+    private struct PlainForm: AntiForgeryForm {
         let purpose: String?
         let confirm: String?
         let csrf_token: String
     }
 
-    /// Reads a form of this page and checks it came from Koppel.
-    private func form(_ request: Request, _ context: AppRequestContext) async throws -> PlainForm {
-        let form = try await Forms.decode(PlainForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
-        return form
-    }
-
     private func reveal(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await form(request, context)
+        let form = try await Forms.submitted(PlainForm.self, from: request, session: context.identity.session)
         guard let (actor, _, id) = try access(context) else { return .redirect(to: "/sign-in", type: .normal) }
         let labels = PrivacyLabels(catalogue: renderer.catalogue(for: request))
         guard let purpose = form.purpose.flatMap(ConsentPurpose.init(rawValue:)) else {
@@ -95,7 +88,7 @@ struct ClientPage {
     }
 
     private func withdraw(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        _ = try await form(request, context)
+        _ = try await Forms.submitted(PlainForm.self, from: request, session: context.identity.session)
         guard let (actor, _, id) = try access(context) else { return .redirect(to: "/sign-in", type: .normal) }
         guard let consentID = context.parameters.get("consentId").flatMap(UUID.init(uuidString:)) else {
             throw PrivacyProblems.problem(for: .consentNotFound)
@@ -111,7 +104,7 @@ struct ClientPage {
 
     /// Everything Koppel holds on the client, as a JSON file to save (GDPR Art. 15); never kept by a cache.
     private func export(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        _ = try await form(request, context)
+        _ = try await Forms.submitted(PlainForm.self, from: request, session: context.identity.session)
         guard let (actor, _, id) = try access(context) else { return .redirect(to: "/sign-in", type: .normal) }
         let document = try ClientExportDocument.json(try await outcome { try await privacy.export(id, by: actor) })
         let headers: HTTPFields = [
@@ -123,7 +116,7 @@ struct ClientPage {
 
     /// Erases the client's identifying data for good, once the administrator has confirmed it.
     private func erase(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await form(request, context)
+        let form = try await Forms.submitted(PlainForm.self, from: request, session: context.identity.session)
         guard let (actor, _, id) = try access(context, { .eraseClient(organisation: $0) }) else { return .redirect(to: "/sign-in", type: .normal) }
         let labels = PrivacyLabels(catalogue: renderer.catalogue(for: request))
         guard form.confirm == "yes" else {

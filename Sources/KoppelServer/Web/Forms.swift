@@ -24,6 +24,13 @@ enum Forms {
         }
     }
 
+    /// Reads a form and checks that it came from Koppel's own page: every POST handler of a page starts here.
+    static func submitted<Form: AntiForgeryForm>(_ type: Form.Type, from request: Request, session: SessionCookie?) async throws -> Form {
+        let form = try await decode(type, from: request)
+        try checkForgery(form.csrf_token, request: request, session: session)
+        return form
+    }
+
     /// The form's `csrf_token` must equal the session's (or, before sign-in, the form cookie's).
     static func checkForgery(_ submitted: String, request: Request, session: SessionCookie?) throws {
         let expected = session?.record.csrfToken ?? request.cookies[formCookie]?.value ?? ""
@@ -43,4 +50,9 @@ enum Forms {
     static func strictCookie(name: String, value: String, maxAge: Int? = nil) -> Cookie {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: true, httpOnly: true, sameSite: .strict)
     }
+}
+
+/// A form posted from one of Koppel's pages, carrying the anti-forgery token it was rendered with.
+protocol AntiForgeryForm: Decodable {
+    var csrf_token: String { get }
 }

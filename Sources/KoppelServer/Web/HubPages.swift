@@ -31,7 +31,7 @@ struct HubPages {
         return renderer.page("hub-organisations", titleKey: "hub.title", values: values, request: request, identity: context.identity, status: status)
     }
 
-    private struct NewOrganisationForm: Decodable {
+    private struct NewOrganisationForm: AntiForgeryForm {
         let slug: String
         let name: String
         let kind: [String]?
@@ -39,8 +39,7 @@ struct HubPages {
     }
 
     private func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(NewOrganisationForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        let form = try await Forms.submitted(NewOrganisationForm.self, from: request, session: context.identity.session)
         guard try authorized(context) != nil else { return .redirect(to: "/sign-in", type: .normal) }
         let catalogue = renderer.catalogue(for: request)
         do {

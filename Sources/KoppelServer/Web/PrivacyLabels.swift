@@ -36,14 +36,10 @@ struct PrivacyLabels {
             "legalBasis": text("privacy.consent.legal_bases.\(consent.legalBasis.rawValue)"),
             "period": consent.validUntil.map { "\(consent.validFrom) – \($0)" } ?? "\(consent.validFrom) –",
             "provisions": consent.provisions.map { provision -> String in
-                let actor: UUID =
-                    switch provision.actor {
-                    case .organisation(let id), .programme(let id): id
-                    }
                 let purposes = ConsentPurpose.allCases.filter(provision.purposes.contains).map { text("privacy.reveal.purposes.\($0.rawValue)") }
                 let classes = DataClass.allCases.filter(provision.dataClasses.contains).map { text("privacy.data_classes.\($0.rawValue)") }
                 return text("privacy.consent.provision.\(provision.kind.rawValue)", [
-                    "actor": names[actor] ?? actor.uuidString.lowercased().prefix(8).description,
+                    "actor": names[provision.actor.id] ?? provision.actor.id.uuidString.lowercased().prefix(8).description,
                     "purposes": purposes.joined(separator: ", "), "classes": classes.joined(separator: ", "),
                 ])
             },
@@ -52,11 +48,7 @@ struct PrivacyLabels {
 
     /// The organisations and programmes a client's consents name.
     static func actors(of consents: [Consent]) -> Set<UUID> {
-        Set(consents.flatMap(\.provisions).map { provision in
-            switch provision.actor {
-            case .organisation(let id), .programme(let id): id
-            }
-        })
+        Set(consents.flatMap(\.provisions).map(\.actor.id))
     }
 
     /// What a privacy error means on a page: the status and a message that says what is missing or what to do.

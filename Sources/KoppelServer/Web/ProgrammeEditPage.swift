@@ -44,7 +44,7 @@ struct ProgrammeEditPage {
                              values: values, request: request, identity: context.identity, status: status)
     }
 
-    private struct EditForm: Decodable {
+    private struct EditForm: AntiForgeryForm {
         let status: String?
         let places_total: String?
         let minimum_age: String?
@@ -59,8 +59,7 @@ struct ProgrammeEditPage {
     }
 
     private func save(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(EditForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        let form = try await Forms.submitted(EditForm.self, from: request, session: context.identity.session)
         guard let (actor, _, programme) = try await programme(context) else { return .redirect(to: "/sign-in", type: .normal) }
         let catalogue = renderer.catalogue(for: request)
         func number(_ text: String?) -> Int?? {

@@ -38,14 +38,13 @@ extension ReferralDetailPage {
         return values
     }
 
-    private struct RevealForm: Decodable {
+    private struct RevealForm: AntiForgeryForm {
         let purpose: String?
         let csrf_token: String
     }
 
     func reveal(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(RevealForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        let form = try await Forms.submitted(RevealForm.self, from: request, session: context.identity.session)
         guard let (actor, _, referral) = try await referral(context) else { return .redirect(to: "/sign-in", type: .normal) }
         let labels = PrivacyLabels(catalogue: renderer.catalogue(for: request))
         guard let purpose = form.purpose.flatMap(ConsentPurpose.init(rawValue:)) else {
@@ -61,14 +60,13 @@ extension ReferralDetailPage {
         }
     }
 
-    private struct MessageForm: Decodable {
+    private struct MessageForm: AntiForgeryForm {
         let text: String?
         let csrf_token: String
     }
 
     func post(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(MessageForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        let form = try await Forms.submitted(MessageForm.self, from: request, session: context.identity.session)
         guard let (actor, _, referral) = try await referral(context) else { return .redirect(to: "/sign-in", type: .normal) }
         do {
             try await privacy.post(form.text ?? "", on: referral.id, by: actor)

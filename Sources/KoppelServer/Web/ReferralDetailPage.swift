@@ -54,7 +54,7 @@ struct ReferralDetailPage {
                              values: values, request: request, identity: context.identity, status: status)
     }
 
-    private struct StepForm: Decodable {
+    private struct StepForm: AntiForgeryForm {
         let action: String
         let reason: String?
         let target_programme: String?
@@ -63,8 +63,7 @@ struct ReferralDetailPage {
     }
 
     private func step(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(StepForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
+        let form = try await Forms.submitted(StepForm.self, from: request, session: context.identity.session)
         guard let (actor, _, referral) = try await referral(context) else { return .redirect(to: "/sign-in", type: .normal) }
         let labels = ReferralLabels(catalogue: renderer.catalogue(for: request))
         guard let action = ReferralAction(rawValue: form.action) else { throw Problem(status: .badRequest, detail: "Unknown step.") }

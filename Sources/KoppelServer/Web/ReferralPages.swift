@@ -81,7 +81,7 @@ struct ReferralPages {
         return renderer.page("referral-new", titleKey: "referral.new.title", values: values, request: request, identity: context.identity, status: status)
     }
 
-    struct NewReferralForm: Decodable {
+    struct NewReferralForm: AntiForgeryForm {
         let programme: String?
         let target_group: String?
         let age_band: String?
@@ -102,9 +102,8 @@ struct ReferralPages {
     }
 
     private func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.decode(NewReferralForm.self, from: request)
+        let form = try await Forms.submitted(NewReferralForm.self, from: request, session: context.identity.session)
         let intake = try await Forms.decode(ClientIntakeForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: context.identity.session)
         guard let (actor, _) = try context.pageAccess({ .createReferral(referringOrganisation: $0.organisationID) }) else {
             return .redirect(to: "/sign-in", type: .normal)
         }

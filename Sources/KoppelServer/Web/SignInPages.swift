@@ -21,13 +21,13 @@ struct SignInPages {
         routes.post("/sign-out") { request, context in try await signOut(request, context) }
     }
 
-    private struct SignInForm: Decodable {
+    private struct SignInForm: AntiForgeryForm {
         let email: String
         let password: String
         let csrf_token: String
     }
 
-    private struct CodeForm: Decodable {
+    private struct CodeForm: AntiForgeryForm {
         let code: String
         let csrf_token: String
     }
@@ -43,8 +43,7 @@ struct SignInPages {
     }
 
     private func signIn(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let submitted = try await Forms.decode(SignInForm.self, from: request)
-        try Forms.checkForgery(submitted.csrf_token, request: request, session: nil)
+        let submitted = try await Forms.submitted(SignInForm.self, from: request, session: nil)
         let catalogue = renderer.catalogue(for: request)
         let keys = [SignInThrottleStore.accountKey(submitted.email), SignInThrottleStore.addressKey(context.clientAddress)]
 
@@ -89,8 +88,7 @@ struct SignInPages {
         guard case .pending(let account, let session) = context.identity, account.totpConfirmed, let secret = account.totpSecret else {
             return .redirect(to: "/sign-in", type: .normal)
         }
-        let form = try await Forms.decode(CodeForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: session)
+        let form = try await Forms.submitted(CodeForm.self, from: request, session: session)
         let catalogue = renderer.catalogue(for: request)
         let keys = [SignInThrottleStore.accountKey(account.email)]
         if case .locked = try await throttle.admit(keys) {
@@ -114,15 +112,14 @@ struct SignInPages {
         return response
     }
 
-    private struct SignOutForm: Decodable {
+    private struct SignOutForm: AntiForgeryForm {
         let csrf_token: String
     }
 
     private func signOut(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var response = Response.redirect(to: "/", type: .normal)
         guard let session = context.identity.session else { return response }
-        let form = try await Forms.decode(SignOutForm.self, from: request)
-        try Forms.checkForgery(form.csrf_token, request: request, session: session)
+        let form = try await Forms.submitted(SignOutForm.self, from: request, session: session)
         try await sessions.end(session.token, organisation: session.record.organisationID)
         response.setCookie(Forms.strictCookie(name: SessionCookie.name, value: "", maxAge: 0))
         return response

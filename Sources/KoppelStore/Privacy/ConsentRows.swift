@@ -45,10 +45,7 @@ struct StoredProvision: Codable {
 
     init(_ provision: ConsentProvision) {
         kind = provision.kind.rawValue
-        switch provision.actor {
-        case .organisation(let id): (actor_type, actor_id) = ("organisation", id)
-        case .programme(let id): (actor_type, actor_id) = ("programme", id)
-        }
+        (actor_type, actor_id) = (provision.actor.type, provision.actor.id)
         purposes = provision.purposes.map(\.rawValue).sorted()
         data_classes = provision.dataClasses.map(\.rawValue).sorted()
         from = provision.from
