@@ -67,12 +67,13 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         renderer: renderer, users: users, sessions: sessions,
         throttle: SignInThrottle(store: SignInThrottleStore(client: client, logger: logger)), hasher: hasher
     ).register(on: routes)
-    AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher).register(on: routes)
+    AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher, statistics: statistics).register(on: routes)
     AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
     ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
     ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
     ClientPage(renderer: renderer, privacy: privacy, directory: directory).register(on: routes)
+    StatisticsPage(renderer: renderer, statistics: statistics).register(on: routes)
 
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,

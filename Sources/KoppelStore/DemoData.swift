@@ -9,6 +9,8 @@ public struct DemoData: Decodable, Sendable {
         public var kinds: [String]
         public var country: String
         public var website: String?
+        /// Civil society when not given.
+        public var type: OrganisationType?
     }
 
     public struct Programme: Decodable, Sendable {

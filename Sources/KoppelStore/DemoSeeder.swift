@@ -47,10 +47,12 @@ public struct DemoSeeder: Sendable {
     private func upsert(_ organisation: DemoData.Organisation, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
-            INSERT INTO organisations (slug, name, kinds, country, website)
-            VALUES (\(organisation.slug), \(organisation.name), \(organisation.kinds), \(organisation.country), \(organisation.website))
+            INSERT INTO organisations (slug, name, kinds, country, website, organisation_type)
+            VALUES (\(organisation.slug), \(organisation.name), \(organisation.kinds), \(organisation.country), \(organisation.website),
+                    \((organisation.type ?? .civilSociety).rawValue))
             ON CONFLICT (slug) DO UPDATE
-            SET name = excluded.name, kinds = excluded.kinds, country = excluded.country, website = excluded.website
+            SET name = excluded.name, kinds = excluded.kinds, country = excluded.country, website = excluded.website,
+                organisation_type = excluded.organisation_type
             """, logger: logger)
     }
 

@@ -129,7 +129,7 @@ struct RequestLimitTests {
 
 @Suite("A hub-admin manages organisations")
 struct OrganisationAPITests {
-    @Test("a hub-admin adds an organisation and its first org-admin; a taken or malformed short name is refused")
+    @Test("a hub-admin adds an organisation (with its type) and its first org-admin; a taken or malformed short name or type is refused")
     func createOrganisation() async throws {
         try await TestApp.run { client, database in
             let hub = try await TestPeople.make(database, organisation: "humanitas", email: "hub@koppel.example", roles: [.hubAdmin])
@@ -143,6 +143,10 @@ struct OrganisationAPITests {
             let created = try await post("/api/v1/organisations", ["slug": "fier", "name": "Fier", "kinds": ["referrer", "operator"]])
             #expect(created.status == .created)
             #expect(created.json["kinds"] as? [String] == ["operator", "referrer"])
+            #expect(created.json["type"] as? String == "civil_society", "the type when none is given")
+            let care = try await post("/api/v1/organisations", ["slug": "ggd-haaglanden", "name": "GGD Haaglanden", "kinds": ["referrer"], "type": "care"])
+            #expect(care.json["type"] as? String == "care")
+            #expect(try await post("/api/v1/organisations", ["slug": "y", "name": "Y", "kinds": ["referrer"], "type": "bank"]).status == .badRequest)
             let id = try #require(created.json["id"] as? String)
             #expect(try await post("/api/v1/organisations", ["slug": "fier", "name": "Fier 2", "kinds": ["referrer"]]).status == .conflict)
             #expect(try await post("/api/v1/organisations", ["slug": "Not A Slug!", "name": "X", "kinds": ["referrer"]]).status == .unprocessableContent)

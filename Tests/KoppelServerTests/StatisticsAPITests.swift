@@ -18,6 +18,21 @@ struct StatisticsAPITests {
         return String(format: "%04d-%02d", parts.year!, parts.month!)
     }
 
+    /// 2GO this month: 6 trafficking referrals (5 accepted and started) and 2 for domestic violence (1 declined);
+    /// returns the trafficking ones.
+    static func fileTwoGoMonth(_ cast: ReferralCast, _ api: APICall) async throws -> [String] {
+        var trafficking: [String] = []
+        for _ in 0..<6 { trafficking.append(try await api.file(cast.forTwoGo(), as: cast.caseworker)) }
+        var violence: [String] = []
+        for _ in 0..<2 { violence.append(try await api.file(cast.forTwoGo(["target_group": "domestic_violence"]), as: cast.caseworker)) }
+        for id in trafficking.prefix(5) {
+            #expect(try await api.step(id, "accept", as: cast.twoGo).status == .ok)
+            #expect(try await api.step(id, "start", as: cast.twoGo).status == .ok)
+        }
+        #expect(try await api.step(violence[0], "decline", as: cast.twoGo, ["reason": "needs_not_matched"]).status == .ok)
+        return trafficking
+    }
+
     func figure(_ report: [String: Any], row: String, _ column: String) -> String {
         let rows = (report["rows"] as? [[String: Any]] ?? []) + [report["total"] as? [String: Any] ?? [:]]
         let figures = rows.first { $0["key"] as? String == row }?["figures"] as? [String: [String: Any]]
@@ -30,15 +45,7 @@ struct StatisticsAPITests {
         try await TestApp.run { client, database in
             let cast = try await ReferralCast.make(client, database)
             let api = APICall(client: client)
-            var trafficking: [String] = []
-            for _ in 0..<6 { trafficking.append(try await api.file(cast.forTwoGo(), as: cast.caseworker)) }
-            var violence: [String] = []
-            for _ in 0..<2 { violence.append(try await api.file(cast.forTwoGo(["target_group": "domestic_violence"]), as: cast.caseworker)) }
-            for id in trafficking.prefix(5) {
-                #expect(try await api.step(id, "accept", as: cast.twoGo).status == .ok)
-                #expect(try await api.step(id, "start", as: cast.twoGo).status == .ok)
-            }
-            #expect(try await api.step(violence[0], "decline", as: cast.twoGo, ["reason": "needs_not_matched"]).status == .ok)
+            let trafficking = try await Self.fileTwoGoMonth(cast, api)
 
             let uri = "/api/v1/statistics?programme=\(cast.twoGoID)&period=\(Self.thisMonth)&breakdown=target_group"
             let report = try await api(.get, uri, as: cast.funder)
@@ -57,6 +64,11 @@ struct StatisticsAPITests {
             #expect(figure(report.json, row: "human_trafficking", "declined.needs_not_matched") == "0")
             let total = try #require(report.json["total"] as? [String: Any])
             #expect(total["submitted_to_accepted"] == nil, "no waiting time from fewer than 10 referrals")
+
+            // By type of referrer: VluchtelingenWerk is a civil-society organisation in the demo data.
+            let byType = try await api(.get, "/api/v1/statistics?programme=\(cast.twoGoID)&period=\(Self.thisMonth)&breakdown=referrer_type", as: cast.funder)
+            #expect(figure(byType.json, row: "civil_society", "received") == "8")
+            #expect(figure(byType.json, row: "public_authority", "received") == "0")
 
             // The sixth accepted: the figures follow at once.
             #expect(try await api.step(trafficking[5], "accept", as: cast.twoGo).status == .ok)

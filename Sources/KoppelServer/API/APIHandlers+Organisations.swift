@@ -15,7 +15,8 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw Problem(status: .unsupportedMediaType, detail: "Send the organisation as JSON.") }
         try authorize(.manageOrganisations)
         do {
-            let id = try await organisations.create(slug: body.slug, name: body.name, kinds: Array(Set(body.kinds.map(\.rawValue))).sorted())
+            let id = try await organisations.create(slug: body.slug, name: body.name, kinds: Array(Set(body.kinds.map(\.rawValue))).sorted(),
+                type: OrganisationType(rawValue: body._type?.rawValue ?? "") ?? .civilSociety)
             guard let created = try await organisations.all().first(where: { $0.id == id }) else { throw Problem.internalError }
             return .created(.init(body: .json(Self.organisation(created))))
         } catch let error as OrganisationError {
@@ -27,6 +28,6 @@ extension APIHandlers {
     static func organisation(_ organisation: OrganisationStore.Organisation) -> Components.Schemas.OrganisationDetail {
         .init(
             id: organisation.id.uuidString.lowercased(), slug: organisation.slug, name: organisation.name,
-            kinds: organisation.kinds.compactMap { .init(rawValue: $0) })
+            kinds: organisation.kinds.compactMap { .init(rawValue: $0) }, _type: .init(rawValue: organisation.type.rawValue)!)
     }
 }

@@ -12,7 +12,8 @@ extension APIHandlers {
         let request = StatisticsReports.Request(
             programmes: input.query.programme ?? [], period: input.query.period, from: input.query.from, to: input.query.to,
             breakdown: input.query.breakdown?.rawValue)
-        let labelled = try await statistics.report(request, by: actor)
+        let labelled: StatisticsReports.Labelled
+        do { labelled = try await statistics.report(request, by: actor) } catch let invalid as StatisticsReports.Invalid { throw invalid.problem }
         let catalogue = catalogues[.english]
         // The most preferred type the caller accepts, the first of equals; JSON when nothing is said.
         var preferred = input.headers.accept.first

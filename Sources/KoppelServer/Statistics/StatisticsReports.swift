@@ -19,8 +19,25 @@ struct StatisticsReports: Sendable {
         var breakdown: String?
     }
 
+    /// A request that names no period or breakdown Koppel gives; the API says so in English, pages from the
+    /// catalogue.
+    enum Invalid: Error {
+        case period, breakdown
+
+        var problem: Problem {
+            switch self {
+            case .period: Problem(status: .unprocessableContent, detail: StatisticsPeriod.expected)
+            case .breakdown:
+                Problem(
+                    status: .unprocessableContent,
+                    detail: "breakdown must be one of \(StatisticsBreakdown.allCases.map(\.rawValue).joined(separator: ", ")); nothing finer is given.")
+            }
+        }
+    }
+
     struct Labelled {
         let report: StatisticsReport
+        let scope: StatisticsScope
         let threshold: Int
         /// Row key → what to call it (programme names; other keys are catalogue codes).
         let programmeNames: [String: String]
@@ -41,22 +58,24 @@ struct StatisticsReports: Sendable {
         case .failure(let reason): throw Problem.denied(reason)
         }
         let period = request.period == nil && request.from == nil && request.to == nil ? Self.thisYear : request.period
-        guard let months = StatisticsPeriod.parse(period: period, from: request.from, to: request.to) else {
-            throw Problem(status: .unprocessableContent, detail: StatisticsPeriod.expected)
-        }
-        guard let breakdown = StatisticsBreakdown(rawValue: request.breakdown ?? "total") else {
-            throw Problem(
-                status: .unprocessableContent,
-                detail: "breakdown must be one of \(StatisticsBreakdown.allCases.map(\.rawValue).joined(separator: ", ")); nothing finer is given.")
-        }
+        guard let months = StatisticsPeriod.parse(period: period, from: request.from, to: request.to) else { throw Invalid.period }
+        guard let breakdown = StatisticsBreakdown(rawValue: request.breakdown ?? "total") else { throw Invalid.breakdown }
         let report = try await store.report(scope, period: months, breakdown: breakdown, threshold: threshold, actingFor: actor)
         let listed = try await directory.listedProgrammes()
         let names = Dictionary(uniqueKeysWithValues: listed.map { ($0.id.uuidString.lowercased(), $0.name) })
         let places = try await referrals.places(actingFor: actor)
         let totals = scope.programmes.compactMap { places[$0]?.placesTotal }
         return Labelled(
-            report: report, threshold: threshold, programmeNames: names,
+            report: report, scope: scope, threshold: threshold, programmeNames: names,
             placesTotal: scope.referringOrganisation == nil && !totals.isEmpty ? totals.reduce(0, +) : nil)
+    }
+
+    /// The programmes `actor` may ask figures of, by name: what the dashboard offers to choose from.
+    func choices(for actor: Actor) async throws -> [(id: UUID, name: String)] {
+        let funding = try await store.funding()
+        guard case .success(let scope) = StatisticsAccess.scope(actor, requested: [], all: funding) else { return [] }
+        let names = Dictionary(uniqueKeysWithValues: try await directory.listedProgrammes().map { ($0.id, $0.name) })
+        return scope.programmes.compactMap { id in names[id].map { (id, $0) } }.sorted { $0.name < $1.name }
     }
 
     /// The current year in Amsterdam, the default period.

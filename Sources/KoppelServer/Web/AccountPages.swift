@@ -10,6 +10,7 @@ struct AccountPages {
     let users: UserStore
     let sessions: SessionStore
     let hasher: PasswordHasher
+    let statistics: StatisticsReports
 
     func register(on routes: RouteRegistrar) {
         routes.get("/account") { request, context in try await overview(request, context) }
@@ -24,6 +25,7 @@ struct AccountPages {
             return .redirect(to: "/sign-in", type: .normal)
         }
         let catalogue = renderer.catalogue(for: request)
+        let seesStatistics = !(try await statistics.choices(for: account.actor)).isEmpty
         return renderer.page(
             "account", titleKey: "account.title",
             values: [
@@ -31,7 +33,7 @@ struct AccountPages {
                 "roles": account.roles.map { catalogue.text("role.\($0.rawValue)") }.sorted().joined(separator: ", "),
                 "isOrgAdmin": AccessPolicy.decide(account.actor, .listUsers(organisation: account.organisationID)).isAllowed,
                 "isHubAdmin": AccessPolicy.decide(account.actor, .manageOrganisations).isAllowed,
-                "seesReferrals": AccessPolicy.decide(account.actor, .listReferrals).isAllowed,
+                "seesReferrals": AccessPolicy.decide(account.actor, .listReferrals).isAllowed, "seesStatistics": seesStatistics,
             ], request: request, identity: context.identity)
     }
 

@@ -23,10 +23,12 @@ struct HubPages {
         let catalogue = renderer.catalogue(for: request)
         let rows = try await organisations.all().map { organisation -> [String: Any] in
             ["name": organisation.name, "slug": organisation.slug,
-             "kinds": organisation.kinds.map { catalogue.text("hub.kind.\($0)") }.joined(separator: ", ")]
+             "kinds": organisation.kinds.map { catalogue.text("hub.kind.\($0)") }.joined(separator: ", "),
+             "type": catalogue.text(organisation.type.catalogueKey)]
         }
         let kinds = ["referrer", "operator", "funder"].map { ["value": $0, "label": catalogue.text("hub.kind.\($0)")] }
-        var values: [String: Any] = ["csrf": session.record.csrfToken, "organisations": rows, "kinds": kinds]
+        let types = OrganisationType.allCases.map { ["value": $0.rawValue, "label": catalogue.text($0.catalogueKey)] }
+        var values: [String: Any] = ["csrf": session.record.csrfToken, "organisations": rows, "kinds": kinds, "types": types]
         values.merge(notice) { $1 }
         return renderer.page("hub-organisations", titleKey: "hub.title", values: values, request: request, identity: context.identity, status: status)
     }
@@ -35,6 +37,7 @@ struct HubPages {
         let slug: String
         let name: String
         let kind: [String]?
+        let type: String?
         let csrf_token: String
     }
 
@@ -43,7 +46,8 @@ struct HubPages {
         guard try authorized(context) != nil else { return .redirect(to: "/sign-in", type: .normal) }
         let catalogue = renderer.catalogue(for: request)
         do {
-            _ = try await organisations.create(slug: form.slug.lowercased(), name: form.name, kinds: form.kind ?? [])
+            guard let type = OrganisationType(rawValue: form.type ?? OrganisationType.civilSociety.rawValue) else { throw OrganisationError.invalid }
+            _ = try await organisations.create(slug: form.slug.lowercased(), name: form.name, kinds: form.kind ?? [], type: type)
         } catch let error as OrganisationError {
             let key = if case .slugTaken = error { "hub.error.slug_taken" } else { "hub.error.invalid" }
             return try await list(request, context, notice: ["error": catalogue.text(key)], status: .unprocessableContent)

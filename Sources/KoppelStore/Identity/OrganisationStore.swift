@@ -1,4 +1,5 @@
 import Foundation
+import KoppelCore
 import Logging
 import PostgresNIO
 
@@ -9,6 +10,8 @@ public struct OrganisationStore: Sendable {
         public let slug: String
         public let name: String
         public let kinds: [String]
+        /// What kind of organisation it is, as funders' figures break referrers down.
+        public let type: OrganisationType
     }
 
     let client: PostgresClient
@@ -20,10 +23,11 @@ public struct OrganisationStore: Sendable {
     }
 
     public func all() async throws -> [Organisation] {
-        let rows = try await client.query("SELECT id, slug, name, kinds FROM organisations ORDER BY lower(name)", logger: logger)
+        let rows = try await client.query(
+            "SELECT id, slug, name, kinds, organisation_type FROM organisations ORDER BY lower(name)", logger: logger)
         var organisations: [Organisation] = []
-        for try await (id, slug, name, kinds) in rows.decode((UUID, String, String, [String]).self) {
-            organisations.append(Organisation(id: id, slug: slug, name: name, kinds: kinds))
+        for try await (id, slug, name, kinds, type) in rows.decode((UUID, String, String, [String], String).self) {
+            organisations.append(Organisation(id: id, slug: slug, name: name, kinds: kinds, type: OrganisationType(rawValue: type) ?? .civilSociety))
         }
         return organisations
     }
@@ -33,10 +37,11 @@ public struct OrganisationStore: Sendable {
     }
 
     /// Creates an organisation; `kinds` from referrer, operator, funder.
-    public func create(slug: String, name: String, kinds: [String]) async throws -> UUID {
+    public func create(slug: String, name: String, kinds: [String], type: OrganisationType = .civilSociety) async throws -> UUID {
         do {
             return try await client.query(
-                "INSERT INTO organisations (slug, name, kinds) VALUES (\(slug), \(name), \(kinds)) RETURNING id", logger: logger
+                "INSERT INTO organisations (slug, name, kinds, organisation_type) VALUES (\(slug), \(name), \(kinds), \(type.rawValue)) RETURNING id",
+                logger: logger
             ).collect().first!.decode(UUID.self)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw OrganisationError.slugTaken(slug)
@@ -53,7 +58,8 @@ public enum OrganisationError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .slugTaken(let slug): "an organisation with the short name '\(slug)' already exists"
-        case .invalid: "the short name must be lower-case letters, digits and dashes, the name not empty, and kinds from referrer, operator, funder"
+        case .invalid:
+            "the short name must be lower-case letters, digits and dashes, the name not empty, kinds from referrer, operator, funder, and the type one of \(OrganisationType.allCases.map(\.rawValue).joined(separator: ", "))"
         }
     }
 }
