@@ -56,7 +56,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         clients: ClientStore(client: client, logger: logger), vault: VaultStore(client: vaultClient, keys: keys, logger: logger),
         referrals: referrals)
     let statistics = StatisticsReports(
-        store: StatisticsStore(client: client, logger: logger), directory: directory, referrals: referrals, threshold: settings.statisticsThreshold)
+        store: StatisticsStore(client: client, logger: logger), directory: directory, threshold: settings.statisticsThreshold)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
         referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics)

@@ -8,7 +8,6 @@ import KoppelStore
 struct StatisticsReports: Sendable {
     let store: StatisticsStore
     let directory: any ProgrammeDirectory
-    let referrals: ReferralStore
     let threshold: Int
 
     struct Request {
@@ -63,8 +62,8 @@ struct StatisticsReports: Sendable {
         let report = try await store.report(scope, period: months, breakdown: breakdown, threshold: threshold, actingFor: actor)
         let listed = try await directory.listedProgrammes()
         let names = Dictionary(uniqueKeysWithValues: listed.map { ($0.id.uuidString.lowercased(), $0.name) })
-        let places = try await referrals.places(actingFor: actor)
-        let totals = scope.programmes.compactMap { places[$0]?.placesTotal }
+        // Capacity as it is now: the directory keeps no history of it.
+        let totals = listed.filter { scope.programmes.contains($0.id) }.compactMap(\.placesTotal)
         return Labelled(
             report: report, scope: scope, threshold: threshold, programmeNames: names,
             placesTotal: scope.referringOrganisation == nil && !totals.isEmpty ? totals.reduce(0, +) : nil)

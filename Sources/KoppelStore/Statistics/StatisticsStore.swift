@@ -61,17 +61,16 @@ public struct StatisticsStore: Sendable {
                 let column = StatisticsColumn(measure, reason: reason.flatMap(ReferralReason.init(rawValue:)))
                 counts.append(MonthlyCount(month: month, value: value, column: column, count: count))
             }
+            // By the breakdown and in total, in one answer.
             var waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)] = []
-            for by in Set([breakdown.rawValue, StatisticsBreakdown.total.rawValue]) {
-                for row in try await connection.query(
-                    """
-                    SELECT breakdown_value, wait, referrals, median, p90
-                    FROM counts.statistics_waits(\(scope.programmes), \(scope.referringOrganisation), \(from)::date, \(until)::date, \(by))
-                    """, logger: logger
-                ).collect() {
-                    let (value, wait, count, median, p90) = try row.decode((String, String, Int, Double, Double).self)
-                    if let kind = WaitKind(rawValue: wait) { waits.append((value, kind, count, median, p90)) }
-                }
+            for row in try await connection.query(
+                """
+                SELECT breakdown_value, wait, referrals, median, p90
+                FROM counts.statistics_waits(\(scope.programmes), \(scope.referringOrganisation), \(from)::date, \(until)::date, \(breakdown.rawValue))
+                """, logger: logger
+            ).collect() {
+                let (value, wait, count, median, p90) = try row.decode((String, String, Int, Double, Double).self)
+                if let kind = WaitKind(rawValue: wait) { waits.append((value, kind, count, median, p90)) }
             }
             return (counts, waits)
         }

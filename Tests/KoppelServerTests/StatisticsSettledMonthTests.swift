@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KoppelCore
+import KoppelStore
+import KoppelTestSupport
+import PostgresNIO
+import Testing
+
+/// Months that are over are counted once and kept (`schema/0007`). A history loaded with past times (as the
+/// generator or an import does) must make the kept months of its programme count again.
+@Suite("Statistics of settled months")
+struct StatisticsSettledMonthTests {
+    /// The month three months back, as `YYYY-MM`, and the month after it.
+    static var months: (past: String, next: String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Amsterdam")!
+        func month(_ back: Int) -> String {
+            let parts = calendar.dateComponents([.year, .month], from: calendar.date(byAdding: .month, value: -back, to: Date())!)
+            return String(format: "%04d-%02d", parts.year!, parts.month!)
+        }
+        return (month(3), month(2))
+    }
+
+    /// Inserts, as the database administrator, events with past times: `sql` given the 2GO id and the month.
+    private func load(_ database: TestDatabase, _ sql: String) async throws {
+        try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
+            _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger)
+        }
+    }
+
+    private func settledRows(_ database: TestDatabase, month: String) async throws -> Int {
+        try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
+            try await client.query("SELECT count(*) FROM statistics_settled_months WHERE month = \(month + "-01")::date", logger: quietLogger)
+                .collect().first!.decode(Int.self)
+        }
+    }
+
+    @Test("12 referrals of a past month: counted, kept, the same when read from what was kept, and counted again when a later step is loaded")
+    func settledMonth() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let (past, next) = Self.months
+            // On the 5th at 10:00 UTC 12 referrals arrive; 11 are accepted 2 days later, 10 start 5 days after
+            // that; 1 is declined the next day.
+            try await load(database, """
+                WITH made AS (
+                    SELECT gen_random_uuid() AS id, gen_random_uuid() AS client_id, i,
+                           '\(past)-05 10:00:00+00'::timestamptz AS at,
+                           (SELECT id FROM organisations WHERE slug = 'vluchtelingenwerk') AS org,
+                           (SELECT id FROM users WHERE email = 'cw@vw.example') AS author,
+                           '\(cast.twoGoID)'::uuid AS programme, (SELECT id FROM organisations WHERE slug = 'stek') AS operator
+                    FROM generate_series(1, 12) AS i
+                ), clients AS (
+                    INSERT INTO clients (id, organisation_id, registered_by, registered_at) SELECT client_id, org, author, at FROM made
+                ), referrals AS (
+                    INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
+                        target_group, age_band, municipality, needs, urgency, state, created_at, submitted_at, state_changed_at)
+                    SELECT id, client_id, org, author, programme, operator, 'human_trafficking', '26-35', 'Den Haag', '{social_contact}',
+                           'soon', CASE WHEN i <= 10 THEN 'active' WHEN i = 11 THEN 'accepted' ELSE 'declined' END, at, at, at
+                    FROM made RETURNING id
+                )
+                INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
+                    actor_organisation_id, action, from_state, to_state, reason)
+                SELECT m.id, m.org, m.operator, m.at + s.after, m.author, m.org, s.action, s.from_state, s.to_state, s.reason
+                FROM made m
+                JOIN (VALUES (1, 12, interval '0', 'submit', NULL, 'submitted', NULL),
+                             (1, 11, interval '2 days', 'accept', 'submitted', 'accepted', NULL),
+                             (1, 10, interval '7 days', 'start', 'accepted', 'active', NULL),
+                             (12, 12, interval '1 day', 'decline', 'submitted', 'declined', 'not_eligible'))
+                     AS s (first, last, after, action, from_state, to_state, reason) ON m.i BETWEEN s.first AND s.last
+                ORDER BY m.i, s.after
+                """)
+
+            let uri = "/api/v1/statistics?programme=\(cast.twoGoID)&from=\(past)&to=\(next)"
+            let first = try await api(.get, uri, as: cast.funder)
+            #expect(first.status == .ok)
+            let total = try #require(first.json["total"] as? [String: Any])
+            let figures = try #require(total["figures"] as? [String: [String: Any]])
+            #expect(figures["received"]?["count"] as? Int == 12)
+            #expect(figures["accepted"]?["count"] as? Int == 11)
+            #expect(figures["declined"]?["suppressed"] as? Bool == true)
+            #expect(figures["active_at_end"]?["count"] as? Int == 10, "running at the end of the later month: the stock")
+            let waits = try #require(total["submitted_to_accepted"] as? [String: Any])
+            #expect(waits["median_days"] as? Double == 2 && waits["p90_days"] as? Double == 2)
+            #expect((total["accepted_to_active"] as? [String: Any])?["median_days"] as? Double == 5)
+            let occupancy = try #require(first.json["occupancy"] as? [[String: Any]])
+            #expect(occupancy.compactMap { ($0["in_use"] as? [String: Any])?["count"] as? Int } == [10, 10])
+            #expect(try await settledRows(database, month: past) == 1, "the month is kept")
+
+            let again = try await api(.get, uri, as: cast.funder)
+            #expect(NSDictionary(dictionary: again.json) == NSDictionary(dictionary: first.json), "read from what was kept: the same report")
+
+            // One of them completed in the later month, loaded afterwards: both kept months no longer hold.
+            try await load(database, """
+                INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
+                    actor_organisation_id, action, from_state, to_state)
+                SELECT id, referring_organisation_id, operator_id, '\(next)-10 10:00:00+00', referring_user_id, operator_id,
+                       'complete', 'active', 'completed'
+                FROM referrals WHERE state = 'active' AND programme_id = '\(cast.twoGoID)' LIMIT 1
+                """)
+            #expect(try await settledRows(database, month: next) == 0)
+            let after = try await api(.get, uri, as: cast.funder)
+            let figuresAfter = try #require((after.json["total"] as? [String: Any])?["figures"] as? [String: [String: Any]])
+            #expect(figuresAfter["active_at_end"]?["count"] as? Int == 9)
+            #expect(figuresAfter["completed"]?["suppressed"] as? Bool == true)
+            let occupancyAfter = try #require(after.json["occupancy"] as? [[String: Any]])
+            #expect(occupancyAfter.compactMap { ($0["in_use"] as? [String: Any])?["count"] as? Int } == [10, 9])
+            #expect(try await settledRows(database, month: next) == 1, "kept again")
+
+            // The service's own role reaches them only through the counting functions.
+            try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { app in
+                for statement: PostgresQuery in [
+                    "SELECT * FROM referral_facts", "SELECT * FROM statistics_month_counts", "SELECT * FROM statistics_month_waits",
+                    "DELETE FROM statistics_settled_months", "SELECT counts.month_counted(gen_random_uuid(), NULL, current_date, 'total')",
+                ] {
+                    let error = await #expect(throws: PSQLError.self) { try await app.query(statement, logger: quietLogger).collect() }
+                    #expect(error?.serverInfo?[.sqlState] == "42501", "\(statement.sql)")
+                }
+            }
+        }
+    }
+}
