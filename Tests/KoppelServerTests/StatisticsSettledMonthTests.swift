@@ -8,7 +8,7 @@ import KoppelTestSupport
 import PostgresNIO
 import Testing
 
-/// Months that are over are counted once and kept (`schema/0007`). A history loaded with past times (as the
+/// Months that are over are counted once and kept, and the days of the month in progress (`schema/0007`). A history loaded with past times (as the
 /// generator or an import does) must make the kept months of its programme count again.
 @Suite("Statistics of settled months")
 struct StatisticsSettledMonthTests {
@@ -32,26 +32,25 @@ struct StatisticsSettledMonthTests {
 
     private func settledRows(_ database: TestDatabase, month: String) async throws -> Int {
         try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
-            try await client.query("SELECT count(*) FROM statistics_settled_months WHERE month = \(month + "-01")::date", logger: quietLogger)
+            try await client.query(
+                """
+                SELECT count(*) FROM statistics_kept_spans
+                WHERE starts_at = (\(month + "-01")::timestamp AT TIME ZONE 'Europe/Amsterdam') AND ends_at - starts_at > interval '27 days'
+                """, logger: quietLogger)
                 .collect().first!.decode(Int.self)
         }
     }
 
-    @Test("12 referrals of a past month: counted, kept, the same when read from what was kept, and counted again when a later step is loaded")
-    func settledMonth() async throws {
-        try await TestApp.run { client, database in
-            let cast = try await ReferralCast.make(client, database)
-            let api = APICall(client: client)
-            let (past, next) = Self.months
-            // On the 5th at 10:00 UTC 12 referrals arrive; 11 are accepted 2 days later, 10 start 5 days after
-            // that; 1 is declined the next day.
-            try await load(database, """
+    /// Loads 12 referrals to 2GO from VluchtelingenWerk arriving at `at`: 11 are accepted 2 days later, 10 start
+    /// 5 days after that; 1 is declined the next day.
+    private func loadTwelve(_ database: TestDatabase, twoGo: String, at: String) async throws {
+        try await load(database, """
                 WITH made AS (
                     SELECT gen_random_uuid() AS id, gen_random_uuid() AS client_id, i,
-                           '\(past)-05 10:00:00+00'::timestamptz AS at,
+                           '\(at)'::timestamptz AS at,
                            (SELECT id FROM organisations WHERE slug = 'vluchtelingenwerk') AS org,
                            (SELECT id FROM users WHERE email = 'cw@vw.example') AS author,
-                           '\(cast.twoGoID)'::uuid AS programme, (SELECT id FROM organisations WHERE slug = 'stek') AS operator
+                           '\(twoGo)'::uuid AS programme, (SELECT id FROM organisations WHERE slug = 'stek') AS operator
                     FROM generate_series(1, 12) AS i
                 ), clients AS (
                     INSERT INTO clients (id, organisation_id, registered_by, registered_at) SELECT client_id, org, author, at FROM made
@@ -73,6 +72,25 @@ struct StatisticsSettledMonthTests {
                      AS s (first, last, after, action, from_state, to_state, reason) ON m.i BETWEEN s.first AND s.last
                 ORDER BY m.i, s.after
                 """)
+    }
+
+    /// One of the running referrals completes at `at`.
+    private func loadCompletion(_ database: TestDatabase, twoGo: String, at: String) async throws {
+        try await load(database, """
+            INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
+                actor_organisation_id, action, from_state, to_state)
+            SELECT id, referring_organisation_id, operator_id, '\(at)', referring_user_id, operator_id, 'complete', 'active', 'completed'
+            FROM referrals WHERE state = 'active' AND programme_id = '\(twoGo)' LIMIT 1
+            """)
+    }
+
+    @Test("12 referrals of a past month: counted, kept, the same when read from what was kept, and counted again when a later step is loaded")
+    func settledMonth() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let (past, next) = Self.months
+            try await loadTwelve(database, twoGo: cast.twoGoID, at: "\(past)-05 10:00:00+00")
 
             let uri = "/api/v1/statistics?programme=\(cast.twoGoID)&from=\(past)&to=\(next)"
             let first = try await api(.get, uri, as: cast.funder)
@@ -94,13 +112,7 @@ struct StatisticsSettledMonthTests {
             #expect(NSDictionary(dictionary: again.json) == NSDictionary(dictionary: first.json), "read from what was kept: the same report")
 
             // One of them completed in the later month, loaded afterwards: both kept months no longer hold.
-            try await load(database, """
-                INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
-                    actor_organisation_id, action, from_state, to_state)
-                SELECT id, referring_organisation_id, operator_id, '\(next)-10 10:00:00+00', referring_user_id, operator_id,
-                       'complete', 'active', 'completed'
-                FROM referrals WHERE state = 'active' AND programme_id = '\(cast.twoGoID)' LIMIT 1
-                """)
+            try await loadCompletion(database, twoGo: cast.twoGoID, at: "\(next)-10 10:00:00+00")
             #expect(try await settledRows(database, month: next) == 0)
             let after = try await api(.get, uri, as: cast.funder)
             let figuresAfter = try #require((after.json["total"] as? [String: Any])?["figures"] as? [String: [String: Any]])
@@ -113,13 +125,51 @@ struct StatisticsSettledMonthTests {
             // The service's own role reaches them only through the counting functions.
             try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { app in
                 for statement: PostgresQuery in [
-                    "SELECT * FROM referral_facts", "SELECT * FROM statistics_month_counts", "SELECT * FROM statistics_month_waits",
-                    "DELETE FROM statistics_settled_months", "SELECT counts.month_counted(gen_random_uuid(), NULL, current_date, 'total')",
+                    "SELECT * FROM referral_facts", "SELECT * FROM statistics_kept_counts", "SELECT * FROM statistics_kept_waits",
+                    "DELETE FROM statistics_kept_spans", "SELECT counts.steps_counted(gen_random_uuid(), NULL, now(), now(), 'total')",
                 ] {
                     let error = await #expect(throws: PSQLError.self) { try await app.query(statement, logger: quietLogger).collect() }
                     #expect(error?.serverInfo?[.sqlState] == "42501", "\(statement.sql)")
                 }
             }
         }
+    }
+
+    @Test("the month in progress: the days that are over are kept, today is counted live, and a step loaded for an earlier day counts again",
+          .enabled(if: StatisticsSettledMonthTests.dayOfMonth >= 10, "needs nine days of this month behind us"))
+    func daysOfTheMonthInProgress() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let month = StatisticsAPITests.thisMonth
+            try await loadTwelve(database, twoGo: cast.twoGoID, at: "\(month)-01 10:00:00+00")
+            let uri = "/api/v1/statistics?programme=\(cast.twoGoID)&period=\(month)"
+            func figures(_ answer: APICall.Answer) -> [String: [String: Any]] {
+                (answer.json["total"] as? [String: Any])?["figures"] as? [String: [String: Any]] ?? [:]
+            }
+            let first = try await api(.get, uri, as: cast.funder)
+            #expect(figures(first)["received"]?["count"] as? Int == 12)
+            #expect(figures(first)["active_at_end"]?["count"] as? Int == 10, "running now")
+            let keptDays = try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { admin in
+                try await admin.query("SELECT count(*) FROM statistics_kept_spans WHERE ends_at - starts_at < interval '2 days'", logger: quietLogger)
+                    .collect().first!.decode(Int.self)
+            }
+            #expect(keptDays >= 9, "the days of this month that are over")
+            // A filed referral today shows at once.
+            _ = try await api.file(cast.forTwoGo(), as: cast.caseworker)
+            #expect(figures(try await api(.get, uri, as: cast.funder))["received"]?["count"] as? Int == 13)
+
+            try await loadCompletion(database, twoGo: cast.twoGoID, at: "\(month)-09 10:00:00+00")
+            let after = try await api(.get, uri, as: cast.funder)
+            #expect(figures(after)["received"]?["count"] as? Int == 13)
+            #expect(figures(after)["active_at_end"]?["count"] as? Int == 9)
+            #expect(figures(after)["completed"]?["suppressed"] as? Bool == true)
+        }
+    }
+
+    static var dayOfMonth: Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Amsterdam")!
+        return calendar.component(.day, from: Date())
     }
 }
