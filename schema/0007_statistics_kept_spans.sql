@@ -172,7 +172,7 @@ AS $$
                count(*) FILTER (WHERE f.accepted_at >= p_from AND f.accepted_at < p_to) AS accepted,
                count(*) FILTER (WHERE f.closed_at >= p_from AND f.closed_at < p_to) AS closed
         FROM public.referral_facts f
-        WHERE f.programme_id = p_programme AND f.last_step_at >= p_from AND f.received_at < p_to
+        WHERE p_from < p_to AND f.programme_id = p_programme AND f.last_step_at >= p_from AND f.received_at < p_to
           AND (p_referrer IS NULL OR f.referring_organisation_id = p_referrer)
         GROUP BY 1, 2, 3
     ), measured AS (
@@ -218,7 +218,7 @@ AS $$
     FROM public.referral_facts f
     CROSS JOIN LATERAL (VALUES ('submitted_to_accepted', f.received_at, f.accepted_at),
                                ('accepted_to_active', f.accepted_at, f.started_at)) AS w (wait, since, until)
-    WHERE f.programme_id = p_programme AND f.last_step_at >= p_from AND f.received_at < p_to
+    WHERE p_from < p_to AND f.programme_id = p_programme AND f.last_step_at >= p_from AND f.received_at < p_to
       AND (p_referrer IS NULL OR f.referring_organisation_id = p_referrer)
       AND ((f.accepted_at >= p_from AND f.accepted_at < p_to) OR (f.started_at >= p_from AND f.started_at < p_to))
       AND w.since IS NOT NULL AND w.until >= p_from AND w.until < p_to
@@ -330,14 +330,18 @@ DECLARE
     v_ends timestamptz := (p_month + interval '1 month')::timestamp AT TIME ZONE 'Europe/Amsterdam';
     v_kept_until timestamptz := counts.kept_until(p_programme, p_referrer, p_month, p_breakdown);
 BEGIN
+    IF v_kept_until = v_ends THEN
+        RETURN QUERY
+        SELECT k.breakdown_value, k.wait, k.days, k.referrals FROM public.statistics_kept_waits k
+        WHERE k.programme_id = p_programme AND k.breakdown = p_breakdown AND k.starts_at = v_starts AND k.ends_at = v_ends
+          AND k.referrer IS NOT DISTINCT FROM p_referrer;
+        RETURN;
+    END IF;
     RETURN QUERY
     SELECT w.breakdown_value, w.wait, w.days, sum(w.referrals)::bigint FROM (
         SELECT k.breakdown_value, k.wait, k.days, k.referrals FROM public.statistics_kept_waits k
         WHERE k.programme_id = p_programme AND k.breakdown = p_breakdown AND k.starts_at >= v_starts AND k.ends_at <= v_kept_until
-          -- The whole month once it is kept, else its days.
-          AND CASE WHEN v_kept_until = v_ends THEN k.starts_at = v_starts AND k.ends_at = v_ends
-                   ELSE k.ends_at - k.starts_at < interval '2 days' END
-          AND k.referrer IS NOT DISTINCT FROM p_referrer
+          AND k.ends_at - k.starts_at < interval '2 days' AND k.referrer IS NOT DISTINCT FROM p_referrer
         UNION ALL
         SELECT * FROM counts.waits_counted(p_programme, p_referrer, v_kept_until, v_ends, p_breakdown)
     ) w GROUP BY 1, 2, 3;

@@ -66,7 +66,7 @@ through disclosure control, waiting times included. 2GO has {f['referrals'] // 5
 | request | per second | p50 ms | p95 ms | p99 ms |
 |---|---:|---:|---:|---:|
 {srow(f"`GET /api/v1/statistics?programme=…&period={f['statistics']['year']}` (a settled year: months kept)", s['last_year'])}
-{srow(f"`…&period={f['statistics']['current_year']}` (months kept, the month in progress counted live)", s['this_year'])}
+{srow(f"`…&period={f['statistics']['current_year']}` (past months and days kept, today counted live)", s['this_year'])}
 {srow(f"`…&period={f['statistics']['current_year']}&breakdown=region`", s['region'])}
 
 The very first request for {f['statistics']['year']} counted and kept its twelve months in
