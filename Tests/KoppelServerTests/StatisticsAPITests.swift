@@ -65,6 +65,12 @@ struct StatisticsAPITests {
             let total = try #require(report.json["total"] as? [String: Any])
             #expect(total["submitted_to_accepted"] == nil, "no waiting time from fewer than 10 referrals")
 
+            // The year so far: running at its end means running now, and no month to come is shown.
+            let year = try await api(.get, "/api/v1/statistics?programme=\(cast.twoGoID)&period=\(Self.thisMonth.prefix(4))", as: cast.funder)
+            #expect(figure(year.json, row: "total", "active_at_end") == "5")
+            let months = (year.json["occupancy"] as? [[String: Any]])?.compactMap { $0["month"] as? String }
+            #expect(months?.last == Self.thisMonth && months?.count == Int(Self.thisMonth.suffix(2)))
+
             // By type of referrer: VluchtelingenWerk is a civil-society organisation in the demo data.
             let byType = try await api(.get, "/api/v1/statistics?programme=\(cast.twoGoID)&period=\(Self.thisMonth)&breakdown=referrer_type", as: cast.funder)
             #expect(figure(byType.json, row: "civil_society", "received") == "8")

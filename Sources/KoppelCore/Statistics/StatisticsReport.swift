@@ -85,22 +85,26 @@ public struct StatisticsReport: Sendable {
     public let table: ProtectedTable
     /// Per breakdown row (and "total"), the waits that may be shown.
     public let waits: [String: [WaitKind: WaitingTime]]
-    /// Places in use (referrals active) at the end of each month, as protected in that month's table.
+    /// Places in use (referrals active) at the end of each month that has begun (now, for the month in
+    /// progress), as protected in that month's table.
     public let occupancy: [(month: String, inUse: PublishedCount)]
 
     /// Builds the report from the month counts: a table per month, each protected, summed over the period.
+    /// Months after `currentMonth` have not begun: they are left out, so the referrals running at the end of a
+    /// period still in progress are those running now, not the none of a month to come.
     public static func build(
         period: StatisticsPeriod, breakdown: StatisticsBreakdown, rows: [String], counts: [MonthlyCount],
-        waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)], threshold: Int
+        waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)], threshold: Int, currentMonth: String
     ) -> StatisticsReport {
+        let begun = period.months.filter { $0 <= currentMonth }
         let rowIndex = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
         let columnIndex = Dictionary(uniqueKeysWithValues: StatisticsColumn.all.enumerated().map { ($1, $0) })
-        var months = Dictionary(uniqueKeysWithValues: period.months.map { ($0, CountTable(rows: rows)) })
+        var months = Dictionary(uniqueKeysWithValues: begun.map { ($0, CountTable(rows: rows)) })
         for count in counts {
             guard let row = rowIndex[count.value], let column = columnIndex[count.column], months[count.month] != nil else { continue }
             months[count.month]![row, column] += count.count
         }
-        let protected = period.months.map { DisclosureControl.protect(months[$0]!, threshold: threshold) }
+        let protected = begun.map { DisclosureControl.protect(months[$0]!, threshold: threshold) }
         var shownWaits: [String: [WaitKind: WaitingTime]] = [:]
         for wait in waits {
             if let time = DisclosureControl.waitingTime(referrals: wait.referrals, median: wait.median, p90: wait.p90) {
@@ -110,6 +114,6 @@ public struct StatisticsReport: Sendable {
         let active = columnIndex[StatisticsColumn(.activeAtEnd)]!
         return StatisticsReport(
             period: period, breakdown: breakdown, table: DisclosureControl.combine(protected) ?? DisclosureControl.protect(CountTable(rows: rows)),
-            waits: shownWaits, occupancy: zip(period.months, protected).map { ($0, $1.totals[active]) })
+            waits: shownWaits, occupancy: zip(begun, protected).map { ($0, $1.totals[active]) })
     }
 }

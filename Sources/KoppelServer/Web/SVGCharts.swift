@@ -12,7 +12,9 @@ enum SVGChart {
 
     /// Horizontal bars, one under the other, each labelled on its left and valued on its right.
     static func bars(_ bars: [Bar], title: String, id: String) -> String {
-        let rowHeight = 28, labelWidth = 250, plotWidth = 330, width = 660
+        // Room for the longest label (about 7 px a character at 13 px), the rest for the bars and their values.
+        let longest = bars.map(\.label.count).max() ?? 0
+        let rowHeight = 28, width = 660, labelWidth = min(400, max(120, longest * 7 + 16)), plotWidth = width - labelWidth - 70
         let height = max(1, bars.count) * rowHeight + 8
         let largest = bars.compactMap(\.value).max() ?? 0
         var parts = [open(id: id, title: title, width: width, height: height)]

@@ -47,8 +47,13 @@ public struct StatisticsStore: Sendable {
     ) async throws -> StatisticsReport {
         let rows = try await rows(of: breakdown, scope: scope)
         let (from, until) = period.bounds
-        let (counts, waits) = try await client.withTenantTransaction(organisation: actor.organisationID, user: actor.userID, logger: logger) {
-            connection in
+        let (counts, waits, currentMonth) = try await client.withTenantTransaction(
+            organisation: actor.organisationID, user: actor.userID, logger: logger
+        ) { connection in
+            // The database's clock, the one the steps were recorded by.
+            let currentMonth = try await connection.query(
+                "SELECT to_char(now() AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM')", logger: logger
+            ).collect().first!.decode(String.self)
             var counts: [MonthlyCount] = []
             for row in try await connection.query(
                 """
@@ -72,8 +77,9 @@ public struct StatisticsStore: Sendable {
                 let (value, wait, count, median, p90) = try row.decode((String, String, Int, Double, Double).self)
                 if let kind = WaitKind(rawValue: wait) { waits.append((value, kind, count, median, p90)) }
             }
-            return (counts, waits)
+            return (counts, waits, currentMonth)
         }
-        return StatisticsReport.build(period: period, breakdown: breakdown, rows: rows, counts: counts, waits: waits, threshold: threshold)
+        return StatisticsReport.build(
+            period: period, breakdown: breakdown, rows: rows, counts: counts, waits: waits, threshold: threshold, currentMonth: currentMonth)
     }
 }
