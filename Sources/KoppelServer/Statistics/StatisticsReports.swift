@@ -43,8 +43,20 @@ struct StatisticsReports: Sendable {
         let placesTotal: Int?
     }
 
-    func report(_ request: Request, by actor: Actor) async throws -> Labelled {
-        let funding = try await store.funding()
+    /// The programmes as a report needs them: who funds each (for the policy), names and capacity (for the
+    /// labels). Read once per request, by the dashboard for its choices and its report alike.
+    struct Programmes {
+        let funding: [ProgrammeFunding]
+        let listed: [Programme]
+    }
+
+    func programmes() async throws -> Programmes {
+        Programmes(funding: try await store.funding(), listed: try await directory.listedProgrammes())
+    }
+
+    func report(_ request: Request, by actor: Actor, programmes known: Programmes? = nil) async throws -> Labelled {
+        let known = if let known { known } else { try await programmes() }
+        let funding = known.funding
         let byID = Dictionary(uniqueKeysWithValues: funding.map { ($0.programme, $0) })
         let requested = try request.programmes.map { text -> ProgrammeFunding in
             let id = try uuid(text, "programme id")
@@ -60,20 +72,18 @@ struct StatisticsReports: Sendable {
         guard let months = StatisticsPeriod.parse(period: period, from: request.from, to: request.to) else { throw Invalid.period }
         guard let breakdown = StatisticsBreakdown(rawValue: request.breakdown ?? "total") else { throw Invalid.breakdown }
         let report = try await store.report(scope, period: months, breakdown: breakdown, threshold: threshold, actingFor: actor)
-        let listed = try await directory.listedProgrammes()
-        let names = Dictionary(uniqueKeysWithValues: listed.map { ($0.id.uuidString.lowercased(), $0.name) })
+        let names = Dictionary(uniqueKeysWithValues: known.listed.map { ($0.id.uuidString.lowercased(), $0.name) })
         // Capacity as it is now: the directory keeps no history of it.
-        let totals = listed.filter { scope.programmes.contains($0.id) }.compactMap(\.placesTotal)
+        let totals = known.listed.filter { scope.programmes.contains($0.id) }.compactMap(\.placesTotal)
         return Labelled(
             report: report, scope: scope, threshold: threshold, programmeNames: names,
             placesTotal: scope.referringOrganisation == nil && !totals.isEmpty ? totals.reduce(0, +) : nil)
     }
 
     /// The programmes `actor` may ask figures of, by name: what the dashboard offers to choose from.
-    func choices(for actor: Actor) async throws -> [(id: UUID, name: String)] {
-        let funding = try await store.funding()
-        guard case .success(let scope) = StatisticsAccess.scope(actor, requested: [], all: funding) else { return [] }
-        let names = Dictionary(uniqueKeysWithValues: try await directory.listedProgrammes().map { ($0.id, $0.name) })
+    func choices(for actor: Actor, in known: Programmes) -> [(id: UUID, name: String)] {
+        guard case .success(let scope) = StatisticsAccess.scope(actor, requested: [], all: known.funding) else { return [] }
+        let names = Dictionary(uniqueKeysWithValues: known.listed.map { ($0.id, $0.name) })
         return scope.programmes.compactMap { id in names[id].map { (id, $0) } }.sorted { $0.name < $1.name }
     }
 

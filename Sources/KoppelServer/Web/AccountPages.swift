@@ -25,7 +25,7 @@ struct AccountPages {
             return .redirect(to: "/sign-in", type: .normal)
         }
         let catalogue = renderer.catalogue(for: request)
-        let seesStatistics = !(try await statistics.choices(for: account.actor)).isEmpty
+        let seesStatistics = !statistics.choices(for: account.actor, in: try await statistics.programmes()).isEmpty
         return renderer.page(
             "account", titleKey: "account.title",
             values: [

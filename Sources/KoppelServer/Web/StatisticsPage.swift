@@ -33,7 +33,8 @@ struct StatisticsPage {
         guard let actor = context.identity.actor else { return .redirect(to: "/sign-in", type: .normal) }
         let catalogue = renderer.catalogue(for: request)
         let asked = Self.reportRequest(request)
-        let choices = try await statistics.choices(for: actor)
+        let known = try await statistics.programmes()
+        let choices = statistics.choices(for: actor, in: known)
         var values: [String: Any] = [
             "programmes": choices.map { choice in
                 let id = choice.id.uuidString.lowercased()
@@ -46,7 +47,7 @@ struct StatisticsPage {
             },
         ]
         do {
-            let labelled = try await statistics.report(asked, by: actor)
+            let labelled = try await statistics.report(asked, by: actor, programmes: known)
             values.merge(StatisticsDashboard(labelled: labelled, catalogue: catalogue).values) { $1 }
             values["csvLink"] = "/statistics/report.csv?" + (request.uri.query ?? "")
         } catch let invalid as StatisticsReports.Invalid {
