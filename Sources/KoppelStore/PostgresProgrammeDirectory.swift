@@ -38,31 +38,36 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
     static func programmes(
         id: UUID?, includeClosed: Bool = false, run: (PostgresQuery) async throws -> PostgresRowSequence
     ) async throws -> [Programme] {
-        // Service areas come as one JSON array per programme so the directory is one query, not one per programme.
         let query: PostgresQuery = """
-            SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
-                   p.eligibility_nl, p.eligibility_en, p.application_process_nl, p.application_process_en,
-                   p.minimum_age, p.maximum_age, p.target_groups, p.languages, p.typical_duration_months, p.website,
-                   o.id, o.name, o.website,
-                   coalesce((SELECT json_agg(json_build_object('name', a.name, 'extent', a.extent) ORDER BY a.position)
-                             FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
-                   p.places_total
-            FROM programmes p JOIN organisations o ON o.id = p.operator_id
+            SELECT \(unescaped: selectList) FROM programmes p JOIN organisations o ON o.id = p.operator_id
             WHERE (p.status <> 'closed' OR \(includeClosed)) AND (\(id)::uuid IS NULL OR p.id = \(id))
             ORDER BY lower(p.name)
             """
-        let rows = try await run(query)
         var programmes: [Programme] = []
-        for try await row in rows.decode(ProgrammeRow.self) {
-            programmes.append(try Self.programme(from: row))
-        }
+        for try await row in try await run(query) { programmes.append(try Self.programme(from: row)) }
         return programmes
     }
 
-    private static func programme(from row: ProgrammeRow) throws -> Programme {
+    /// A listed (not closed) programme, inside a transaction; a referral's rules and operator come from it.
+    static func listedProgramme(id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Programme? {
+        try await connection.rows(ListedProgramme(id: id), logger: logger).first.map(programme(from:))
+    }
+
+    /// Service areas come as one JSON array per programme so the directory is one query, not one per programme.
+    fileprivate static let selectList = """
+        p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
+        p.eligibility_nl, p.eligibility_en, p.application_process_nl, p.application_process_en,
+        p.minimum_age, p.maximum_age, p.target_groups, p.languages, p.typical_duration_months, p.website,
+        o.id, o.name, o.website,
+        coalesce((SELECT json_agg(json_build_object('name', a.name, 'extent', a.extent) ORDER BY a.position)
+                  FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
+        p.places_total
+        """
+
+    private static func programme(from row: PostgresRow) throws -> Programme {
         let (id, slug, name, status, descriptionNL, descriptionEN, eligibilityNL, eligibilityEN,
              applicationNL, applicationEN, minimumAge, maximumAge, targetGroups, languages,
-             duration, website, operatorID, operatorName, operatorWebsite, areasJSON, placesTotal) = row
+             duration, website, operatorID, operatorName, operatorWebsite, areasJSON, placesTotal) = try row.decode(ProgrammeRow.self)
         return Programme(
             id: id, slug: slug, name: name,
             description: LocalizedText(dutch: descriptionNL, english: descriptionEN),
@@ -81,4 +86,14 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
             placesTotal: placesTotal
         )
     }
+}
+
+/// Every referral submission and step reads its programme's rules.
+private struct ListedProgramme: SingleParameterStatement {
+    static let sql = """
+        SELECT \(PostgresProgrammeDirectory.selectList) FROM programmes p JOIN organisations o ON o.id = p.operator_id
+        WHERE p.status <> 'closed' AND p.id = $1
+        """
+    let id: UUID
+    var parameter: UUID { id }
 }

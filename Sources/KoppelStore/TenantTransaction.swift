@@ -36,9 +36,20 @@ extension PostgresClient {
 extension PostgresConnection {
     /// Sets the acting organisation and user for the rest of the current transaction.
     public func setActingTenant(organisation: UUID, user: UUID?, logger: Logger) async throws {
-        let userText = user?.uuidString ?? ""
-        try await query(
-            "SELECT set_config('koppel.organisation_id', \(organisation.uuidString), true), set_config('koppel.user_id', \(userText), true)",
-            logger: logger)
+        _ = try await rows(ActingTenant(organisation: organisation, user: user), logger: logger)
+    }
+}
+
+/// Every tenant transaction begins with it.
+private struct ActingTenant: PreparedStatement {
+    static let sql = "SELECT set_config('koppel.organisation_id', $1, true), set_config('koppel.user_id', $2, true)"
+    let organisation: UUID
+    let user: UUID?
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(organisation.uuidString)
+        binds.append(user?.uuidString ?? "")
+        return binds
     }
 }

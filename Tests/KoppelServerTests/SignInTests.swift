@@ -243,7 +243,7 @@ struct SignInTests {
         }
     }
 
-    @Test("an API token acts as its user; a revoked, expired, malformed or missing one is 401")
+    @Test("an API token acts as its user and its use is noted; a revoked, expired, malformed or missing one is 401")
     func bearerTokens() async throws {
         try await TestApp.run { client, database in
             let person = try await TestPeople.make(database, organisation: "vluchtelingenwerk", email: "api@vw.example", roles: [.caseworker])
@@ -271,6 +271,11 @@ struct SignInTests {
                 }
             }
             try await client.execute(uri: "/api/v1/me", method: .get) { #expect($0.status == .unauthorized) }
+            let used = try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { db in
+                try await db.query("SELECT name FROM api_tokens WHERE last_used_at IS NOT NULL", logger: quietLogger)
+                    .collect().map { try $0.decode(String.self) }
+            }
+            #expect(used == ["live"], "only the token that worked is noted as used")
         }
     }
 }

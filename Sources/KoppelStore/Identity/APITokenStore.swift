@@ -30,35 +30,11 @@ public struct APITokenStore: Sendable {
         return (id, token)
     }
 
-    /// The account a bearer token acts for, checked and loaded in one transaction; nil when the token is unknown,
-    /// expired or revoked, or its user disabled.
+    /// The account a bearer token acts for; nil when the token is unknown, expired or revoked, or its user
+    /// disabled. One call (`auth.api_token_account`), as every API request starts here.
     public func account(of token: SecretToken) async throws -> Account? {
         guard token.value.hasPrefix(Self.prefix) else { return nil }
-        let owner = try await client.query("SELECT user_id, organisation_id FROM auth.api_token(\(token.hash))", logger: logger)
-            .collect().first?.decode((UUID, UUID).self)
-        guard let (_, organisation) = owner else { return nil }
-        return try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
-            guard let user = try await Self.checkAndTouch(token, on: connection, logger: logger) else { return nil }
-            return try await UserStore.accounts(only: user, on: connection, logger: logger).first
-        }
-    }
-
-    /// The token's user if the token still works (and its user is not disabled), noting when it was last used.
-    static func checkAndTouch(_ token: SecretToken, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
-        try await connection.query(
-            """
-            WITH valid AS (
-                SELECT t.id, t.user_id, t.organisation_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.token_hash = \(token.hash) AND u.disabled_at IS NULL
-                  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-            ), touched AS (
-                -- Recorded to the minute, not at every request: a read stays a read, with no write to flush.
-                UPDATE api_tokens SET last_used_at = now()
-                WHERE id IN (SELECT id FROM valid WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-            )
-            SELECT user_id FROM valid
-            """, logger: logger
-        ).collect().first?.decode(UUID.self)
+        return try await client.rows(TokenAccount(tokenHash: token.hash), logger: logger).first.map(UserStore.account(from:))
     }
 
     public func tokens(organisation: UUID) async throws -> [APITokenRecord] {
@@ -86,4 +62,15 @@ public struct APITokenStore: Sendable {
             ).collect().count == 1
         }
     }
+}
+
+/// Every API request begins with it.
+private struct TokenAccount: SingleParameterStatement {
+    static let sql = """
+        SELECT user_id, organisation_id, organisation_name, email, display_name, roles, coordinated_programmes,
+               must_change_password, totp_secret, totp_confirmed, disabled
+        FROM auth.api_token_account($1)
+        """
+    let tokenHash: ByteBuffer
+    var parameter: ByteBuffer { tokenHash }
 }

@@ -35,6 +35,15 @@ public struct UserStore: Sendable {
 
     private typealias AccountRow = (UUID, UUID, String, String, String, [String], [UUID], Bool, String?, Bool, Bool)
 
+    /// An account from a row in the shape of `accounts(only:on:logger:)` (and of `auth.api_token_account`).
+    static func account(from row: PostgresRow) throws -> Account {
+        let row = try row.decode(AccountRow.self)
+        return Account(
+            id: row.0, organisationID: row.1, organisationName: row.2, email: row.3, displayName: row.4,
+            roles: Set(row.5.compactMap(Role.init(rawValue:))), coordinatedProgrammes: Set(row.6),
+            mustChangePassword: row.7, totpSecret: row.8, totpConfirmed: row.9, isDisabled: row.10)
+    }
+
     private func accounts(organisation: UUID, only id: UUID?) async throws -> [Account] {
         try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
             try await Self.accounts(only: id, on: connection, logger: logger)
@@ -54,12 +63,7 @@ public struct UserStore: Sendable {
             ORDER BY lower(u.display_name), u.email
             """, logger: logger)
         var accounts: [Account] = []
-        for try await row in rows.decode(AccountRow.self) {
-            accounts.append(Account(
-                id: row.0, organisationID: row.1, organisationName: row.2, email: row.3, displayName: row.4,
-                roles: Set(row.5.compactMap(Role.init(rawValue:))), coordinatedProgrammes: Set(row.6),
-                mustChangePassword: row.7, totpSecret: row.8, totpConfirmed: row.9, isDisabled: row.10))
-        }
+        for try await row in rows { accounts.append(try account(from: row)) }
         return accounts
     }
 

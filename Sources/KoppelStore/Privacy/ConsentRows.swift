@@ -12,9 +12,7 @@ enum ConsentRows {
 
     /// The consents of a client that row-level security shows the acting organisation, oldest first.
     static func of(client: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Consent] {
-        try await connection.query(
-            "SELECT \(unescaped: columns) FROM consents c WHERE c.client_id = \(client) ORDER BY c.recorded_at, c.id", logger: logger
-        ).collect().map(decode)
+        try await connection.rows(ConsentsOfClient(client: client), logger: logger).map(decode)
     }
 
     static func decode(_ row: PostgresRow) throws -> Consent {
@@ -29,7 +27,7 @@ enum ConsentRows {
 
     /// Today as PostgreSQL has it, so every replica agrees on what is in force.
     static func today(on connection: PostgresConnection, logger: Logger) async throws -> String {
-        try await connection.query("SELECT current_date::text", logger: logger).collect().first!.decode(String.self)
+        try await connection.rows(DatabaseToday(), logger: logger).first!.decode(String.self)
     }
 }
 

@@ -19,13 +19,11 @@ enum ReferralHistory {
         referral: UUID, referrer: UUID, operatorID: UUID, user: UUID?, organisation: UUID, action: String, from: ReferralState?,
         to: ReferralState, reason: ReferralReason?, related: UUID?, on connection: PostgresConnection, logger: Logger
     ) async throws {
-        try await connection.query(
-            """
-            INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
-                actor_organisation_id, action, from_state, to_state, reason, related_referral_id)
-            VALUES (\(referral), \(referrer), \(operatorID), now(), \(user), \(organisation), \(action),
-                \(from?.rawValue), \(to.rawValue), \(reason?.rawValue), \(related))
-            """, logger: logger)
+        _ = try await connection.rows(
+            AppendReferralEvent(
+                referral: referral, referrer: referrer, operatorID: operatorID, user: user, organisation: organisation, action: action,
+                from: from, to: to, reason: reason, related: related),
+            logger: logger)
     }
 
     /// Names of people show only where row-level security lets the reader see them: their own organisation's.
@@ -52,9 +50,7 @@ enum ReferralHistory {
 /// Notifications to deliver, thin on purpose: which referral changed and who should hear, never what changed.
 enum Outbox {
     static func referralChanged(_ referral: UUID, notify organisations: Set<UUID>, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            "INSERT INTO outbox (topic, subject_id, recipient_organisations) VALUES ('referral.changed', \(referral), \(Array(organisations)))",
-            logger: logger)
+        _ = try await connection.rows(NoteReferralChanged(referral: referral, recipients: Array(organisations)), logger: logger)
     }
 }
 
@@ -64,8 +60,9 @@ struct ProgrammeRules {
     var operatorID: UUID { programme.operatorOrganisation.id }
 
     static func load(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> ProgrammeRules {
-        let found = try await PostgresProgrammeDirectory.programmes(id: id) { try await connection.query($0, logger: logger) }
-        guard let programme = found.first else { throw ReferralError.programmeNotFound }
+        guard let programme = try await PostgresProgrammeDirectory.listedProgramme(id: id, on: connection, logger: logger) else {
+            throw ReferralError.programmeNotFound
+        }
         return ProgrammeRules(programme: programme)
     }
 }

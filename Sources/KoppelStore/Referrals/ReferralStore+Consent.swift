@@ -12,7 +12,7 @@ struct ConsentBasis: Sendable {
 extension ReferralStore {
     /// The client must be one the referrer registered and not erased.
     static func checkClient(_ client: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        let rows = try await connection.query("SELECT erased_at IS NOT NULL FROM clients WHERE id = \(client)", logger: logger).collect()
+        let rows = try await connection.rows(ClientErased(client: client), logger: logger)
         guard let erased = try rows.first?.decode(Bool.self) else { throw ReferralError.unknownClient }
         if erased { throw ReferralError.clientErased }
     }

@@ -38,16 +38,11 @@ public struct ReferralStore: Sendable {
             }
             let id = UUID()
             let state: ReferralState = new.submit ? .submitted : .draft
-            try await connection.query(
-                """
-                INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
-                    target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
-                    consent_id, consent_override_reason, created_at, submitted_at, state_changed_at)
-                VALUES (\(id), \(new.clientID), \(actor.organisationID), \(actor.userID), \(new.programmeID), \(target.operatorID),
-                    \(new.targetGroup.rawValue), \(new.ageBand.rawValue), \(municipality.name), \(new.needs.map(\.rawValue)),
-                    \(new.urgency.rawValue), \(new.requestedStart)::date, \(state.rawValue), \(overridden.map(\.rawValue)),
-                    \(overridden.isEmpty ? nil : new.overrideReason?.rawValue), \(basis.consent), \(basis.override?.rawValue), now(), CASE WHEN \(new.submit) THEN now() END, now())
-                """, logger: logger)
+            _ = try await connection.rows(
+                InsertReferral(
+                    id: id, new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.name, state: state,
+                    overridden: overridden, basis: basis),
+                logger: logger)
             try await ReferralHistory.append(
                 referral: id, referrer: actor.organisationID, operatorID: target.operatorID, by: actor,
                 action: new.submit ? "submit" : "create", from: nil, to: state, reason: nil, related: nil, on: connection, logger: logger)
@@ -128,9 +123,7 @@ public struct ReferralStore: Sendable {
 
     static func fetchIfVisible(_ id: UUID, lock: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Referral? {
         if lock { try await connection.query("SELECT 1 FROM referrals WHERE id = \(id) FOR UPDATE", logger: logger) }
-        return try await connection.query(
-            "SELECT \(unescaped: ReferralRow.columns) FROM referrals r \(unescaped: ReferralRow.lookups) WHERE r.id = \(id)", logger: logger
-        ).collect().first.map(ReferralRow.decode)
+        return try await connection.rows(ReferralByID(id: id), logger: logger).first.map(ReferralRow.decode)
     }
 
     /// The referral if its organisation's rows include it and the access policy lets `actor` see it.
@@ -144,8 +137,7 @@ public struct ReferralStore: Sendable {
     }
 
     static func municipality(_ name: String, on connection: PostgresConnection, logger: Logger) async throws -> Municipality? {
-        try await connection.query("SELECT name, region, country FROM municipalities WHERE name = \(name)", logger: logger)
-            .collect().first.map { row in
+        try await connection.rows(MunicipalityNamed(name: name), logger: logger).first.map { row in
                 let (name, region, country) = try row.decode((String, String, String).self)
                 return Municipality(name: name, region: region, country: country)
             }

@@ -1,0 +1,129 @@
+import Foundation
+import KoppelCore
+import PostgresNIO
+
+// The statements every referral submission or step runs, prepared once per connection (see `PreparedStatement`).
+
+struct MunicipalityNamed: SingleParameterStatement {
+    static let sql = "SELECT name, region, country FROM municipalities WHERE name = $1"
+    let name: String
+    var parameter: String { name }
+}
+
+struct ClientErased: SingleParameterStatement {
+    static let sql = "SELECT erased_at IS NOT NULL FROM clients WHERE id = $1"
+    let client: UUID
+    var parameter: UUID { client }
+}
+
+struct ConsentsOfClient: SingleParameterStatement {
+    static let sql = "SELECT \(ConsentRows.columns) FROM consents c WHERE c.client_id = $1 ORDER BY c.recorded_at, c.id"
+    let client: UUID
+    var parameter: UUID { client }
+}
+
+/// The day in the database's time zone, which decides whether a consent is in force.
+struct DatabaseToday: PreparedStatement {
+    static let sql = "SELECT current_date::text"
+
+    func makeBindings() throws -> PostgresBindings { PostgresBindings() }
+}
+
+struct ReferralByID: SingleParameterStatement {
+    static let sql = "SELECT \(ReferralRow.columns) FROM referrals r \(ReferralRow.lookups) WHERE r.id = $1"
+    let id: UUID
+    var parameter: UUID { id }
+}
+
+struct InsertReferral: PreparedStatement {
+    static let sql = """
+        INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
+            target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
+            consent_id, consent_override_reason, created_at, submitted_at, state_changed_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15, $16, $17, now(),
+            CASE WHEN $18 THEN now() END, now())
+        """
+    /// Named, as a null in the first call would otherwise leave PostgreSQL to guess the type for good.
+    static let bindingDataTypes: [PostgresDataType] = [
+        .uuid, .uuid, .uuid, .uuid, .uuid, .uuid, .text, .text, .text, .textArray, .text, .text, .text, .textArray, .text, .uuid,
+        .text, .bool,
+    ]
+    let id: UUID
+    let new: NewReferral
+    let actor: Actor
+    let operatorID: UUID
+    let municipality: String
+    let state: ReferralState
+    let overridden: [EligibilityRule]
+    let basis: ConsentBasis
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(id)
+        binds.append(new.clientID)
+        binds.append(actor.organisationID)
+        binds.append(actor.userID)
+        binds.append(new.programmeID)
+        binds.append(operatorID)
+        binds.append(new.targetGroup.rawValue)
+        binds.append(new.ageBand.rawValue)
+        binds.append(municipality)
+        binds.append(new.needs.map(\.rawValue))
+        binds.append(new.urgency.rawValue)
+        binds.append(new.requestedStart)
+        binds.append(state.rawValue)
+        binds.append(overridden.map(\.rawValue))
+        binds.append(overridden.isEmpty ? nil : new.overrideReason?.rawValue)
+        binds.append(basis.consent)
+        binds.append(basis.override?.rawValue)
+        binds.append(new.submit)
+        return binds
+    }
+}
+
+struct AppendReferralEvent: PreparedStatement {
+    static let sql = """
+        INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
+            actor_organisation_id, action, from_state, to_state, reason, related_referral_id)
+        VALUES ($1, $2, $3, now(), $4, $5, $6, $7, $8, $9, $10)
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .uuid, .uuid, .uuid, .text, .text, .text, .text, .uuid]
+    let referral: UUID
+    let referrer: UUID
+    let operatorID: UUID
+    let user: UUID?
+    let organisation: UUID
+    let action: String
+    let from: ReferralState?
+    let to: ReferralState
+    let reason: ReferralReason?
+    let related: UUID?
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(referral)
+        binds.append(referrer)
+        binds.append(operatorID)
+        binds.append(user)
+        binds.append(organisation)
+        binds.append(action)
+        binds.append(from?.rawValue)
+        binds.append(to.rawValue)
+        binds.append(reason?.rawValue)
+        binds.append(related)
+        return binds
+    }
+}
+
+struct NoteReferralChanged: PreparedStatement {
+    static let sql = "INSERT INTO outbox (topic, subject_id, recipient_organisations) VALUES ('referral.changed', $1, $2)"
+    let referral: UUID
+    let recipients: [UUID]
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(referral)
+        binds.append(recipients)
+        return binds
+    }
+}
