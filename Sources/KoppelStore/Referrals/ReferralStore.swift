@@ -138,9 +138,9 @@ public struct ReferralStore: Sendable {
 
     static func municipality(_ name: String, on connection: PostgresConnection, logger: Logger) async throws -> Municipality? {
         try await connection.rows(MunicipalityNamed(name: name), logger: logger).first.map { row in
-                let (name, region, country) = try row.decode((String, String, String).self)
-                return Municipality(name: name, region: region, country: country)
-            }
+            let (name, region, country) = try row.decode((String, String, String).self)
+            return Municipality(name: name, region: region, country: country)
+        }
     }
 
     /// Keeps the answer for an idempotency key, if there is one, and hands the referral back.
