@@ -78,7 +78,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,
         requestTimeout: .seconds(settings.requestTimeoutSeconds),
-        authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens))
+        authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens), trustedProxies: settings.trustedProxies)
     var services: [any Service] = [client, vaultClient]
     if settings.retentionIntervalHours > 0 {
         services.append(RetentionService(privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), logger: logger))

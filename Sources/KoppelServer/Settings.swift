@@ -30,6 +30,10 @@ public enum Settings {
     public static let requestTimeout = SettingDescription(
         key: "http.request-timeout", help: "Seconds a request may take before it is answered with 503.", defaultValue: "10",
         isSecret: false)
+    public static let trustedProxies = SettingDescription(
+        key: "http.trusted-proxies",
+        help: "Load balancers in front of this server (addresses or ranges, comma-separated, such as 10.0.0.0/8): only their X-Forwarded-For names the client. Empty: the header is ignored.",
+        defaultValue: "", isSecret: false)
     public static let sessionIdle = SettingDescription(
         key: "session.idle-minutes", help: "Minutes without a request after which a session ends.", defaultValue: "30", isSecret: false)
     public static let sessionAbsolute = SettingDescription(
@@ -63,7 +67,7 @@ public enum Settings {
         key: "log.format", help: "json (one object a line) or text.", defaultValue: "json", isSecret: false)
 
     public static let all: [SettingDescription] = [
-        host, port, requestTimeout, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold, databasePoolSize,
+        host, port, requestTimeout, trustedProxies, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold, databasePoolSize,
         schemaDirectory, logLevel, logFormat,
     ]
 
@@ -93,6 +97,7 @@ public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
     public var requestTimeoutSeconds: Int
+    public var trustedProxies: TrustedProxies
     public var sessionIdleMinutes: Int
     public var sessionAbsoluteHours: Int
     public var databaseURL: DatabaseURL
@@ -106,7 +111,8 @@ public struct ServerSettings: Sendable {
     public var logFormat: LogFormat
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, sessionIdleMinutes: Int = 30,
+        host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, trustedProxies: TrustedProxies = .none,
+        sessionIdleMinutes: Int = 30,
         sessionAbsoluteHours: Int = 12, databaseURL: DatabaseURL, vaultDatabaseURL: DatabaseURL, keyFile: String,
         retentionIntervalHours: Int = 24, statisticsThreshold: Int = 5, databasePoolSize: Int = 10,
         schemaDirectory: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text
@@ -114,6 +120,7 @@ public struct ServerSettings: Sendable {
         self.host = host
         self.port = port
         self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.trustedProxies = trustedProxies
         self.sessionIdleMinutes = sessionIdleMinutes
         self.sessionAbsoluteHours = sessionAbsoluteHours
         self.databaseURL = databaseURL
@@ -155,6 +162,11 @@ public struct ServerSettings: Sendable {
         host = string(Settings.host) ?? "127.0.0.1"
         port = try integer(Settings.port, in: 0...65535)
         requestTimeoutSeconds = try integer(Settings.requestTimeout, in: 3...600)  // above the readiness probe's 2 s
+        do {
+            trustedProxies = try TrustedProxies(string(Settings.trustedProxies) ?? "")
+        } catch {
+            throw SettingsError(setting: Settings.trustedProxies, problem: "has '\(error.entry)', which is neither an IP address nor a range such as 10.0.0.0/8")
+        }
         sessionIdleMinutes = try integer(Settings.sessionIdle, in: 1...720)
         sessionAbsoluteHours = try integer(Settings.sessionAbsolute, in: 1...168)
         databasePoolSize = try integer(Settings.databasePoolSize, in: 1...200)

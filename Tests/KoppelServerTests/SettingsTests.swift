@@ -24,6 +24,7 @@ struct SettingsTests {
         #expect(settings.databaseURL.database == "koppel")
         #expect(settings.vaultDatabaseURL.username == "koppel_vault")
         #expect(settings.keyFile == "/run/keys.json")
+        #expect(settings.trustedProxies == .none)
     }
 
     @Test("a missing or malformed setting is an error naming the flag and the environment variable")
@@ -42,6 +43,11 @@ struct SettingsTests {
             try ServerSettings(reader: Settings.reader(flags: [:], environment: ["KOPPEL_DATABASE_URL": url]))
         }
         #expect(noVault?.description == "--vault-database-url (or KOPPEL_VAULT_DATABASE_URL) is required")
+        let badProxy = #expect(throws: SettingsError.self) {
+            try ServerSettings(reader: Settings.reader(
+                flags: [:], environment: ["KOPPEL_DATABASE_URL": url, "KOPPEL_HTTP_TRUSTED_PROXIES": "10.0.0.0/8, lb.example"].merging(vault) { $1 }))
+        }
+        #expect(badProxy?.description.hasPrefix("--http-trusted-proxies (or KOPPEL_HTTP_TRUSTED_PROXIES) has 'lb.example'") == true)
     }
 
     @Test("an error about the database URL never shows its password")

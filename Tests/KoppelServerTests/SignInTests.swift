@@ -144,6 +144,38 @@ struct SignInTests {
         }
     }
 
+    @Test("behind a trusted balancer sign-in failures count per client it names; from anyone else X-Forwarded-For changes nothing")
+    func throttleBehindBalancer() async throws {
+        for balancer in [try TrustedProxies("127.0.0.1"), .none] {
+            try await TestApp.run(over: .live, trustedProxies: balancer) { client, database in
+                // Lock one client address and the TCP peer (this test's own) straight in the throttle.
+                try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { db in
+                    let store = SignInThrottleStore(client: db, logger: quietLogger)
+                    for address in ["203.0.113.5", "127.0.0.1"] {
+                        for _ in 0..<2 {
+                            try await store.recordFailure(SignInThrottleStore.addressKey(address), window: .seconds(900), lockAfter: 2, lockFor: .seconds(900))
+                        }
+                    }
+                }
+                func attempt(from forwardedFor: String?) async throws -> HTTPResponse.Status {
+                    let browser = TestBrowser(client)
+                    let csrf = try await browser.csrf(on: "/sign-in")
+                    let headers: HTTPFields = forwardedFor.map { [.init("X-Forwarded-For")!: $0] } ?? [:]
+                    return try await browser.post(
+                        "/sign-in", form: ["email": "nobody@stek.example", "password": "wrong", "csrf_token": csrf], headers: headers
+                    ).status
+                }
+                if balancer == .none {
+                    #expect(try await attempt(from: "203.0.113.6") == .tooManyRequests, "a made-up header does not escape the peer's lock")
+                } else {
+                    #expect(try await attempt(from: "203.0.113.5") == .tooManyRequests, "the client the balancer names is locked")
+                    #expect(try await attempt(from: "203.0.113.5, 203.0.113.6") == .unauthorized, "another client is not")
+                    #expect(try await attempt(from: nil) == .tooManyRequests, "without the header the balancer itself is the client")
+                }
+            }
+        }
+    }
+
     @Test("failed attempts slow sign-in down before it locks")
     func slowDown() async throws {
         try await TestApp.run { client, database in

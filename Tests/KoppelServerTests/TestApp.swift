@@ -15,6 +15,7 @@ enum TestApp {
 
     static func run<T: Sendable>(
         _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router, keys: String? = nil,
+        trustedProxies: TrustedProxies = .none,
         _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
     ) async throws -> T {
         let body: @Sendable (TestDatabase) async throws -> T = { database in
@@ -26,7 +27,7 @@ enum TestApp {
             // A generous deadline: on two busy cores, bcrypt and sign-in slow-downs take seconds.
             return try await run(
                 databaseURL: role == .app ? database.appURL : database.adminURL, vaultURL: database.vaultURL, keys: keys,
-                requestTimeoutSeconds: 60, over: transport
+                requestTimeoutSeconds: 60, trustedProxies: trustedProxies, over: transport
             ) { client in
                 try await test(client, database)
             }
@@ -37,13 +38,14 @@ enum TestApp {
     /// The application against any database URL, reachable or not.
     static func run<T: Sendable>(
         databaseURL: DatabaseURL, vaultURL: DatabaseURL? = nil, keys: String? = nil, requestTimeoutSeconds: Int = 10,
+        trustedProxies: TrustedProxies = .none,
         over transport: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         TestLogging.bootstrap()
         let keyFile = try keys ?? TestKeys.newKeyFile()
         defer { if keys == nil { try? FileManager.default.removeItem(atPath: keyFile) } }
         let settings = ServerSettings(
-            port: 0, requestTimeoutSeconds: requestTimeoutSeconds, databaseURL: databaseURL,
+            port: 0, requestTimeoutSeconds: requestTimeoutSeconds, trustedProxies: trustedProxies, databaseURL: databaseURL,
             vaultDatabaseURL: vaultURL ?? databaseURL, keyFile: keyFile, retentionIntervalHours: 0,
             databasePoolSize: 4, schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .debug)
         let app = try await buildApplication(settings: settings)

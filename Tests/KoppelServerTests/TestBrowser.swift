@@ -26,11 +26,13 @@ final class TestBrowser: @unchecked Sendable {
     }
 
     @discardableResult
-    func post(_ uri: String, form: [String: String]) async throws -> TestResponse {
+    func post(_ uri: String, form: [String: String], headers: HTTPFields = [:]) async throws -> TestResponse {
         var components = URLComponents()
         components.queryItems = form.map { URLQueryItem(name: $0.key, value: $0.value) }
         let body = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
-        return try await send(uri, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
+        var headers = headers
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        return try await send(uri, method: .post, headers: headers, body: ByteBuffer(string: body))
     }
 
     /// The anti-forgery token of the form on a page.

@@ -12,6 +12,7 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     /// No request may take longer: past it the client gets a 503 rather than a hanging connection.
     let requestTimeout: Duration
     let authenticator: Authenticator
+    let trustedProxies: TrustedProxies
     /// No request body of Koppel's is larger; a larger one is refused before a handler reads it.
     static var maximumBodyBytes: Int { 64 * 1024 }
 
@@ -19,6 +20,7 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
         var context = context
         context.requestID = Self.requestID(from: request)
         context.logger[metadataKey: "request_id"] = "\(context.requestID)"
+        context.clientAddress = trustedProxies.clientAddress(peer: context.clientAddress, forwardedFor: request.headers[values: .xForwardedFor])
         let started = ContinuousClock.now
 
         var response: Response
