@@ -39,7 +39,7 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
         id: UUID?, includeClosed: Bool = false, run: (PostgresQuery) async throws -> PostgresRowSequence
     ) async throws -> [Programme] {
         let query: PostgresQuery = """
-            SELECT \(unescaped: selectList) FROM programmes p JOIN organisations o ON o.id = p.operator_id
+            \(unescaped: selectProgrammes)
             WHERE (p.status <> 'closed' OR \(includeClosed)) AND (\(id)::uuid IS NULL OR p.id = \(id))
             ORDER BY lower(p.name)
             """
@@ -54,14 +54,15 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
     }
 
     /// Service areas come as one JSON array per programme so the directory is one query, not one per programme.
-    fileprivate static let selectList = """
-        p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
+    fileprivate static let selectProgrammes = """
+        SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
         p.eligibility_nl, p.eligibility_en, p.application_process_nl, p.application_process_en,
         p.minimum_age, p.maximum_age, p.target_groups, p.languages, p.typical_duration_months, p.website,
         o.id, o.name, o.website,
         coalesce((SELECT json_agg(json_build_object('name', a.name, 'extent', a.extent) ORDER BY a.position)
                   FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
         p.places_total
+        FROM programmes p JOIN organisations o ON o.id = p.operator_id
         """
 
     private static func programme(from row: PostgresRow) throws -> Programme {
@@ -91,7 +92,7 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
 /// Every referral submission and step reads its programme's rules.
 private struct ListedProgramme: SingleParameterStatement {
     static let sql = """
-        SELECT \(PostgresProgrammeDirectory.selectList) FROM programmes p JOIN organisations o ON o.id = p.operator_id
+        \(PostgresProgrammeDirectory.selectProgrammes)
         WHERE p.status <> 'closed' AND p.id = $1
         """
     let id: UUID

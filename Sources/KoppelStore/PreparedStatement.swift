@@ -32,17 +32,13 @@ extension SingleParameterStatement {
 extension PostgresConnection {
     /// The rows of a prepared statement, all read.
     func rows<Statement: PreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [PostgresRow] {
-        var rows: [PostgresRow] = []
-        for try await row in try await execute(statement, logger: logger) { rows.append(row) }
-        return rows
+        try await execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
     }
 }
 
 extension PostgresClient {
     /// The rows of a prepared statement run on its own, outside a transaction.
     func rows<Statement: PreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [PostgresRow] {
-        var rows: [PostgresRow] = []
-        for try await row in try await execute(statement, logger: logger) { rows.append(row) }
-        return rows
+        try await execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
     }
 }

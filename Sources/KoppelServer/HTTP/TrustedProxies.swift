@@ -66,21 +66,21 @@ public struct TrustedProxies: Sendable, Equatable {
     /// The client's address: the TCP peer, unless the peer is a trusted proxy and `X-Forwarded-For` (every
     /// value of the header, in order) names someone further out.
     public func clientAddress(peer: String, forwardedFor: [String]) -> String {
-        guard isTrusted(peer) else { return peer }
+        // Most servers trust no proxy: every request comes this way, so answer before parsing anything.
+        guard !ranges.isEmpty, let peerBytes = Self.bytes(of: peer), isTrusted(peerBytes) else { return peer }
         var client = peer
         let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         for hop in hops.reversed() {
             // A hop that is not an address is not a client either: keep the last one known.
-            guard Self.bytes(of: hop) != nil else { break }
+            guard let bytes = Self.bytes(of: hop) else { break }
             client = hop
-            if !isTrusted(hop) { break }
+            if !isTrusted(bytes) { break }
         }
         return client
     }
 
-    func isTrusted(_ address: String) -> Bool {
-        guard let bytes = Self.bytes(of: address) else { return false }
-        return ranges.contains { $0.contains(bytes) }
+    private func isTrusted(_ address: [UInt8]) -> Bool {
+        ranges.contains { $0.contains(address) }
     }
 
     /// The 4 or 16 bytes of an IPv4 or IPv6 address written as text; nil for anything else.
