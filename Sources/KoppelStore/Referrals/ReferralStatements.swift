@@ -4,10 +4,23 @@ import PostgresNIO
 
 // The statements every referral submission or step runs, prepared once per connection (see `PreparedStatement`).
 
-struct MunicipalityNamed: SingleParameterStatement {
-    static let sql = "SELECT name, region, country FROM municipalities WHERE name = $1"
-    let name: String
-    var parameter: String { name }
+/// What a new referral is checked against besides its programme, in one round trip: whether the client is known to
+/// the referrer (null if not) and erased, the municipality (null if unknown), and the database's day, which decides
+/// whether a consent is in force.
+struct SubmissionFacts: PreparedStatement {
+    static let sql = """
+        SELECT (SELECT c.erased_at IS NOT NULL FROM clients c WHERE c.id = $1), m.name, m.region, m.country, current_date::text
+        FROM (VALUES (1)) AS one LEFT JOIN municipalities m ON m.name = $2
+        """
+    let client: UUID
+    let municipality: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(client)
+        binds.append(municipality)
+        return binds
+    }
 }
 
 struct ClientErased: SingleParameterStatement {
@@ -35,18 +48,33 @@ struct ReferralByID: SingleParameterStatement {
     var parameter: UUID { id }
 }
 
-struct InsertReferral: PreparedStatement {
+/// A new referral, its first event and (once submitted) its notice in one statement, which reads the referral back
+/// as `ReferralRow` does: the event and notice are those `ReferralHistory.append` and `Outbox.referralChanged` write
+/// for any later step. The history trigger runs at the statement's end, when the referral is there to be seen.
+struct FileReferral: PreparedStatement {
     static let sql = """
+        WITH r AS (
         INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
             target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
             consent_id, consent_override_reason, created_at, submitted_at, state_changed_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15, $16, $17, now(),
             CASE WHEN $18 THEN now() END, now())
+        RETURNING *
+        ), event AS (
+        INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
+            actor_organisation_id, action, to_state)
+        SELECT r.id, r.referring_organisation_id, r.operator_id, r.created_at, r.referring_user_id, r.referring_organisation_id,
+            CASE WHEN $18 THEN 'submit' ELSE 'create' END, r.state FROM r
+        ), notice AS (
+        INSERT INTO outbox (topic, subject_id, recipient_organisations)
+        SELECT 'referral.changed', r.id, $19 FROM r WHERE cardinality($19) > 0
+        )
+        SELECT \(ReferralRow.columns) FROM r \(ReferralRow.lookups)
         """
     /// Named, as a null in the first call would otherwise leave PostgreSQL to guess the type for good.
     static let bindingDataTypes: [PostgresDataType] = [
         .uuid, .uuid, .uuid, .uuid, .uuid, .uuid, .text, .text, .text, .textArray, .text, .text, .text, .textArray, .text, .uuid,
-        .text, .bool,
+        .text, .bool, .uuidArray,
     ]
     let id: UUID
     let new: NewReferral
@@ -56,6 +84,8 @@ struct InsertReferral: PreparedStatement {
     let state: ReferralState
     let overridden: [EligibilityRule]
     let basis: ConsentBasis
+    /// Who hears of it: none for a draft.
+    let notify: Set<UUID>
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
@@ -77,6 +107,7 @@ struct InsertReferral: PreparedStatement {
         binds.append(basis.consent)
         binds.append(basis.override?.rawValue)
         binds.append(new.submit)
+        binds.append(Array(notify))
         return binds
     }
 }

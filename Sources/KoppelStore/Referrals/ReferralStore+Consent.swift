@@ -17,14 +17,23 @@ extension ReferralStore {
         if erased { throw ReferralError.clientErased }
     }
 
-    /// A consent in force must let the programme (or its operator) process the referral. Without one, only a
-    /// referrer the policy lets override may go ahead, and the reason is recorded.
+    /// The consent basis on the database's day (see below).
     static func consentBasis(
         client: UUID, programme: ProgrammeRules, override: ConsentOverrideReason?, by actor: Actor,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> ConsentBasis {
+        try await consentBasis(
+            client: client, programme: programme, today: try await ConsentRows.today(on: connection, logger: logger), override: override,
+            by: actor, on: connection, logger: logger)
+    }
+
+    /// A consent in force on `today` must let the programme (or its operator) process the referral. Without one, only a
+    /// referrer the policy lets override may go ahead, and the reason is recorded.
+    static func consentBasis(
+        client: UUID, programme: ProgrammeRules, today: String, override: ConsentOverrideReason?, by actor: Actor,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> ConsentBasis {
         let consents = try await ConsentRows.of(client: client, on: connection, logger: logger)
-        let today = try await ConsentRows.today(on: connection, logger: logger)
         if let consent = ConsentEvaluation.permitting(
             consents, organisation: programme.operatorID, programme: programme.programme.id, purpose: .referral, dataClass: nil, on: today)
         {

@@ -24,30 +24,24 @@ public struct ReferralStore: Sendable {
                 return .replayed(status: stored.status, body: stored.body)
             }
             let target = try await ProgrammeRules.load(new.programmeID, on: connection, logger: logger)
-            guard let municipality = try await Self.municipality(new.municipality, on: connection, logger: logger) else {
-                throw ReferralError.unknownMunicipality(new.municipality)
-            }
-            try await Self.checkClient(new.clientID, on: connection, logger: logger)
+            let facts = try await Self.facts(client: new.clientID, municipality: new.municipality, on: connection, logger: logger)
+            guard let municipality = facts.municipality else { throw ReferralError.unknownMunicipality(new.municipality) }
+            guard let erased = facts.clientErased else { throw ReferralError.unknownClient }
+            if erased { throw ReferralError.clientErased }
             var overridden: [EligibilityRule] = []
             var basis = ConsentBasis()
             if new.submit {
                 overridden = target.programme.unmetRules(ageBand: new.ageBand, municipality: municipality, targetGroup: new.targetGroup)
                 if !overridden.isEmpty && new.overrideReason == nil { throw ReferralError.ineligible(overridden) }
                 basis = try await Self.consentBasis(
-                    client: new.clientID, programme: target, override: new.consentOverrideReason, by: actor, on: connection, logger: logger)
+                    client: new.clientID, programme: target, today: facts.today, override: new.consentOverrideReason, by: actor,
+                    on: connection, logger: logger)
             }
-            let id = UUID()
-            let state: ReferralState = new.submit ? .submitted : .draft
-            _ = try await connection.rows(
-                InsertReferral(
-                    id: id, new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.name, state: state,
-                    overridden: overridden, basis: basis),
-                logger: logger)
-            try await ReferralHistory.append(
-                referral: id, referrer: actor.organisationID, operatorID: target.operatorID, by: actor,
-                action: new.submit ? "submit" : "create", from: nil, to: state, reason: nil, related: nil, on: connection, logger: logger)
-            if new.submit { try await Outbox.referralChanged(id, notify: [actor.organisationID, target.operatorID], on: connection, logger: logger) }
-            let referral = try await Self.fetch(id, lock: false, on: connection, logger: logger)
+            let filed = FileReferral(
+                id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.name,
+                state: new.submit ? .submitted : .draft, overridden: overridden, basis: basis,
+                notify: new.submit ? [actor.organisationID, target.operatorID] : [])
+            let referral = try ReferralRow.decode(try await connection.rows(filed, logger: logger)[0])
             return try await Self.finish(referral, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }
     }
@@ -136,11 +130,14 @@ public struct ReferralStore: Sendable {
         return referral
     }
 
-    static func municipality(_ name: String, on connection: PostgresConnection, logger: Logger) async throws -> Municipality? {
-        try await connection.rows(MunicipalityNamed(name: name), logger: logger).first.map { row in
-            let (name, region, country) = try row.decode((String, String, String).self)
-            return Municipality(name: name, region: region, country: country)
-        }
+    /// What a new referral is checked against besides its programme (see `SubmissionFacts`).
+    static func facts(
+        client: UUID, municipality: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (clientErased: Bool?, municipality: Municipality?, today: String) {
+        let row = try await connection.rows(SubmissionFacts(client: client, municipality: municipality), logger: logger)[0]
+        let (erased, name, region, country, today) = try row.decode((Bool?, String?, String?, String?, String).self)
+        guard let name, let region, let country else { return (erased, nil, today) }
+        return (erased, Municipality(name: name, region: region, country: country), today)
     }
 
     /// Keeps the answer for an idempotency key, if there is one, and hands the referral back.

@@ -11,25 +11,33 @@ SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
                  FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
        p.places_total
   FROM programmes p JOIN organisations o ON o.id = p.operator_id WHERE p.status <> 'closed' AND p.id = :programme;
-SELECT name, region, country FROM municipalities WHERE name = 'Den Haag';
-SELECT erased_at IS NOT NULL FROM clients WHERE id = :client;
+SELECT (SELECT c.erased_at IS NOT NULL FROM clients c WHERE c.id = :client), m.name, m.region, m.country, current_date::text
+  FROM (VALUES (1)) AS one LEFT JOIN municipalities m ON m.name = 'Den Haag';
 SELECT c.id, c.client_id, c.status, c.grantor, c.recorded_by, c.organisation_id, c.obtained_on::text, c.evidence, c.legal_basis,
        c.valid_from::text, c.valid_until::text, c.provisions::text, c.ended_at
-  FROM consents c WHERE c.client_id = :client ORDER BY c.recorded_at, c.id;
--- Koppel makes the referral's id itself; here the day's query hands one out too, rather than a statement of its own.
-SELECT current_date::text, gen_random_uuid() AS rid \gset
+  FROM consents c WHERE c.client_id = :client ORDER BY c.recorded_at, c.id \gset consent_
+-- Koppel makes the referral's id itself; here the database hands one out in its place. The consent is the one above.
+WITH r AS (
 INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
-    age_band, municipality, needs, urgency, state, overridden_rules, consent_id, created_at, submitted_at, state_changed_at)
-VALUES (:rid, :client, :org, :user, :programme, :operator, 'human_trafficking', '26-35', 'Den Haag',
-    ARRAY['social_contact'], 'soon', 'submitted', '{}', (SELECT id FROM consents WHERE client_id = :client LIMIT 1), now(), now(), now());
-INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id, actor_organisation_id, action, to_state)
-VALUES (:rid, :org, :operator, now(), :user, :org, 'submit', 'submitted');
-INSERT INTO outbox (topic, subject_id, recipient_organisations) VALUES ('referral.changed', :rid, ARRAY[:org, :operator]::uuid[]);
+    age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason, consent_id,
+    consent_override_reason, created_at, submitted_at, state_changed_at)
+VALUES (gen_random_uuid(), :client, :org, :user, :programme, :operator, 'human_trafficking', '26-35', 'Den Haag',
+    ARRAY['social_contact'], 'soon', NULL::date, 'submitted', '{}', NULL, :consent_id,
+    NULL, now(), CASE WHEN true THEN now() END, now())
+RETURNING *
+), event AS (
+INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
+    actor_organisation_id, action, to_state)
+SELECT r.id, r.referring_organisation_id, r.operator_id, r.created_at, r.referring_user_id, r.referring_organisation_id,
+    CASE WHEN true THEN 'submit' ELSE 'create' END, r.state FROM r
+), notice AS (
+INSERT INTO outbox (topic, subject_id, recipient_organisations)
+SELECT 'referral.changed', r.id, ARRAY[:org, :operator]::uuid[] FROM r WHERE cardinality(ARRAY[:org, :operator]::uuid[]) > 0
+)
 SELECT r.id, r.client_id, r.referring_organisation_id, ro.name, r.referring_user_id, r.programme_id, p.name, r.operator_id,
        r.target_group, r.age_band, r.municipality, m.region, m.country, r.needs, r.urgency, r.requested_start::text, r.state,
        r.overridden_rules, r.override_reason, r.forwarded_from, r.created_at, r.submitted_at, r.state_changed_at, r.version,
        CASE WHEN r.state = 'waitlisted' THEN counts.waitlist_position(r.id) END, r.consent_id, r.consent_override_reason
-  FROM referrals r JOIN organisations ro ON ro.id = r.referring_organisation_id
-  JOIN programmes p ON p.id = r.programme_id JOIN municipalities m ON m.name = r.municipality
- WHERE r.id = :rid;
+  FROM r JOIN organisations ro ON ro.id = r.referring_organisation_id
+  JOIN programmes p ON p.id = r.programme_id JOIN municipalities m ON m.name = r.municipality;
 COMMIT;
