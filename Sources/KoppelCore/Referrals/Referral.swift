@@ -65,7 +65,12 @@ public struct Referral: Sendable, Hashable, Identifiable {
     /// Who hears that it changed to `next`: the referrer always, the programme side once it has been submitted,
     /// never of a draft.
     public func audience(after next: ReferralState) -> Set<UUID> {
-        next == .submitted || submittedAt != nil ? [referringOrganisation.id, operatorID] : [referringOrganisation.id]
+        Self.audience(referrer: referringOrganisation.id, operatorID: operatorID, submitted: next == .submitted || submittedAt != nil)
+    }
+
+    /// The same rule for a referral being filed, before there is one to ask.
+    public static func audience(referrer: UUID, operatorID: UUID, submitted: Bool) -> Set<UUID> {
+        submitted ? [referrer, operatorID] : [referrer]
     }
 
     /// The steps `actor` may take now: possible in this state and allowed by the policy.

@@ -40,7 +40,8 @@ public struct ReferralStore: Sendable {
             let filed = FileReferral(
                 id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.name,
                 state: new.submit ? .submitted : .draft, overridden: overridden, basis: basis,
-                notify: new.submit ? [actor.organisationID, target.operatorID] : [])
+                // Filing a draft is news to no one yet.
+                notify: new.submit ? Referral.audience(referrer: actor.organisationID, operatorID: target.operatorID, submitted: true) : [])
             let referral = try ReferralRow.decode(try await connection.rows(filed, logger: logger)[0])
             return try await Self.finish(referral, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }
