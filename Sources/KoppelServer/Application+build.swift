@@ -60,7 +60,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
         referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics)
-        .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!)
+        .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!, configuration: APIWireFormat.configuration)
     DirectoryPages(directory: directory, renderer: renderer, referrals: referrals).register(on: routes)
     ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)
     SignInPages(

@@ -54,6 +54,25 @@ struct ReferralFilingTests {
         }
     }
 
+    @Test("a referral comes back as compact JSON, its times in RFC 3339: UTC, whole seconds")
+    func wireFormat() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let before = Date()
+            let id = try await api.file(cast.forTwoGo(), as: cast.caseworker)
+            let answer = try await api(.get, "/api/v1/referrals/\(id)", as: cast.caseworker)
+            #expect(answer.status == .ok)
+            #expect(!answer.text.contains("\n") && !answer.text.contains("\": "), "not pretty-printed")
+            for field in ["created_at", "submitted_at", "state_changed_at"] {
+                let time = try #require(answer.json[field] as? String, "\(field)")
+                #expect(time.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/) != nil, "\(field): \(time)")
+                let parsed = try #require(ISO8601DateFormatter().date(from: time), "\(field): \(time)")
+                #expect(abs(parsed.timeIntervalSince(before)) < 60, "\(field): \(time)")
+            }
+        }
+    }
+
     private func organisation(of token: String, _ api: APICall) async throws -> UUID {
         let me = try await api(.get, "/api/v1/me", as: token).json
         let id = (me["organization"] as? [String: Any])?["id"] as? String

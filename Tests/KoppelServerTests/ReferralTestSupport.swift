@@ -71,6 +71,8 @@ struct APICall: Sendable {
         let status: HTTPResponse.Status
         let json: [String: Any]
         let list: [[String: Any]]
+        /// The body as sent.
+        let text: String
         var detail: String { json["detail"] as? String ?? "" }
         var id: String { json["id"] as? String ?? "" }
         var state: String { json["state"] as? String ?? "" }
@@ -95,7 +97,9 @@ struct APICall: Sendable {
         }
         return try await client.execute(uri: uri, method: method, headers: headers, body: buffer) { response in
             let value = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))
-            return Answer(status: response.status, json: value as? [String: Any] ?? [:], list: value as? [[String: Any]] ?? [])
+            return Answer(
+                status: response.status, json: value as? [String: Any] ?? [:], list: value as? [[String: Any]] ?? [],
+                text: String(decoding: response.body.readableBytesView, as: UTF8.self))
         }
     }
 
