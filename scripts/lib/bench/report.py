@@ -9,7 +9,7 @@ f["submit"], f["pgbench"] = rounds[len(rounds) // 2]
 ratio = f["submit"]["per_second"] / f["pgbench"]["per_second"]
 ratio_extended = f["submit"]["per_second"] / f["pgbench_extended"]["per_second"]
 verdict = "the aim of at least 50% is met" if ratio >= 0.5 else "short of the aim of at least 50%"
-round_list = ", ".join(f"{h['per_second']:.0f}/s against {p['per_second']:.0f}/s ({h['per_second'] / p['per_second']:.0%})"
+round_list = ", ".join(f"{h['per_second']:.0f}/s against {p['per_second']:.0f}/s ({h['per_second'] / p['per_second']:.1%})"
                        for h, p in zip(f["submit_rounds"], f["pgbench_rounds"]))
 
 
