@@ -73,6 +73,11 @@ public struct Referral: Sendable, Hashable, Identifiable {
         submitted ? [referrer, operatorID] : [referrer]
     }
 
+    /// Who hears that a referral was filed: as for any change once submitted; filing a draft is news to no one yet.
+    public static func audienceOfFiling(referrer: UUID, operatorID: UUID, submitted: Bool) -> Set<UUID> {
+        submitted ? audience(referrer: referrer, operatorID: operatorID, submitted: true) : []
+    }
+
     /// The steps `actor` may take now: possible in this state and allowed by the policy.
     public func actions(for actor: Actor?) -> [ReferralAction] {
         ReferralStateMachine.allowedActions(from: state).filter { AccessPolicy.decide(actor, .stepReferral(scope, $0)).isAllowed }

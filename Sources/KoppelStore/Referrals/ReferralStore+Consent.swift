@@ -13,7 +13,12 @@ extension ReferralStore {
     /// The client must be one the referrer registered and not erased.
     static func checkClient(_ client: UUID, on connection: PostgresConnection, logger: Logger) async throws {
         let rows = try await connection.rows(ClientErased(client: client), logger: logger)
-        guard let erased = try rows.first?.decode(Bool.self) else { throw ReferralError.unknownClient }
+        try requireLivingClient(erased: try rows.first?.decode(Bool.self))
+    }
+
+    /// `erased` is whether the referrer's client is erased, nil if the referrer has no such client.
+    static func requireLivingClient(erased: Bool?) throws {
+        guard let erased else { throw ReferralError.unknownClient }
         if erased { throw ReferralError.clientErased }
     }
 

@@ -142,7 +142,8 @@ extension ReferralStore {
         try await ReferralHistory.append(
             referral: id, referrer: referral.referringOrganisation.id, operatorID: rules.operatorID, by: actor, action: "submit",
             from: nil, to: .submitted, reason: nil, related: referral.id, on: connection, logger: logger)
-        try await Outbox.referralChanged(id, notify: Referral.audience(referrer: referral.referringOrganisation.id, operatorID: rules.operatorID, submitted: true), on: connection, logger: logger)
+        let audience = Referral.audienceOfFiling(referrer: referral.referringOrganisation.id, operatorID: rules.operatorID, submitted: true)
+        try await Outbox.referralChanged(id, notify: audience, on: connection, logger: logger)
         return id
     }
 }

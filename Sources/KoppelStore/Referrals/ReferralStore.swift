@@ -26,8 +26,7 @@ public struct ReferralStore: Sendable {
             let target = try await ProgrammeRules.load(new.programmeID, on: connection, logger: logger)
             let facts = try await Self.facts(client: new.clientID, municipality: new.municipality, on: connection, logger: logger)
             guard let municipality = facts.municipality else { throw ReferralError.unknownMunicipality(new.municipality) }
-            guard let erased = facts.clientErased else { throw ReferralError.unknownClient }
-            if erased { throw ReferralError.clientErased }
+            try Self.requireLivingClient(erased: facts.clientErased)
             var overridden: [EligibilityRule] = []
             var basis = ConsentBasis()
             if new.submit {
@@ -40,8 +39,7 @@ public struct ReferralStore: Sendable {
             let filed = FileReferral(
                 id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.name,
                 state: new.submit ? .submitted : .draft, overridden: overridden, basis: basis,
-                // Filing a draft is news to no one yet.
-                notify: new.submit ? Referral.audience(referrer: actor.organisationID, operatorID: target.operatorID, submitted: true) : [])
+                notify: Referral.audienceOfFiling(referrer: actor.organisationID, operatorID: target.operatorID, submitted: new.submit))
             let referral = try ReferralRow.decode(try await connection.rows(filed, logger: logger)[0])
             return try await Self.finish(referral, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }
