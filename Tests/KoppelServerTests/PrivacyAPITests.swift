@@ -237,6 +237,8 @@ struct PrivacyAPITests {
             #expect(try await api(.delete, "/api/v1/clients/\(clientID)", as: cast.caseworker).status == .forbidden)
             #expect(try await api(.delete, "/api/v1/clients/\(clientID)", as: adminToken).status == .noContent)
             #expect(try await api(.post, "/api/v1/clients/\(clientID)/reveal", as: cast.caseworker, ["purpose": "share_identity"]).status == .gone)
+            let refiled = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": clientID]))
+            #expect(refiled.status == .unprocessableContent && refiled.detail.contains("erased"), "no new referral for an erased client")
             let left = try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { admin in
                 try await admin.query(
                     """
