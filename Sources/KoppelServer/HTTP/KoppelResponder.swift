@@ -34,7 +34,10 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
             do {
                 var request = request
                 // Read the body here, up to the limit, so that no handler ever buffers more.
-                _ = try await request.collectBody(upTo: Self.maximumBodyBytes)
+                let body = try await request.collectBody(upTo: Self.maximumBodyBytes)
+                if NULScreen.holdsNUL(uri: request.uri.description, contentType: request.headers[.contentType], body: body) {
+                    throw NULScreen.problem
+                }
                 response = try await withDeadline(requestTimeout) { [inner, authenticator, context, request] in
                     var context = context
                     context.identity = try await authenticator.identity(of: request)

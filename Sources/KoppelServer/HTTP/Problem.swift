@@ -10,12 +10,15 @@ public struct Problem: Error, Sendable, Equatable {
     public var title: String
     public var detail: String
     public var type: String
+    /// Seconds after which trying again makes sense (503, 429); sent as `Retry-After`.
+    public var retryAfterSeconds: Int?
 
-    public init(status: HTTPResponse.Status, detail: String, type: String = "about:blank") {
+    public init(status: HTTPResponse.Status, detail: String, type: String = "about:blank", retryAfterSeconds: Int? = nil) {
         self.status = status
         self.title = status.reasonPhrase
         self.detail = detail
         self.type = type
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     /// The problem as a response, `instance` being the request path (never its query, which may hold secrets).
@@ -26,6 +29,7 @@ public struct Problem: Error, Sendable, Equatable {
         let data = (try? encoder.encode(body)) ?? Data()
         var fields = headers
         fields[.contentType] = "application/problem+json"
+        if let retryAfterSeconds { fields[.retryAfter] = String(retryAfterSeconds) }
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -54,9 +58,9 @@ extension Problem {
 
     static let timedOut = Problem(
         status: .serviceUnavailable,
-        detail: "Koppel could not answer in time. Nothing was changed; try again in a minute.")
+        detail: "Koppel could not answer in time. Nothing was changed; try again in a minute.", retryAfterSeconds: 30)
 
     static let databaseUnavailable = Problem(
         status: .serviceUnavailable,
-        detail: "The database is not reachable right now. Nothing was changed; try again in a minute.")
+        detail: "The database is not reachable right now. Nothing was changed; try again in a minute.", retryAfterSeconds: 30)
 }

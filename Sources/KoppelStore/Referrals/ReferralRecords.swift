@@ -131,9 +131,15 @@ public struct ReferralCursor: Sendable, Equatable {
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
         let parts = text.split(separator: "|")
-        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        guard parts.count == 2, let micros = Int64(parts[0]), Self.microsecondsGivenOut.contains(micros),
+            let id = UUID(uuidString: String(parts[1]))
+        else { return nil }
         self.init(createdAt: Date(timeIntervalSince1970: Double(micros) / 1_000_000), id: id)
     }
+
+    /// The times a cursor this API gave out can hold: from 1970 to the end of the year 9999. A cursor is the client's
+    /// to send back, so anything else is refused here; a time out of the driver's range would otherwise trap in it.
+    static let microsecondsGivenOut: ClosedRange<Int64> = 0...253_402_300_799_999_999
 
     public var token: String {
         let micros = Int64((createdAt.timeIntervalSince1970 * 1_000_000).rounded())

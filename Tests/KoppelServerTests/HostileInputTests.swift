@@ -1,0 +1,78 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KoppelTestSupport
+import Testing
+
+/// Input an attacker would send: none of it may crash the server or reach PostgreSQL as a server error.
+@Suite("Hostile input")
+struct HostileInputTests {
+    /// A cursor as the API's own, with any text inside.
+    static func cursor(_ text: String) -> String {
+        Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    @Test("a referral cursor with a time out of range is a 400, and the server goes on answering")
+    func cursorOutOfRange() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let id = UUID().uuidString.lowercased()
+            for micros in ["-9223372036854775808", "9223372036854775807", "-1", "253402300800000000", "999999999999999999"] {
+                let answer = try await api(.get, "/api/v1/referrals?cursor=\(Self.cursor("\(micros)|\(id)"))", as: cast.caseworker)
+                #expect(answer.status == .badRequest, "cursor time \(micros)")
+                #expect(answer.detail.contains("cursor"))
+            }
+            #expect(try await api(.get, "/api/v1/referrals", as: cast.caseworker).status == .ok)
+        }
+    }
+
+    @Test("days written with other digits than 0-9 are refused, not trapped on")
+    func nonASCIIDigits() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            for day in ["٢٠٢٦-٠١-٠١", "２０２６-０１-０１", "2026-1-01", "0000-01-01", "2026-02-29"] {
+                let encoded = day.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? day
+                let answer = try await api(.get, "/api/v1/referrals?created_from=\(encoded)", as: cast.caseworker)
+                #expect(answer.status == .badRequest, "day \(day)")
+            }
+            let check = try await api(
+                .post, "/api/v1/clients/duplicate-check", as: cast.caseworker,
+                ["name": "Test Persoon", "birth_date": "١٩٩٠-٠١-٠١", "programme_id": cast.twoGoID])
+            #expect(check.status == .badRequest)
+        }
+    }
+
+    @Test("NUL in a path, a query, a JSON body or a form is a 400 that names it, signed in or not")
+    func nulCharacters() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let clientID = try await api.consentedClient(as: cast.caseworker)
+            let answers = [
+                try await api(.get, "/api/v1/referrals?state=sub%00mitted", as: cast.caseworker),
+                try await api(.get, "/api/v1/programmes/%00", as: nil),
+                try await api(.post, "/api/v1/clients", as: cast.caseworker, ["name": "Test\u{0}Persoon", "birth_date": "1990-01-01"]),
+                try await api(.patch, "/api/v1/clients/\(clientID)", as: cast.caseworker, ["notes": "a\u{0}b"]),
+                try await api(
+                    .post, "/api/v1/clients/duplicate-check", as: cast.caseworker,
+                    ["name": "\u{0}", "birth_date": "1990-01-01", "programme_id": cast.twoGoID]),
+            ]
+            for answer in answers {
+                #expect(answer.status == .badRequest)
+                #expect(answer.detail.contains("NUL"))
+            }
+            let form = try await client.execute(
+                uri: "/sign-in", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "email=a%00b%40example.org&password=x&csrf_token=t")
+            ) { $0.status }
+            #expect(form == .badRequest)
+            // A backslash before u0000 is text, not a NUL: the value is stored as written.
+            let literal = try await api(.patch, "/api/v1/clients/\(clientID)", as: cast.caseworker, ["notes": "C:\\u0000"])
+            #expect(literal.status == .noContent)
+        }
+    }
+}
