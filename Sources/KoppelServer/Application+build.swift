@@ -25,12 +25,16 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     var logger = Logger(label: "koppel")
     logger.logLevel = settings.logLevel
     let migrations = try Migration.load(from: URL(fileURLWithPath: settings.schemaDirectory))
+    // PostgreSQL ends a statement a second before the request's deadline, so only a call the driver lost (decision 0013)
+    // is ever abandoned by the deadline itself.
+    let statementTimeout = Duration.seconds(max(1, settings.requestTimeoutSeconds - 1))
     let client = PostgresClient(
-        configuration: settings.databaseURL.clientConfiguration(maximumConnections: settings.databasePoolSize),
+        configuration: settings.databaseURL.clientConfiguration(maximumConnections: settings.databasePoolSize, statementTimeout: statementTimeout),
         backgroundLogger: logger)
     // Identifying data is reached through its own login, the vault role, on a pool of its own.
     let vaultClient = PostgresClient(
-        configuration: settings.vaultDatabaseURL.clientConfiguration(maximumConnections: max(2, settings.databasePoolSize / 2)),
+        configuration: settings.vaultDatabaseURL.clientConfiguration(
+            maximumConnections: max(2, settings.databasePoolSize / 2), statementTimeout: statementTimeout),
         backgroundLogger: logger)
     let keys = try KeyRing(path: settings.keyFile)
 

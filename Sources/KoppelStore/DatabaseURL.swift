@@ -54,8 +54,10 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         return copy
     }
 
-    /// The PostgresNIO configuration for this URL.
-    public func clientConfiguration(maximumConnections: Int = 10) -> PostgresClient.Configuration {
+    /// The PostgresNIO configuration for this URL. Every session runs in Amsterdam's time zone, Koppel's one notion of a
+    /// day. With `statementTimeout`, PostgreSQL itself ends a statement, a lock wait or an idle transaction that
+    /// outlives it: a request's database work can then never outlast the request.
+    public func clientConfiguration(maximumConnections: Int = 10, statementTimeout: Duration? = nil) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
             switch tlsMode {
             case .disable: .disable
@@ -67,7 +69,14 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("application_name", "koppel")]
+        configuration.options.additionalStartupParameters = [("application_name", "koppel"), ("TimeZone", "Europe/Amsterdam")]
+        if let statementTimeout {
+            let milliseconds = max(1, Int(statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000))
+            configuration.options.additionalStartupParameters += [
+                ("statement_timeout", "\(milliseconds)"), ("lock_timeout", "\(min(milliseconds, 5000))"),
+                ("idle_in_transaction_session_timeout", "\(milliseconds + 5000)"),
+            ]
+        }
         return configuration
     }
 

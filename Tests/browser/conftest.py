@@ -21,10 +21,13 @@ def free_port() -> int:
 class KoppelServer:
     """A `koppel serve` process on a free loopback port."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, extra_env=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, KOPPEL_DATABASE_URL=database_url, KOPPEL_HTTP_PORT=str(self.port), KOPPEL_LOG_FORMAT="json")
+        env = dict(os.environ, KOPPEL_DATABASE_URL=database_url, KOPPEL_HTTP_PORT=str(self.port), KOPPEL_LOG_FORMAT="json",
+                   **(extra_env or {}))
+        # The server never sees the owner's credentials: it runs as the app role only.
+        env.pop("KOPPEL_OWNER_DATABASE_URL", None)
         log_dir = os.environ.get("KOPPEL_TEST_LOG_DIR") or os.environ.get("TMPDIR", "/tmp")
         self.log = open(os.path.join(log_dir, f"koppel-e2e-{self.port}.log"), "w+")
         self.process = subprocess.Popen([os.environ["KOPPEL_TEST_BIN"], "serve"], env=env, stdout=self.log, stderr=self.log)
