@@ -47,6 +47,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         absoluteTimeout: .seconds(settings.sessionAbsoluteHours * 3600))
     let tokens = APITokenStore(client: client, logger: logger)
     let hasher = try PasswordHasher.bundled()
+    let seeds = SecondFactorSeeds(keys: keys, users: users)
 
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = RouteRegistrar(router: router)
@@ -69,9 +70,10 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)
     SignInPages(
         renderer: renderer, users: users, sessions: sessions,
-        throttle: SignInThrottle(store: SignInThrottleStore(client: client, logger: logger)), hasher: hasher
+        throttle: SignInThrottle(store: SignInThrottleStore(client: client, logger: logger)), hasher: hasher, seeds: seeds
     ).register(on: routes)
-    AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher, statistics: statistics).register(on: routes)
+    AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher, seeds: seeds, statistics: statistics)
+        .register(on: routes)
     AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
     ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
@@ -82,10 +84,12 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,
         requestTimeout: .seconds(settings.requestTimeoutSeconds),
-        authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens), trustedProxies: settings.trustedProxies)
+        authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens), trustedProxies: settings.trustedProxies,
+        clock: settings.clock)
     var services: [any Service] = [client, vaultClient]
     if settings.retentionIntervalHours > 0 {
-        services.append(RetentionService(privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), logger: logger))
+        services.append(RetentionService(
+            privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), clock: settings.clock, logger: logger))
     }
     let application = Application(
         responder: responder,

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import KoppelCore
 import KoppelStore
 import Logging
 
@@ -109,14 +110,17 @@ public struct ServerSettings: Sendable {
     public var schemaDirectory: String
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// The time for every request and background task; tests give one they move (decision 0014).
+    public var clock: WallClock = .system
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, trustedProxies: TrustedProxies = .none,
         sessionIdleMinutes: Int = 30,
         sessionAbsoluteHours: Int = 12, databaseURL: DatabaseURL, vaultDatabaseURL: DatabaseURL, keyFile: String,
         retentionIntervalHours: Int = 24, statisticsThreshold: Int = 5, databasePoolSize: Int = 10,
-        schemaDirectory: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text
+        schemaDirectory: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text, clock: WallClock = .system
     ) {
+        self.clock = clock
         self.host = host
         self.port = port
         self.requestTimeoutSeconds = requestTimeoutSeconds

@@ -15,7 +15,7 @@ public struct DemoSeeder: Sendable {
     }
 
     public func seed(_ demo: DemoData) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withClockedTransaction(logger: logger) { connection in
             try await connection.query("SET LOCAL ROLE \(unescaped: MigrationRunner.ownerRole)", logger: logger)
             for organisation in demo.organisations {
                 try await upsert(organisation, on: connection)
@@ -79,7 +79,7 @@ public struct DemoSeeder: Sendable {
                 minimum_age = excluded.minimum_age, maximum_age = excluded.maximum_age,
                 target_groups = excluded.target_groups, languages = excluded.languages,
                 typical_duration_months = excluded.typical_duration_months,
-                places_total = excluded.places_total, website = excluded.website, updated_at = now()
+                places_total = excluded.places_total, website = excluded.website, updated_at = koppel_now()
             RETURNING id
             """, logger: logger)
         guard let programmeID = try await rows.collect().first?.decode(UUID.self) else { return }

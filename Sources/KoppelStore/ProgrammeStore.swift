@@ -50,7 +50,7 @@ public struct ProgrammeStore: Sendable {
                 eligibility_en = coalesce(\(change.eligibility[.english]), eligibility_en),
                 application_process_nl = coalesce(\(change.applicationProcess[.dutch]), application_process_nl),
                 application_process_en = coalesce(\(change.applicationProcess[.english]), application_process_en),
-                updated_at = now()
+                updated_at = koppel_now()
             WHERE id = \(id)
             RETURNING operator_id
             """, logger: logger

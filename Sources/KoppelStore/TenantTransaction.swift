@@ -1,4 +1,5 @@
 import Foundation
+import KoppelCore
 import Logging
 import PostgresNIO
 
@@ -33,16 +34,34 @@ extension PostgresClient {
     }
 }
 
+extension PostgresClient {
+    /// A transaction on the task's clock (`WallClock.current`), for work that acts for no organisation (the vault).
+    public func withClockedTransaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        try await withTransaction(logger: logger) { connection in
+            _ = try await connection.rows(ClockSetting(), logger: logger)
+            return try await body(connection)
+        }
+    }
+}
+
 extension PostgresConnection {
-    /// Sets the acting organisation and user for the rest of the current transaction.
+    /// Sets the acting organisation and user, and the time, for the rest of the current transaction.
     public func setActingTenant(organisation: UUID, user: UUID?, logger: Logger) async throws {
         _ = try await rows(ActingTenant(organisation: organisation, user: user), logger: logger)
     }
 }
 
+/// The time of `WallClock.current` as `koppel.now` holds it: seconds since 1970 to the microsecond. `koppel_now()`
+/// reads it, so the database stamps and compares with the application's clock (decision 0014).
+func clockSetting() -> String {
+    String(format: "%.6f", WallClock.current.now().timeIntervalSince1970)
+}
+
 /// Every tenant transaction begins with it.
 private struct ActingTenant: PreparedStatement {
-    static let sql = "SELECT set_config('koppel.organisation_id', $1, true), set_config('koppel.user_id', $2, true)"
+    static let sql = """
+        SELECT set_config('koppel.organisation_id', $1, true), set_config('koppel.user_id', $2, true), set_config('koppel.now', $3, true)
+        """
     let organisation: UUID
     let user: UUID?
 
@@ -50,6 +69,18 @@ private struct ActingTenant: PreparedStatement {
         var binds = PostgresBindings()
         binds.append(organisation.uuidString)
         binds.append(user?.uuidString ?? "")
+        binds.append(clockSetting())
+        return binds
+    }
+}
+
+/// Every other transaction begins with it.
+private struct ClockSetting: PreparedStatement {
+    static let sql = "SELECT set_config('koppel.now', $1, true)"
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(clockSetting())
         return binds
     }
 }

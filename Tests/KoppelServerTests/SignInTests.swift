@@ -14,7 +14,9 @@ import Testing
 struct SignInTests {
     @Test("a first sign-in changes the initial password, enrols a second factor, shows ten recovery codes, then is complete")
     func firstSignIn() async throws {
-        try await TestApp.run { client, database in
+        let keys = try TestKeys.newKeyFile()
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        try await TestApp.run(keys: keys) { client, database in
             let person = try await TestPeople.make(database, organisation: "vluchtelingenwerk", email: "new@vw.example", roles: [.caseworker], mustChangePassword: true)
             let browser = TestBrowser(client)
             let afterPassword = try await TestPeople.submitPassword(browser, email: person.email)
@@ -34,10 +36,14 @@ struct SignInTests {
             let uri = try #require(enrolment.firstMatch(of: /href="(otpauth:\/\/totp\/[^"]+)"/)).output.1
             let secret = try #require(String(uri).firstMatch(of: /secret=([A-Z2-7]+)/)).output.1
             #expect(uri.contains("issuer=Koppel"))
-            let secretSource = try await secretOf(person, database)
+            // The seed is stored sealed under the key file: the database alone cannot give anyone's codes.
+            let stored = try await secretOf(person, database)
+            #expect(stored.hasPrefix("sealed:v1:"))
+            let seed = try SecretSeal(keys: KeyRing(path: keys), purpose: "totp-seed").open(stored, owner: person.id)
+            #expect(!stored.contains(seed) && !stored.contains(String(secret)))
             let wrong = try await browser.post("/account/second-factor", form: ["code": "000000", "csrf_token": csrf])
             #expect(wrong.status == .unprocessableContent)
-            let codes = try await browser.post("/account/second-factor", form: ["code": SecondFactor.code(secret: secretSource, at: Date()), "csrf_token": csrf])
+            let codes = try await browser.post("/account/second-factor", form: ["code": SecondFactor.code(secret: seed, at: Date()), "csrf_token": csrf])
             #expect(codes.status == .ok)
             #expect(codes.text.matches(of: /<li><code>[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}<\/code><\/li>/).count == 10)
             #expect(!secret.isEmpty)
@@ -129,7 +135,7 @@ struct SignInTests {
                 let store = SignInThrottleStore(client: db, logger: quietLogger)
                 for email in ["target@stek.example", "ghost@stek.example"] {
                     for _ in 0..<9 {
-                        try await store.recordFailure(SignInThrottleStore.accountKey(email), window: .seconds(900), lockAfter: 10, lockFor: .seconds(900))
+                        _ = try await store.attempt(SignInThrottleStore.accountKey(email, step: .password), SignInHardeningTests.limits)
                     }
                 }
             }
@@ -153,7 +159,8 @@ struct SignInTests {
                     let store = SignInThrottleStore(client: db, logger: quietLogger)
                     for address in ["203.0.113.5", "127.0.0.1"] {
                         for _ in 0..<2 {
-                            try await store.recordFailure(SignInThrottleStore.addressKey(address), window: .seconds(900), lockAfter: 2, lockFor: .seconds(900))
+                            _ = try await store.attempt(
+                                SignInThrottleStore.addressKey(address), .init(window: .seconds(900), lockAfter: 2, lockFor: .seconds(900)))
                         }
                     }
                 }
@@ -182,8 +189,8 @@ struct SignInTests {
             _ = try await TestPeople.make(database, organisation: "stek", email: "slow@stek.example", roles: [.funder])
             try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { db in
                 for _ in 0..<4 {
-                    try await SignInThrottleStore(client: db, logger: quietLogger)
-                        .recordFailure(SignInThrottleStore.accountKey("slow@stek.example"), window: .seconds(900), lockAfter: 10, lockFor: .seconds(900))
+                    _ = try await SignInThrottleStore(client: db, logger: quietLogger)
+                        .attempt(SignInThrottleStore.accountKey("slow@stek.example", step: .password), SignInHardeningTests.limits)
                 }
             }
             let started = ContinuousClock.now

@@ -19,4 +19,11 @@ public enum SignInProgress {
         if !secondFactorEnrolled { return .enrolSecondFactor }
         return secondFactorGiven ? .done : .enterCode
     }
+
+    /// Whether a session may choose a new password: only once signed in completely, or to replace an initial (or
+    /// reset) password at the step that asks for it. Someone who has only the password may not change it, so a
+    /// stolen password cannot lock out its owner without the second factor.
+    public static func mayChangePassword(signInComplete: Bool, mustChangePassword: Bool) -> Bool {
+        signInComplete || mustChangePassword
+    }
 }

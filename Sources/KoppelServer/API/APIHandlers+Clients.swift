@@ -79,7 +79,7 @@ extension APIHandlers {
                 purposes: Set(provision.purposes.map(recode)), dataClasses: Set(provision.dataClasses.map(recode)),
                 from: provision.from, until: provision.until)
         }
-        let today = Self.today()
+        let today = WallClock.current.today()
         let new = NewConsent(
             grantor: recode(body.grantor), obtainedOn: body.obtainedOn, evidence: recode(body.evidence), legalBasis: recode(body.legalBasis),
             validFrom: body.validFrom ?? body.obtainedOn, validUntil: body.validUntil, provisions: provisions)
@@ -129,13 +129,6 @@ extension APIHandlers {
         do { return try await body() } catch let error as PrivacyError { throw PrivacyProblems.problem(for: error) } catch let error as ReferralError {
             throw ReferralProblems.problem(for: error, id: nil)
         }
-    }
-
-    static func today() -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .gmt
-        let parts = calendar.dateComponents([.year, .month, .day], from: Date())
-        return String(format: "%04d-%02d-%02d", parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
     }
 
     static func client(_ record: ClientRecord) -> Components.Schemas.Client {

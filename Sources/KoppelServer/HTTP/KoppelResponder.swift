@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KoppelCore
 import Logging
 
 /// Wraps the router with what every request gets: a request id, 404 and 405 for unknown routes,
@@ -13,10 +14,15 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     let requestTimeout: Duration
     let authenticator: Authenticator
     let trustedProxies: TrustedProxies
+    let clock: WallClock
     /// No request body of Koppel's is larger; a larger one is refused before a handler reads it.
     static var maximumBodyBytes: Int { 64 * 1024 }
 
     func respond(to request: Request, context: AppRequestContext) async throws -> Response {
+        try await WallClock.$current.withValue(clock) { try await respondOnClock(to: request, context: context) }
+    }
+
+    private func respondOnClock(to request: Request, context: AppRequestContext) async throws -> Response {
         var context = context
         context.requestID = Self.requestID(from: request)
         context.logger[metadataKey: "request_id"] = "\(context.requestID)"

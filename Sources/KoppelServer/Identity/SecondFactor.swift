@@ -1,4 +1,5 @@
 import Foundation
+import KoppelCore
 import HummingbirdOTP
 
 /// TOTP as authenticator apps do it: 6 digits, 30-second steps, SHA-1, one step of clock drift either way.
@@ -24,7 +25,7 @@ public enum SecondFactor {
 
     /// The time step a code belongs to, or nil when it matches none of now and one step either side.
     /// The caller then accepts the step only if it is later than the last one accepted (no replay).
-    public static func matchingStep(code: String, secret: String, now: Date = Date()) -> Int64? {
+    public static func matchingStep(code: String, secret: String, now: Date = WallClock.current.now()) -> Int64? {
         let digits = code.filter { !$0.isWhitespace }
         guard digits.count == 6, let value = Int(digits) else { return nil }
         let totp = TOTP(secret: secret)

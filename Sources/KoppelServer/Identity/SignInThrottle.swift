@@ -2,8 +2,9 @@ import Foundation
 import KoppelStore
 import NIOCore
 
-/// Slows down and then locks sign-in after failures, per account and per client address.
-/// The state is in PostgreSQL, so every replica counts the same failures.
+/// Slows down and then locks each step of signing in after too many attempts, per account and per client address.
+/// Every attempt is counted before it is checked, atomically in PostgreSQL, so every replica counts the same and
+/// parallel attempts cannot pass the limit; a success ends only its own step's count.
 struct SignInThrottle: Sendable {
     enum Verdict: Equatable {
         case allowed
@@ -12,37 +13,27 @@ struct SignInThrottle: Sendable {
     }
 
     let store: SignInThrottleStore
-    /// Failures within this window count together.
-    var window: Duration = .seconds(15 * 60)
-    /// From this many failures on, each attempt waits a little longer before it is answered.
+    /// An account's attempts at one step: ten within fifteen minutes, then locked for fifteen.
+    var account = SignInThrottleStore.Limits(window: .seconds(15 * 60), lockAfter: 10, lockFor: .seconds(15 * 60))
+    /// An address may be a whole office behind one router: many more.
+    var address = SignInThrottleStore.Limits(window: .seconds(15 * 60), lockAfter: 50, lockFor: .seconds(15 * 60))
+    /// From this many attempts on, each waits a little longer before it is checked.
     var slowDownAfter = 3
-    /// At this many failures an account is locked for `lockFor`; an address (which may be a whole office
-    /// behind one router) at many more.
-    var accountLockAfter = 10
-    var addressLockAfter = 50
-    var lockFor: Duration = .seconds(15 * 60)
 
-    func admit(_ keys: [ByteBuffer]) async throws -> Verdict {
-        var failures = 0
-        for key in keys {
-            guard let state = try await store.state(key) else { continue }
-            if let locked = state.lockedUntil, locked > Date() { return .locked }
-            if state.lastFailureAt > Date().addingTimeInterval(-Double(window.components.seconds)) {
-                failures = max(failures, state.failures)
-            }
+    /// Counts an attempt at `step` for the account (by e-mail address) and, if given, the client address.
+    func admit(_ step: SignInThrottleStore.Step, email: String, address clientAddress: String?) async throws -> Verdict {
+        var attempts = [try await store.attempt(SignInThrottleStore.accountKey(email, step: step), account)]
+        if let clientAddress {
+            attempts.append(try await store.attempt(SignInThrottleStore.addressKey(clientAddress), address))
         }
-        guard failures >= slowDownAfter else { return .allowed }
-        return .slowDown(.seconds(min(failures - slowDownAfter + 1, 5)))
+        if attempts.contains(where: { !$0.allowed }) { return .locked }
+        let most = attempts.map(\.number).max() ?? 0
+        guard most > slowDownAfter else { return .allowed }
+        return .slowDown(.seconds(min(most - slowDownAfter, 5)))
     }
 
-    func failed(account: ByteBuffer, address: ByteBuffer?) async throws {
-        try await store.recordFailure(account, window: window, lockAfter: accountLockAfter, lockFor: lockFor)
-        if let address {
-            try await store.recordFailure(address, window: window, lockAfter: addressLockAfter, lockFor: lockFor)
-        }
-    }
-
-    func succeeded(_ accountKey: ByteBuffer) async throws {
-        try await store.clear(accountKey)
+    /// The step succeeded: its count for the account starts again. The address's count does not.
+    func succeeded(_ step: SignInThrottleStore.Step, email: String) async throws {
+        try await store.clear(SignInThrottleStore.accountKey(email, step: step))
     }
 }

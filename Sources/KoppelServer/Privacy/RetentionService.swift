@@ -1,4 +1,5 @@
 import Foundation
+import KoppelCore
 import KoppelStore
 import Logging
 import ServiceLifecycle
@@ -9,6 +10,7 @@ import ServiceLifecycle
 struct RetentionService: Service {
     let privacy: Privacy
     let interval: Duration
+    let clock: WallClock
     let logger: Logger
 
     /// Ends quietly at shutdown: a stop while waiting for the next run is no failure.
@@ -18,7 +20,7 @@ struct RetentionService: Service {
                 try await Task.sleep(for: .seconds(60))
                 while true {
                     do {
-                        let (expired, erased) = try await privacy.runRetention()
+                        let (expired, erased) = try await WallClock.$current.withValue(clock) { try await privacy.runRetention() }
                         logger.info("retention run done", metadata: ["consents_expired": "\(expired)", "identities_erased": "\(erased)"])
                     } catch is CancellationError {
                         return

@@ -88,7 +88,7 @@ struct StatisticsReports: Sendable {
     }
 
     /// The current year in Amsterdam, the default period.
-    static var thisYear: String { String(APIHandlers.today().prefix(4)) }
+    static var thisYear: String { String(WallClock.current.today().prefix(4)) }
 }
 
 extension StatisticsReports.Labelled {

@@ -10,6 +10,7 @@ struct AccountPages {
     let users: UserStore
     let sessions: SessionStore
     let hasher: PasswordHasher
+    let seeds: SecondFactorSeeds
     let statistics: StatisticsReports
 
     func register(on routes: RouteRegistrar) {
@@ -44,8 +45,16 @@ struct AccountPages {
         let csrf_token: String
     }
 
+    /// The account and session of a request that may choose a new password (`SignInProgress.mayChangePassword`).
+    private func passwordChanger(_ context: AppRequestContext) -> (Account, SessionCookie)? {
+        guard let account = context.identity.account, let session = context.identity.session,
+            SignInProgress.mayChangePassword(signInComplete: context.identity.actor != nil, mustChangePassword: account.mustChangePassword)
+        else { return nil }
+        return (account, session)
+    }
+
     private func passwordForm(_ request: Request, _ context: AppRequestContext, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        guard let account = context.identity.account, let session = context.identity.session else { return .redirect(to: "/sign-in", type: .normal) }
+        guard let (account, session) = passwordChanger(context) else { return .redirect(to: "/sign-in", type: .normal) }
         return renderer.page(
             "password", titleKey: "password.title",
             values: ["csrf": session.record.csrfToken, "error": error as Any, "askCurrent": !account.mustChangePassword],
@@ -53,7 +62,7 @@ struct AccountPages {
     }
 
     private func changePassword(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let account = context.identity.account, let session = context.identity.session else { return .redirect(to: "/sign-in", type: .normal) }
+        guard let (account, session) = passwordChanger(context) else { return .redirect(to: "/sign-in", type: .normal) }
         let form = try await Forms.submitted(PasswordForm.self, from: request, session: session)
         let catalogue = renderer.catalogue(for: request)
         if !account.mustChangePassword {
@@ -68,15 +77,17 @@ struct AccountPages {
         if let problem = hasher.rules.problem(with: form.new_password) {
             return try await passwordForm(request, context, error: catalogue.text("password.problem.\(problem.rawValue)"), status: .unprocessableContent)
         }
-        try await users.setPassword(id: account.id, organisation: account.organisationID, hash: try await hasher.hash(form.new_password), mustChange: false)
+        try await users.setPassword(
+            id: account.id, organisation: account.organisationID, hash: try await hasher.hash(form.new_password), mustChange: false,
+            keeping: session.token)
         let step = SignInProgress.next(
             mustChangePassword: false, requiresSecondFactor: account.actor.requiresSecondFactor,
             secondFactorEnrolled: account.totpConfirmed, secondFactorGiven: context.identity.actor != nil)
+        // Every other session ended with the old password; this one goes on under a new id.
+        let token = try await sessions.advance(
+            session.token, organisation: account.organisationID, to: step == .done ? .complete : session.record.stage)
         var response = Response.redirect(to: SignInPages.path(for: step), type: .normal)
-        if step == .done && context.identity.actor == nil {
-            let token = try await sessions.advance(session.token, organisation: account.organisationID, to: .complete)
-            response.setCookie(Forms.strictCookie(name: SessionCookie.name, value: token.value))
-        }
+        response.setCookie(Forms.strictCookie(name: SessionCookie.name, value: token.value))
         return response
     }
 
@@ -90,24 +101,22 @@ struct AccountPages {
             return .redirect(to: "/sign-in", type: .normal)
         }
         if account.totpConfirmed { return .redirect(to: "/account", type: .normal) }
-        var secret = account.totpSecret
-        if secret == nil {
-            secret = SecondFactor.newSecret()
-            try await users.beginTOTPEnrolment(id: account.id, organisation: account.organisationID, secret: secret!)
-        }
-        let uri = SecondFactor.enrolmentURI(secret: secret!, account: account.email)
+        var secret = try seeds.secret(of: account)
+        if secret == nil { secret = try await seeds.begin(for: account) }
+        guard let secret else { return .redirect(to: "/sign-in", type: .normal) }
+        let uri = SecondFactor.enrolmentURI(secret: secret, account: account.email)
         return renderer.page(
             "second-factor", titleKey: "second_factor.title",
             values: [
                 "csrf": session.record.csrfToken, "error": error as Any, "uri": uri,
-                "secret": SecondFactor.manualKey(secret: secret!, account: account.email).chunked(into: 4).joined(separator: " "),
+                "secret": SecondFactor.manualKey(secret: secret, account: account.email).chunked(into: 4).joined(separator: " "),
                 "qr": QRCode.svg(for: uri, title: renderer.catalogue(for: request).text("second_factor.qr")) as Any,
             ], request: request, identity: context.identity, status: status)
     }
 
     private func confirmEnrolment(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let account = context.identity.account, let session = context.identity.session, !account.mustChangePassword,
-            !account.totpConfirmed, let secret = account.totpSecret
+            !account.totpConfirmed, let secret = try seeds.secret(of: account)
         else { return .redirect(to: "/sign-in", type: .normal) }
         let form = try await Forms.submitted(EnrolmentForm.self, from: request, session: session)
         guard let step = SecondFactor.matchingStep(code: form.code, secret: secret),

@@ -89,7 +89,7 @@ struct AdminPages {
         let catalogue = renderer.catalogue(for: request)
         let format = Date.FormatStyle(date: .numeric, time: .shortened).locale(Locale(identifier: catalogue.language.rawValue))
         let list = try await tokens.tokens(organisation: actor.organisationID).map { token -> [String: Any] in
-            let state = token.revokedAt != nil ? "revoked" : ((token.expiresAt.map { $0 < Date() } ?? false) ? "expired" : "live")
+            let state = token.revokedAt != nil ? "revoked" : ((token.expiresAt.map { $0 < WallClock.current.now() } ?? false) ? "expired" : "live")
             return [
                 "id": token.id.uuidString.lowercased(), "name": token.name, "user": token.userEmail,
                 "created": token.createdAt.formatted(format), "expires": token.expiresAt?.formatted(format) ?? "—",

@@ -67,7 +67,7 @@ struct ReferralPages {
             "grantors": choices(ConsentGrantor.self, "grantors", selected: intake?.consent_grantor),
             "evidences": choices(ConsentEvidence.self, "evidences", selected: intake?.consent_evidence),
             "legalBases": choices(LegalBasis.self, "legal_bases", selected: intake?.consent_legal_basis),
-            "consentObtained": intake?.consent_obtained_on ?? APIHandlers.today(), "consentUntil": intake?.consent_valid_until ?? "",
+            "consentObtained": intake?.consent_obtained_on ?? WallClock.current.today(), "consentUntil": intake?.consent_valid_until ?? "",
             "csrf": session.record.csrfToken, "programmes": programmes, "municipalities": municipalities, "error": error as Any,
             "targetGroups": labels.options(TargetGroup.allCases, selected: [form?.target_group]),
             "ageBands": AgeBand.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": form?.age_band == $0.rawValue] },
@@ -170,10 +170,10 @@ struct ReferralPages {
         let identity = intake.identity
         let problems = identity.problems(complete: true)
         guard problems.isEmpty else { throw IntakeFailure.invalid(problems) }
-        guard let consent = intake.consent(organisation: actor.organisationID, programme: programme, today: APIHandlers.today()) else {
+        guard let consent = intake.consent(organisation: actor.organisationID, programme: programme, today: WallClock.current.today()) else {
             throw IntakeFailure.noConsent
         }
-        let consentProblems = consent.problems(today: APIHandlers.today())
+        let consentProblems = consent.problems(today: WallClock.current.today())
         guard consentProblems.isEmpty else { throw IntakeFailure.invalid(consentProblems) }
         if intake.confirm_duplicate != "yes",
             try await privacy.possibleDuplicate(

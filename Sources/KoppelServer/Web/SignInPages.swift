@@ -12,6 +12,7 @@ struct SignInPages {
     let sessions: SessionStore
     let throttle: SignInThrottle
     let hasher: PasswordHasher
+    let seeds: SecondFactorSeeds
 
     func register(on routes: RouteRegistrar) {
         routes.get("/sign-in") { request, context in try await signInForm(request, context) }
@@ -45,9 +46,7 @@ struct SignInPages {
     private func signIn(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let submitted = try await Forms.submitted(SignInForm.self, from: request, session: nil)
         let catalogue = renderer.catalogue(for: request)
-        let keys = [SignInThrottleStore.accountKey(submitted.email), SignInThrottleStore.addressKey(context.clientAddress)]
-
-        switch try await throttle.admit(keys) {
+        switch try await throttle.admit(.password, email: submitted.email, address: context.clientAddress) {
         case .locked:
             return try await signInForm(request, context, error: catalogue.text("sign_in.locked"), status: .tooManyRequests)
         case .slowDown(let delay):
@@ -61,10 +60,9 @@ struct SignInPages {
         guard verified, let candidate, !candidate.isDisabled, passwordFits,
             let account = try await users.account(id: candidate.userID, organisation: candidate.organisationID)
         else {
-            try await throttle.failed(account: keys[0], address: keys[1])
             return try await signInForm(request, context, error: catalogue.text("sign_in.failed"), status: .unauthorized)
         }
-        try await throttle.succeeded(keys[0])
+        try await throttle.succeeded(.password, email: submitted.email)
         let step = SignInProgress.next(
             mustChangePassword: account.mustChangePassword, requiresSecondFactor: account.actor.requiresSecondFactor,
             secondFactorEnrolled: account.totpConfirmed, secondFactorGiven: false)
@@ -85,14 +83,18 @@ struct SignInPages {
     }
 
     private func code(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard case .pending(let account, let session) = context.identity, account.totpConfirmed, let secret = account.totpSecret else {
+        guard case .pending(let account, let session) = context.identity, account.totpConfirmed, let secret = try seeds.secret(of: account) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
         let form = try await Forms.submitted(CodeForm.self, from: request, session: session)
         let catalogue = renderer.catalogue(for: request)
-        let keys = [SignInThrottleStore.accountKey(account.email)]
-        if case .locked = try await throttle.admit(keys) {
+        switch try await throttle.admit(.code, email: account.email, address: context.clientAddress) {
+        case .locked:
             return try await codeForm(request, context, error: catalogue.text("sign_in.locked"), status: .tooManyRequests)
+        case .slowDown(let delay):
+            try await Task.sleep(for: delay)
+        case .allowed:
+            break
         }
         let accepted: Bool
         if let step = SecondFactor.matchingStep(code: form.code, secret: secret) {
@@ -102,10 +104,10 @@ struct SignInPages {
             accepted = try await users.useRecoveryCode(id: account.id, organisation: account.organisationID, code: recovery)
         }
         guard accepted else {
-            try await throttle.failed(account: keys[0], address: nil)
             return try await codeForm(request, context, error: catalogue.text("sign_in.code_failed"), status: .unauthorized)
         }
-        try await throttle.succeeded(keys[0])
+        try await throttle.succeeded(.code, email: account.email)
+        try await seeds.sealIfPlain(account)
         let token = try await sessions.advance(session.token, organisation: account.organisationID, to: .complete)
         var response = Response.redirect(to: "/account", type: .normal)
         response.setCookie(Forms.strictCookie(name: SessionCookie.name, value: token.value))

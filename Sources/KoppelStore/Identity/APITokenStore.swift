@@ -1,4 +1,5 @@
 import Foundation
+import KoppelCore
 import Logging
 import PostgresNIO
 
@@ -20,7 +21,7 @@ public struct APITokenStore: Sendable {
             try await connection.query(
                 """
                 INSERT INTO api_tokens (user_id, organisation_id, name, token_hash, expires_at)
-                SELECT id, organisation_id, \(name), \(token.hash), now() + \(expiresInDays) * interval '1 day'
+                SELECT id, organisation_id, \(name), \(token.hash), koppel_now() + \(expiresInDays) * interval '1 day'
                 FROM users WHERE id = \(userID) AND disabled_at IS NULL
                 RETURNING id
                 """, logger: logger
@@ -58,19 +59,25 @@ public struct APITokenStore: Sendable {
     public func revoke(id: UUID, organisation: UUID) async throws -> Bool {
         try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
             try await connection.query(
-                "UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING 1", logger: logger
+                "UPDATE api_tokens SET revoked_at = koppel_now() WHERE id = \(id) AND revoked_at IS NULL RETURNING 1", logger: logger
             ).collect().count == 1
         }
     }
 }
 
 /// Every API request begins with it.
-private struct TokenAccount: SingleParameterStatement {
+private struct TokenAccount: PreparedStatement {
     static let sql = """
         SELECT user_id, organisation_id, organisation_name, email, display_name, roles, coordinated_programmes,
                must_change_password, totp_secret, totp_confirmed, disabled
-        FROM auth.api_token_account($1)
+        FROM auth.api_token_account($1, $2)
         """
     let tokenHash: ByteBuffer
-    var parameter: ByteBuffer { tokenHash }
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(tokenHash)
+        binds.append(WallClock.current.now())
+        return binds
+    }
 }

@@ -26,7 +26,7 @@ public struct SessionStore: Sendable {
             _ = try await connection.query(
                 """
                 INSERT INTO sessions (token_hash, user_id, organisation_id, stage, csrf_token, expires_at)
-                VALUES (\(token.hash), \(userID), \(organisation), \(stage.rawValue), \(csrf), now() + \(seconds(absoluteTimeout)) * interval '1 second')
+                VALUES (\(token.hash), \(userID), \(organisation), \(stage.rawValue), \(csrf), koppel_now() + \(seconds(absoluteTimeout)) * interval '1 second')
                 """, logger: logger)
         }
         return token
@@ -41,9 +41,9 @@ public struct SessionStore: Sendable {
         return try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
             let live = try await connection.query(
                 """
-                UPDATE sessions SET last_seen_at = now()
-                WHERE token_hash = \(token.hash) AND expires_at > now()
-                  AND last_seen_at > now() - \(seconds(idleTimeout)) * interval '1 second'
+                UPDATE sessions SET last_seen_at = koppel_now()
+                WHERE token_hash = \(token.hash) AND expires_at > koppel_now()
+                  AND last_seen_at > koppel_now() - \(seconds(idleTimeout)) * interval '1 second'
                 RETURNING user_id, organisation_id, stage, csrf_token, created_at, last_seen_at
                 """, logger: logger
             ).collect().first?.decode((UUID, UUID, String, String, Date, Date).self)
@@ -63,7 +63,7 @@ public struct SessionStore: Sendable {
         try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
             _ = try await connection.query(
                 """
-                UPDATE sessions SET token_hash = \(next.hash), stage = \(stage.rawValue), last_seen_at = now()
+                UPDATE sessions SET token_hash = \(next.hash), stage = \(stage.rawValue), last_seen_at = koppel_now()
                 WHERE token_hash = \(token.hash)
                 """, logger: logger)
         }

@@ -1,16 +1,38 @@
 import Crypto
 import Foundation
+import KoppelCore
 import Logging
 import PostgresNIO
 
-/// Failed sign-ins per account and per client address, in PostgreSQL so every replica counts the same.
-/// Keys are hashes of the e-mail address as typed or of the address, so the table names no one and
-/// looks the same whether an account exists or not.
+/// Sign-in attempts per step and account, and per client address, in PostgreSQL so every replica counts the same.
+/// Each attempt is counted before it is checked, under the key's row lock (`sign_in_attempt`, schema 0011), so
+/// attempts sent at once cannot all slip under the limit. Keys are hashes of the step and the e-mail address as
+/// typed, or of the address, so the table names no one and looks the same whether an account exists or not.
 public struct SignInThrottleStore: Sendable {
-    public struct State: Sendable, Equatable {
-        public let failures: Int
-        public let lastFailureAt: Date
-        public let lockedUntil: Date?
+    /// The step of signing in an attempt is for: each has its own count, and a success ends only its own.
+    public enum Step: String, Sendable {
+        case password, code
+    }
+
+    /// How many attempts a key may make, and for how long it locks.
+    public struct Limits: Sendable {
+        /// Attempts within this window count together.
+        public var window: Duration
+        /// The attempt with this number is the last one checked; a failure there locks the key.
+        public var lockAfter: Int
+        public var lockFor: Duration
+
+        public init(window: Duration, lockAfter: Int, lockFor: Duration) {
+            self.window = window
+            self.lockAfter = lockAfter
+            self.lockFor = lockFor
+        }
+    }
+
+    /// An attempt as counted: whether it may be checked, and its number in the window.
+    public struct Attempt: Sendable, Equatable {
+        public let allowed: Bool
+        public let number: Int
     }
 
     let client: PostgresClient
@@ -21,36 +43,27 @@ public struct SignInThrottleStore: Sendable {
         self.logger = logger
     }
 
-    public static func accountKey(_ email: String) -> ByteBuffer { key("account:" + email.lowercased().trimmingCharacters(in: .whitespaces)) }
+    public static func accountKey(_ email: String, step: Step) -> ByteBuffer {
+        key("\(step.rawValue):account:" + email.lowercased().trimmingCharacters(in: .whitespaces))
+    }
+
     public static func addressKey(_ address: String) -> ByteBuffer { key("address:" + address) }
 
     private static func key(_ text: String) -> ByteBuffer { ByteBuffer(bytes: SHA256.hash(data: Data(text.utf8))) }
 
-    public func state(_ key: ByteBuffer) async throws -> State? {
-        try await client.query(
-            "SELECT failures, last_failure_at, locked_until FROM sign_in_throttle WHERE key = \(key)", logger: logger
-        ).collect().first.map { row in
-            let (failures, last, locked) = try row.decode((Int, Date, Date?).self)
-            return State(failures: failures, lastFailureAt: last, lockedUntil: locked)
-        }
-    }
-
-    /// Counts a failure; failures older than `window` no longer count. Locks for `lockFor` at `lockAfter` failures.
-    public func recordFailure(_ key: ByteBuffer, window: Duration, lockAfter: Int, lockFor: Duration) async throws {
-        let windowSeconds = Int(window.components.seconds)
-        let lockSeconds = Int(lockFor.components.seconds)
-        try await client.query(
+    /// Counts one attempt on `key` and says whether it may be checked.
+    public func attempt(_ key: ByteBuffer, _ limits: Limits) async throws -> Attempt {
+        let row = try await client.query(
             """
-            INSERT INTO sign_in_throttle AS t (key, failures, last_failure_at) VALUES (\(key), 1, now())
-            ON CONFLICT (key) DO UPDATE SET
-                failures = CASE WHEN t.last_failure_at < now() - \(windowSeconds) * interval '1 second' THEN 1 ELSE t.failures + 1 END,
-                last_failure_at = now(),
-                locked_until = CASE
-                    WHEN t.last_failure_at >= now() - \(windowSeconds) * interval '1 second' AND t.failures + 1 >= \(lockAfter)
-                    THEN now() + \(lockSeconds) * interval '1 second' ELSE t.locked_until END
-            """, logger: logger)
+            SELECT allowed, attempt FROM sign_in_attempt(\(key), \(WallClock.current.now()), \(Int(limits.window.components.seconds))::integer,
+                \(limits.lockAfter)::integer, \(Int(limits.lockFor.components.seconds))::integer)
+            """, logger: logger
+        ).collect().first
+        let (allowed, number) = try row?.decode((Bool, Int).self) ?? (false, 0)
+        return Attempt(allowed: allowed, number: number)
     }
 
+    /// Forgets a key's attempts, after a success at its step.
     public func clear(_ key: ByteBuffer) async throws {
         try await client.query("DELETE FROM sign_in_throttle WHERE key = \(key)", logger: logger)
     }

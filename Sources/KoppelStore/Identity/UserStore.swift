@@ -106,18 +106,29 @@ public struct UserStore: Sendable {
     public func disable(id: UUID, organisation: UUID) async throws -> Bool {
         try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
             let changed = try await connection.query(
-                "UPDATE users SET disabled_at = now() WHERE id = \(id) AND disabled_at IS NULL RETURNING 1", logger: logger
+                "UPDATE users SET disabled_at = koppel_now() WHERE id = \(id) AND disabled_at IS NULL RETURNING 1", logger: logger
             ).collect().count
             try await connection.query("DELETE FROM sessions WHERE user_id = \(id)", logger: logger)
-            try await connection.query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(id) AND revoked_at IS NULL", logger: logger)
+            try await connection.query("UPDATE api_tokens SET revoked_at = koppel_now() WHERE user_id = \(id) AND revoked_at IS NULL", logger: logger)
             return changed == 1
         }
     }
 
-    public func setPassword(id: UUID, organisation: UUID, hash: String, mustChange: Bool) async throws {
+    /// Sets a user's password and ends every session of theirs but `keeping` (the one that changed it), in one
+    /// transaction: a session opened with the old password does not outlive it.
+    public func setPassword(id: UUID, organisation: UUID, hash: String, mustChange: Bool, keeping session: SecretToken? = nil) async throws {
         try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
             _ = try await connection.query(
                 "UPDATE users SET password_hash = \(hash), must_change_password = \(mustChange) WHERE id = \(id)", logger: logger)
+            let kept = session?.hash ?? ByteBuffer()
+            _ = try await connection.query("DELETE FROM sessions WHERE user_id = \(id) AND token_hash <> \(kept)", logger: logger)
+        }
+    }
+
+    /// Replaces a stored TOTP secret by the same secret in another form (sealed, where it was plain text).
+    public func restoreTOTPSecret(id: UUID, organisation: UUID, from old: String, to new: String) async throws {
+        try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+            _ = try await connection.query("UPDATE users SET totp_secret = \(new) WHERE id = \(id) AND totp_secret = \(old)", logger: logger)
         }
     }
 
@@ -137,7 +148,7 @@ public struct UserStore: Sendable {
             try await connection.query(
                 """
                 UPDATE users SET totp_last_step = \(step),
-                    totp_confirmed_at = CASE WHEN \(confirmingEnrolment) THEN coalesce(totp_confirmed_at, now()) ELSE totp_confirmed_at END
+                    totp_confirmed_at = CASE WHEN \(confirmingEnrolment) THEN coalesce(totp_confirmed_at, koppel_now()) ELSE totp_confirmed_at END
                 WHERE id = \(id) AND totp_last_step < \(step) AND totp_secret IS NOT NULL RETURNING 1
                 """, logger: logger
             ).collect().count == 1
@@ -158,7 +169,7 @@ public struct UserStore: Sendable {
     public func useRecoveryCode(id: UUID, organisation: UUID, code: SecretToken) async throws -> Bool {
         try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
             try await connection.query(
-                "UPDATE recovery_codes SET used_at = now() WHERE user_id = \(id) AND code_hash = \(code.hash) AND used_at IS NULL RETURNING 1",
+                "UPDATE recovery_codes SET used_at = koppel_now() WHERE user_id = \(id) AND code_hash = \(code.hash) AND used_at IS NULL RETURNING 1",
                 logger: logger
             ).collect().count == 1
         }

@@ -57,7 +57,7 @@ public struct ClientStore: Sendable {
 
     public func markErased(_ id: UUID, organisation: UUID) async throws {
         _ = try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
-            try await connection.query("UPDATE clients SET erased_at = coalesce(erased_at, now()) WHERE id = \(id)", logger: logger)
+            try await connection.query("UPDATE clients SET erased_at = coalesce(erased_at, koppel_now()) WHERE id = \(id)", logger: logger)
         }
     }
 
@@ -100,13 +100,14 @@ public struct ClientStore: Sendable {
     /// in its own transaction for its own organisation; safe to run on several replicas at once. Returns how
     /// many consents it expired.
     public func expireConsents() async throws -> Int {
-        let due = try await client.query("SELECT consent_id, organisation_id FROM counts.consents_past_expiry()", logger: logger)
-            .collect().map { try $0.decode((UUID, UUID).self) }
+        let due = try await client.withClockedTransaction(logger: logger) { connection in
+            try await connection.query("SELECT consent_id, organisation_id FROM counts.consents_past_expiry()", logger: logger).collect()
+        }.map { try $0.decode((UUID, UUID).self) }
         var expired = 0
         for (consentID, organisation) in due {
             let done = try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
                 let rows = try await connection.query(
-                    "SELECT client_id FROM consents WHERE id = \(consentID) AND status = 'active' AND valid_until < current_date FOR UPDATE SKIP LOCKED",
+                    "SELECT client_id FROM consents WHERE id = \(consentID) AND status = 'active' AND valid_until < koppel_today() FOR UPDATE SKIP LOCKED",
                     logger: logger
                 ).collect()
                 guard let clientID = try rows.first?.decode(UUID.self) else { return false }
@@ -120,8 +121,9 @@ public struct ClientStore: Sendable {
 
     /// Clients whose identifying data is past every programme's retention period: (client, organisation).
     public func clientsPastRetention() async throws -> [(client: UUID, organisation: UUID)] {
-        try await client.query("SELECT client_id, organisation_id FROM counts.clients_past_retention()", logger: logger)
-            .collect().map { try $0.decode((UUID, UUID).self) }
+        try await client.withClockedTransaction(logger: logger) { connection in
+            try await connection.query("SELECT client_id, organisation_id FROM counts.clients_past_retention()", logger: logger).collect()
+        }.map { try $0.decode((UUID, UUID).self) }
     }
 
     /// Whether any of these clients has an open referral to the programme (whoever filed it).
@@ -152,7 +154,7 @@ public struct ClientStore: Sendable {
         guard let current = try rows.first?.decode(String.self) else { throw PrivacyError.consentNotFound }
         guard current == ConsentStatus.active.rawValue else { throw PrivacyError.consentNotActive(ConsentStatus(rawValue: current) ?? .withdrawn) }
         try await connection.query(
-            "UPDATE consents SET status = \(status.rawValue), ended_at = now(), ended_by = \(user) WHERE id = \(consentID)", logger: logger)
+            "UPDATE consents SET status = \(status.rawValue), ended_at = koppel_now(), ended_by = \(user) WHERE id = \(consentID)", logger: logger)
         let remaining = try await ConsentRows.of(client: clientID, on: connection, logger: logger)
         let today = try await ConsentRows.today(on: connection, logger: logger)
         let reason: ReferralReason = status == .expired ? .consentExpired : .consentWithdrawn

@@ -17,7 +17,7 @@ enum Idempotency {
         let stored = try await connection.query(
             """
             SELECT operation, request_hash, response_status, response_body FROM idempotency_keys
-            WHERE user_id = \(user) AND key = \(key.key) AND created_at > now() - \(retention)::interval
+            WHERE user_id = \(user) AND key = \(key.key) AND created_at > koppel_now() - \(retention)::interval
             """, logger: logger
         ).collect().first?.decode((String, ByteBuffer, Int, String).self)
         guard let (operation, hash, status, body) = stored else { return nil }
@@ -30,7 +30,7 @@ enum Idempotency {
         _ key: IdempotencyKey, user: UUID, organisation: UUID, status: Int, body: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
         try await connection.query(
-            "DELETE FROM idempotency_keys WHERE user_id = \(user) AND created_at <= now() - \(retention)::interval", logger: logger)
+            "DELETE FROM idempotency_keys WHERE user_id = \(user) AND created_at <= koppel_now() - \(retention)::interval", logger: logger)
         try await connection.query(
             """
             INSERT INTO idempotency_keys (user_id, organisation_id, key, operation, request_hash, response_status, response_body)

@@ -9,7 +9,7 @@ import PostgresNIO
 /// whether a consent is in force.
 struct SubmissionFacts: PreparedStatement {
     static let sql = """
-        SELECT (SELECT c.erased_at IS NOT NULL FROM clients c WHERE c.id = $1), m.name, m.region, m.country, current_date::text
+        SELECT (SELECT c.erased_at IS NOT NULL FROM clients c WHERE c.id = $1), m.name, m.region, m.country, koppel_today()::text
         FROM (VALUES (1)) AS one LEFT JOIN municipalities m ON m.name = $2
         """
     let client: UUID
@@ -37,7 +37,7 @@ struct ConsentsOfClient: SingleParameterStatement {
 
 /// The day in the database's time zone, which decides whether a consent is in force.
 struct DatabaseToday: PreparedStatement {
-    static let sql = "SELECT current_date::text"
+    static let sql = "SELECT koppel_today()::text"
 
     func makeBindings() throws -> PostgresBindings { PostgresBindings() }
 }
@@ -57,8 +57,8 @@ struct FileReferral: PreparedStatement {
         INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
             target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
             consent_id, consent_override_reason, created_at, submitted_at, state_changed_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15, $16, $17, now(),
-            CASE WHEN $18 THEN now() END, now())
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15, $16, $17, koppel_now(),
+            CASE WHEN $18 THEN koppel_now() END, koppel_now())
         RETURNING *
         ), event AS (
         INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
@@ -116,7 +116,7 @@ struct AppendReferralEvent: PreparedStatement {
     static let sql = """
         INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
             actor_organisation_id, action, from_state, to_state, reason, related_referral_id)
-        VALUES ($1, $2, $3, now(), $4, $5, $6, $7, $8, $9, $10)
+        VALUES ($1, $2, $3, koppel_now(), $4, $5, $6, $7, $8, $9, $10)
         """
     static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .uuid, .uuid, .uuid, .text, .text, .text, .text, .uuid]
     let referral: UUID

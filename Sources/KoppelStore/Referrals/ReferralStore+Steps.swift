@@ -70,8 +70,8 @@ extension ReferralStore {
     ) async throws {
         try await connection.query(
             """
-            UPDATE referrals SET state = \(next.rawValue), state_changed_at = now(), version = version + 1,
-                submitted_at = coalesce(submitted_at, CASE WHEN \(next.rawValue) = 'submitted' THEN now() END)
+            UPDATE referrals SET state = \(next.rawValue), state_changed_at = koppel_now(), version = version + 1,
+                submitted_at = coalesce(submitted_at, CASE WHEN \(next.rawValue) = 'submitted' THEN koppel_now() END)
             WHERE id = \(referral.id)
             """, logger: logger)
         try await ReferralHistory.append(
@@ -137,7 +137,7 @@ extension ReferralStore {
             VALUES (\(id), \(referral.clientID), \(referral.referringOrganisation.id), \(referral.referringUserID), \(target),
                 \(rules.operatorID), \(referral.targetGroup.rawValue), \(referral.ageBand.rawValue), \(referral.municipality.name),
                 \(referral.needs.map(\.rawValue)), \(referral.urgency.rawValue), \(referral.requestedStart)::date, 'submitted',
-                \(unmet.map(\.rawValue)), \(unmet.isEmpty ? nil : request.overrideReason?.rawValue), \(referral.id), \(actor.organisationID), \(basis.consent), now(), now(), now())
+                \(unmet.map(\.rawValue)), \(unmet.isEmpty ? nil : request.overrideReason?.rawValue), \(referral.id), \(actor.organisationID), \(basis.consent), koppel_now(), koppel_now(), koppel_now())
             """, logger: logger)
         try await ReferralHistory.append(
             referral: id, referrer: referral.referringOrganisation.id, operatorID: rules.operatorID, by: actor, action: "submit",

@@ -52,7 +52,7 @@ public struct StatisticsStore: Sendable {
         ) { connection in
             // The database's clock, the one the steps were recorded by.
             let currentMonth = try await connection.query(
-                "SELECT to_char(now() AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM')", logger: logger
+                "SELECT to_char(koppel_now() AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM')", logger: logger
             ).collect().first!.decode(String.self)
             var counts: [MonthlyCount] = []
             for row in try await connection.query(

@@ -143,7 +143,7 @@ enum AuditLog {
         let (lastSeq, lastHash, now) = try await connection.query(
             """
             SELECT coalesce(max(seq), 0), (SELECT hash FROM audit.entries ORDER BY seq DESC LIMIT 1),
-                   (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+                   (extract(epoch FROM koppel_now()) * 1000000)::bigint
             FROM audit.entries
             """, logger: logger
         ).collect().first!.decode((Int64, Data?, Int64).self)

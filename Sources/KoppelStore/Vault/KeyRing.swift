@@ -32,6 +32,14 @@ public final class KeyRing: Sendable {
         SymmetricKey(data: try refreshed().blindIndexKey)
     }
 
+    /// A key for one purpose (sealing TOTP seeds, keying the audit chain), derived with HKDF from the key file's
+    /// long-lived secret, which `keys rotate` leaves alone: what it protects stays readable across rotations, and
+    /// no two purposes share a key.
+    public func derivedKey(purpose: String) throws(KeyFileError) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: try blindIndexKey(), salt: Data("koppel.derived-key".utf8), info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     private func refreshed() throws(KeyFileError) -> KeyFile {
         let version = FileVersion(path)
         let current = loaded.withLock { $0 }

@@ -48,7 +48,7 @@ extension VaultStore {
         var total = 0
         while true {
             let (version, master) = try keys.currentMasterKey()
-            let done = try await client.withTransaction(logger: logger) { connection in
+            let done = try await client.withClockedTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
                     """
                     SELECT client_id, wrapped_key, master_key_version FROM vault.data_keys WHERE master_key_version <> \(version)
@@ -61,7 +61,7 @@ extension VaultStore {
                     let rewrapped = try Envelope.wrap(dataKey, client: clientID, version: version, under: master)
                     try await connection.query(
                         """
-                        UPDATE vault.data_keys SET wrapped_key = \(rewrapped), master_key_version = \(version), rewrapped_at = now()
+                        UPDATE vault.data_keys SET wrapped_key = \(rewrapped), master_key_version = \(version), rewrapped_at = koppel_now()
                         WHERE client_id = \(clientID)
                         """, logger: logger)
                 }

@@ -132,7 +132,7 @@ public struct VaultStore: Sendable {
     /// A transaction whose `VaultError` reaches the caller as itself, not wrapped in a transaction error.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
         do {
-            return try await client.withTransaction(logger: logger, body)
+            return try await client.withClockedTransaction(logger: logger, body)
         } catch let error as PostgresTransactionError {
             if let cause = error.closureError as? VaultError, error.rollbackError == nil { throw cause }
             throw error
@@ -159,7 +159,7 @@ public struct VaultStore: Sendable {
                 try await connection.query(
                     """
                     INSERT INTO vault.identity_fields (client_id, field, sealed) VALUES (\(clientID), \(field.rawValue), \(sealed))
-                    ON CONFLICT (client_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = now()
+                    ON CONFLICT (client_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = koppel_now()
                     """, logger: logger)
             } else {
                 try await connection.query(

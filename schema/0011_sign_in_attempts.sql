@@ -1,0 +1,43 @@
+-- Sign-in throttling counts attempts, not failures, and counts each before it is checked (issue 17). Twenty wrong
+-- passwords sent at once were all checked, as each read the count before any wrote it; now each attempt takes its
+-- number under the key's row lock, and one past the limit is refused unchecked. A success removes its own key's
+-- row only: the password and the second-factor code are throttled apart (their keys name the step), so a correct
+-- password no longer resets the count of wrong codes.
+
+ALTER TABLE sign_in_throttle RENAME COLUMN failures TO attempts;
+ALTER TABLE sign_in_throttle RENAME COLUMN last_failure_at TO last_attempt_at;
+COMMENT ON TABLE sign_in_throttle IS
+    'Sign-in attempts per step and account, and per client address, keyed by a hash; a success deletes its key''s row.';
+
+-- One attempt on `p_key` at `p_now`: its number within the window and whether it may be checked. The attempt that
+-- reaches `p_lock_after` locks the key for `p_lock_seconds` (a success then removes the lock with the row); while
+-- locked, attempts are refused and not counted.
+CREATE FUNCTION public.sign_in_attempt(p_key bytea, p_now timestamptz, p_window_seconds integer, p_lock_after integer,
+                                       p_lock_seconds integer)
+RETURNS TABLE (allowed boolean, attempt integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_row public.sign_in_throttle%ROWTYPE;
+BEGIN
+    INSERT INTO public.sign_in_throttle (key, attempts, last_attempt_at) VALUES (p_key, 0, p_now) ON CONFLICT (key) DO NOTHING;
+    SELECT * INTO v_row FROM public.sign_in_throttle WHERE key = p_key FOR UPDATE;
+    IF v_row.locked_until > p_now THEN
+        RETURN QUERY SELECT false, v_row.attempts;
+        RETURN;
+    END IF;
+    IF v_row.last_attempt_at < p_now - make_interval(secs => p_window_seconds) THEN
+        v_row.attempts := 0;
+    END IF;
+    v_row.attempts := v_row.attempts + 1;
+    UPDATE public.sign_in_throttle
+    SET attempts = v_row.attempts, last_attempt_at = p_now,
+        locked_until = CASE WHEN v_row.attempts >= p_lock_after THEN p_now + make_interval(secs => p_lock_seconds) END
+    WHERE key = p_key;
+    RETURN QUERY SELECT true, v_row.attempts;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.sign_in_attempt(bytea, timestamptz, integer, integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.sign_in_attempt(bytea, timestamptz, integer, integer, integer) TO koppel_app;
