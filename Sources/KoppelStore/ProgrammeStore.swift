@@ -27,7 +27,7 @@ public struct ProgrammeStore: Sendable {
 
     public func apply(_ change: ProgrammeChange, to id: UUID, by actor: Actor) async throws {
         try await client.withTenantTransaction(
-            organisation: actor.organisationID, user: actor.userID, logger: logger, passingOn: ProgrammeChangeError.self
+            organisation: actor.organisationID, user: actor.userID, logger: logger
         ) { connection in
             try await Self.apply(change, to: id, on: connection, logger: logger)
         }

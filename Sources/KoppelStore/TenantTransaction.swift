@@ -7,39 +7,39 @@ extension PostgresClient {
     /// Runs `body` in a transaction acting for one organisation (and user, if any): row-level security then
     /// shows and accepts only that organisation's rows. Set per transaction (`set_config(…, true)`), never per
     /// connection, so a pooled connection carries nothing into the next request.
+    /// An error the body throws (a store's own, such as `ReferralError`) rolls the transaction back and reaches the
+    /// caller as itself, not wrapped in a transaction error.
     public func withTenantTransaction<T: Sendable>(
         organisation: UUID, user: UUID? = nil, logger: Logger,
         _ body: (PostgresConnection) async throws -> sending T
     ) async throws -> sending T {
-        try await withTransaction(logger: logger) { connection in
-            try await connection.setActingTenant(organisation: organisation, user: user, logger: logger)
-            return try await body(connection)
+        try await unwrappingBodyErrors {
+            try await withTransaction(logger: logger) { connection in
+                try await connection.setActingTenant(organisation: organisation, user: user, logger: logger)
+                return try await body(connection)
+            }
         }
     }
 }
 
-extension PostgresClient {
-    /// A tenant transaction whose body may fail with `Failure`, a store's own error: it rolls the transaction
-    /// back and reaches the caller as itself, not wrapped in a transaction error.
-    public func withTenantTransaction<T: Sendable, Failure: Error>(
-        organisation: UUID, user: UUID? = nil, logger: Logger, passingOn failure: Failure.Type,
-        _ body: (PostgresConnection) async throws -> sending T
-    ) async throws -> sending T {
-        do {
-            return try await withTenantTransaction(organisation: organisation, user: user, logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            if let cause = error.closureError as? Failure, error.rollbackError == nil { throw cause }
-            throw error
-        }
+/// The body's own error when the transaction failed because of it and was rolled back; the transaction error otherwise.
+func unwrappingBodyErrors<T>(_ transaction: () async throws -> sending T) async throws -> sending T {
+    do {
+        return try await transaction()
+    } catch let error as PostgresTransactionError {
+        if let cause = error.closureError, error.rollbackError == nil { throw cause }
+        throw error
     }
 }
 
 extension PostgresClient {
     /// A transaction on the task's clock (`WallClock.current`), for work that acts for no organisation (the vault).
     public func withClockedTransaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-        try await withTransaction(logger: logger) { connection in
-            _ = try await connection.rows(ClockSetting(), logger: logger)
-            return try await body(connection)
+        try await unwrappingBodyErrors {
+            try await withTransaction(logger: logger) { connection in
+                _ = try await connection.rows(ClockSetting(), logger: logger)
+                return try await body(connection)
+            }
         }
     }
 }

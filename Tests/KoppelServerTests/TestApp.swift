@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KoppelCore
 import KoppelServer
 import KoppelStore
 import KoppelTestSupport
@@ -15,7 +16,7 @@ enum TestApp {
 
     static func run<T: Sendable>(
         _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router, keys: String? = nil,
-        trustedProxies: TrustedProxies = .none,
+        trustedProxies: TrustedProxies = .none, clock: WallClock = .system,
         _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
     ) async throws -> T {
         let body: @Sendable (TestDatabase) async throws -> T = { database in
@@ -27,7 +28,7 @@ enum TestApp {
             // A generous deadline: on two busy cores, bcrypt and sign-in slow-downs take seconds.
             return try await run(
                 databaseURL: role == .app ? database.appURL : database.adminURL, vaultURL: database.vaultURL, keys: keys,
-                requestTimeoutSeconds: 60, trustedProxies: trustedProxies, over: transport
+                requestTimeoutSeconds: 60, trustedProxies: trustedProxies, clock: clock, over: transport
             ) { client in
                 try await test(client, database)
             }
@@ -38,7 +39,7 @@ enum TestApp {
     /// The application against any database URL, reachable or not.
     static func run<T: Sendable>(
         databaseURL: DatabaseURL, vaultURL: DatabaseURL? = nil, keys: String? = nil, requestTimeoutSeconds: Int = 10,
-        trustedProxies: TrustedProxies = .none,
+        trustedProxies: TrustedProxies = .none, clock: WallClock = .system,
         over transport: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         TestLogging.bootstrap()
@@ -47,7 +48,7 @@ enum TestApp {
         let settings = ServerSettings(
             port: 0, requestTimeoutSeconds: requestTimeoutSeconds, trustedProxies: trustedProxies, databaseURL: databaseURL,
             vaultDatabaseURL: vaultURL ?? databaseURL, keyFile: keyFile, retentionIntervalHours: 0,
-            databasePoolSize: 4, schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .debug)
+            databasePoolSize: 4, schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .debug, clock: clock)
         let app = try await buildApplication(settings: settings)
         return try await app.test(transport) { client in try await test(client) }
     }

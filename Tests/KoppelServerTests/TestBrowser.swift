@@ -118,11 +118,11 @@ enum TestPeople {
     }
 
     /// Signs in fully: password, then the current TOTP code.
-    static func signIn(_ browser: TestBrowser, _ person: Person) async throws {
+    static func signIn(_ browser: TestBrowser, _ person: Person, at now: Date = Date()) async throws {
         try await submitPassword(browser, email: person.email)
         if let secret = person.totpSecret {
             let csrf = try await browser.csrf(on: "/sign-in/code")
-            try await browser.post("/sign-in/code", form: ["code": SecondFactor.code(secret: secret, at: Date()), "csrf_token": csrf])
+            try await browser.post("/sign-in/code", form: ["code": SecondFactor.code(secret: secret, at: now), "csrf_token": csrf])
         }
     }
 }

@@ -86,12 +86,12 @@ struct TenantIsolationTests {
                     "UPDATE users SET organisation_id = \(orgA)",
                 ]
                 for statement in refused {
-                    let error = await #expect(throws: PostgresTransactionError.self, "\(statement.sql)") {
+                    let error = await #expect(throws: PSQLError.self, "\(statement.sql)") {
                         try await client.withTenantTransaction(organisation: orgB, logger: logger) { connection in
                             try await connection.query(statement, logger: logger)
                         }
                     }
-                    let cause = error?.closureError as? PSQLError
+                    let cause = error
                     #expect(cause?.serverInfo?[.sqlState] == "42501", "\(statement.sql) was not refused by row-level security")
                     #expect(cause?.serverInfo?[.message]?.contains("row-level security") == true)
                 }
@@ -217,12 +217,12 @@ struct ReferralIsolationTests {
                     VALUES (\(world.referral), \(world.referrer), \(world.operatorID), now(), \(world.caseworker), \(world.referrer), 'withdraw', 'withdrawn')
                     """,
                 ] {
-                    let error = await #expect(throws: PostgresTransactionError.self) {
+                    let error = await #expect(throws: PSQLError.self) {
                         try await client.withTenantTransaction(organisation: world.operatorID, logger: logger) { connection in
                             try await connection.query(statement, logger: logger)
                         }
                     }
-                    #expect((error?.closureError as? PSQLError)?.serverInfo?[.sqlState] == "42501", "\(statement.sql)")
+                    #expect(error?.serverInfo?[.sqlState] == "42501", "\(statement.sql)")
                 }
             }
         }
@@ -234,7 +234,7 @@ struct ReferralIsolationTests {
             let world = try await world(database)
             try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
                 // Humanitas neither sees nor operates the referral: a "forward" of it in VluchtelingenWerk's name is refused.
-                let error = await #expect(throws: PostgresTransactionError.self) {
+                let error = await #expect(throws: PSQLError.self) {
                     try await client.withTenantTransaction(organisation: world.other, logger: logger) { connection in
                         try await connection.query(
                             """
@@ -247,7 +247,7 @@ struct ReferralIsolationTests {
                             """, logger: logger)
                     }
                 }
-                #expect((error?.closureError as? PSQLError)?.serverInfo?[.sqlState] == "42501")
+                #expect(error?.serverInfo?[.sqlState] == "42501")
             }
         }
     }
@@ -267,12 +267,12 @@ struct ReferralIsolationTests {
                     "UPDATE referrals SET referring_organisation_id = operator_id",
                     "UPDATE referrals SET programme_id = programme_id",
                 ] {
-                    let error = await #expect(throws: PostgresTransactionError.self) {
+                    let error = await #expect(throws: PSQLError.self) {
                         try await client.withTenantTransaction(organisation: world.referrer, logger: logger) { connection in
                             try await connection.query(statement, logger: logger)
                         }
                     }
-                    #expect((error?.closureError as? PSQLError)?.serverInfo?[.sqlState] == "42501", "\(statement.sql) must be refused")
+                    #expect(error?.serverInfo?[.sqlState] == "42501", "\(statement.sql) must be refused")
                 }
                 let seenReferrer = try await counts(client, actingFor: world.referrer)
                 #expect(seenReferrer.0 == 1 && seenReferrer.1 == 1)

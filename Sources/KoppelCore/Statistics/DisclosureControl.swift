@@ -32,6 +32,9 @@ public struct ProtectedTable: Sendable, Hashable {
 ///   withheld in any month withheld in the sum. Every figure in every response is then a sum of published
 ///   monthly figures, so comparing two responses (overlapping periods, other breakdowns) tells nothing the
 ///   protected months do not.
+/// - Programmes: each programme's table is protected on its own (and its breakdowns together, so they withhold the
+///   same totals); a report on several programmes adds their published figures up, a figure withheld in any one
+///   withheld in the sum. Asking for P1, P2 and P1+P2 then gives nothing to subtract.
 /// - Medians and percentiles need at least `minimumForPercentiles` referrals.
 public enum DisclosureControl {
     public static let defaultThreshold = 5
@@ -49,13 +52,16 @@ public enum DisclosureControl {
         let total: Position
     }
 
-    public static func protect(_ table: CountTable, threshold: Int = defaultThreshold) -> ProtectedTable {
+    /// Protects one table; `withheldTotals` are columns of the total row to withhold from the start (those another
+    /// breakdown of the same referrals withholds, see `protectTogether`).
+    public static func protect(_ table: CountTable, threshold: Int = defaultThreshold, withheldTotals: Set<Int> = []) -> ProtectedTable {
         let totals = table.totals
         func value(_ position: Position) -> Int { position.row.map { table[$0, position.column] } ?? totals[position.column] }
         let positions = (table.rows.indices.map(Optional.some) + [nil]).flatMap { row in
             table.columns.indices.map { Position(row: row, column: $0) }
         }
         var withheld = Set(positions.filter { (1..<threshold).contains(value($0)) })
+        withheld.formUnion(withheldTotals.map { Position(row: nil, column: $0) })
         let lines = lines(of: table)
         var changed = !withheld.isEmpty
         while changed {
@@ -98,6 +104,39 @@ public enum DisclosureControl {
             }
         }
         return lines
+    }
+
+    /// The tables of the same referrals (one programme, one month) by every breakdown, protected so that each
+    /// withholds the same figures of the total row: a total withheld by one breakdown's secondary suppression and
+    /// shown by another's would give away what the first withholds. Total-row figures any of them withholds are
+    /// withheld in all, until none adds more.
+    public static func protectTogether(_ tables: [CountTable], threshold: Int = defaultThreshold) -> [ProtectedTable] {
+        var withheldTotals: Set<Int> = []
+        while true {
+            let protected = tables.map { protect($0, threshold: threshold, withheldTotals: withheldTotals) }
+            let all = Set(protected.flatMap { table in table.totals.indices.filter { table.totals[$0] == .suppressed } })
+            if all == withheldTotals { return protected }
+            withheldTotals = all
+        }
+    }
+
+    /// The table of several programmes from each one's protected table (same rows and columns): every figure is
+    /// the sum of the programmes' figures, withheld when any of them is. Programmes are protected one by one and
+    /// only ever added up, so setting the answers for P1, P2 and P1+P2 side by side tells nothing the programmes'
+    /// own tables do not.
+    public static func sum(_ programmes: [ProtectedTable]) -> ProtectedTable? {
+        guard let first = programmes.first else { return nil }
+        func add(_ figures: [PublishedCount]) -> PublishedCount {
+            var total = 0
+            for figure in figures {
+                guard case .count(let count) = figure else { return .suppressed }
+                total += count
+            }
+            return .count(total)
+        }
+        let cells = first.rows.indices.map { row in first.columns.indices.map { column in add(programmes.map { $0.cells[row][column] }) } }
+        let totals = first.columns.indices.map { column in add(programmes.map { $0.totals[column] }) }
+        return ProtectedTable(rows: first.rows, columns: first.columns, cells: cells, totals: totals)
     }
 
     /// A period's table from its months' protected tables (oldest first, same rows and columns): flows add up,

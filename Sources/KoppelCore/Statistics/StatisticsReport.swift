@@ -57,14 +57,19 @@ public struct StatisticsPeriod: Sendable, Hashable {
     }
 }
 
-/// A count of one month from the history: referrals in breakdown row `value` that counted for `column`.
+/// A count of one month from the history: a programme's referrals in row `value` of `breakdown` that counted for
+/// `column`.
 public struct MonthlyCount: Sendable, Hashable {
+    public let programme: UUID
+    public let breakdown: StatisticsBreakdown
     public let month: String
     public let value: String
     public let column: StatisticsColumn
     public let count: Int
 
-    public init(month: String, value: String, column: StatisticsColumn, count: Int) {
+    public init(programme: UUID, breakdown: StatisticsBreakdown, month: String, value: String, column: StatisticsColumn, count: Int) {
+        self.programme = programme
+        self.breakdown = breakdown
         self.month = month
         self.value = value
         self.column = column
@@ -89,22 +94,51 @@ public struct StatisticsReport: Sendable {
     /// progress), as protected in that month's table.
     public let occupancy: [(month: String, inUse: PublishedCount)]
 
-    /// Builds the report from the month counts: a table per month, each protected, summed over the period.
-    /// Months after `currentMonth` have not begun: they are left out, so the referrals running at the end of a
-    /// period still in progress are those running now, not the none of a month to come.
+    /// The breakdowns a programme's month is protected by together (`DisclosureControl.protectTogether`); the
+    /// programme breakdown is made of each programme's total.
+    public static let protectedTogether: [StatisticsBreakdown] = [.total, .referrerType, .targetGroup, .ageBand, .region]
+
+    /// Builds the report from the month counts of every programme in scope by every breakdown in
+    /// `protectedTogether` (`rows` gives each breakdown's rows): each programme's month is protected, its months
+    /// summed over the period, and the programmes' tables added up. Months after `currentMonth` have not begun:
+    /// they are left out, so the referrals running at the end of a period still in progress are those running now.
     public static func build(
-        period: StatisticsPeriod, breakdown: StatisticsBreakdown, rows: [String], counts: [MonthlyCount],
-        waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)], threshold: Int, currentMonth: String
+        period: StatisticsPeriod, breakdown: StatisticsBreakdown, programmes: [UUID], rows: [StatisticsBreakdown: [String]],
+        counts: [MonthlyCount], waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)], threshold: Int,
+        currentMonth: String
     ) -> StatisticsReport {
         let begun = period.months.filter { $0 <= currentMonth }
-        let rowIndex = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
         let columnIndex = Dictionary(uniqueKeysWithValues: StatisticsColumn.all.enumerated().map { ($1, $0) })
-        var months = Dictionary(uniqueKeysWithValues: begun.map { ($0, CountTable(rows: rows)) })
-        for count in counts {
-            guard let row = rowIndex[count.value], let column = columnIndex[count.column], months[count.month] != nil else { continue }
-            months[count.month]![row, column] += count.count
+        let together = protectedTogether.filter { rows[$0] != nil }
+        // The empty tables of one programme's month, one per breakdown, then the counts in them.
+        var tables: [UUID: [String: [CountTable]]] = [:]
+        for programme in programmes {
+            tables[programme] = Dictionary(uniqueKeysWithValues: begun.map { month in (month, together.map { CountTable(rows: rows[$0]!) }) })
         }
-        let protected = begun.map { DisclosureControl.protect(months[$0]!, threshold: threshold) }
+        let rowIndex = together.map { Dictionary(uniqueKeysWithValues: rows[$0]!.enumerated().map { ($1, $0) }) }
+        for count in counts {
+            guard let table = together.firstIndex(of: count.breakdown), let row = rowIndex[table][count.value],
+                let column = columnIndex[count.column], tables[count.programme]?[count.month] != nil
+            else { continue }
+            tables[count.programme]![count.month]![table][row, column] += count.count
+        }
+        let shown = together.firstIndex(of: breakdown == .programme ? .total : breakdown) ?? 0
+        // Each programme's months, protected, by the breakdown asked for.
+        let protectedMonths = programmes.map { programme in
+            begun.map { DisclosureControl.protectTogether(tables[programme]![$0]!, threshold: threshold)[shown] }
+        }
+        let empty = DisclosureControl.protect(CountTable(rows: breakdown == .programme ? programmes.map(\.uuidString).map { $0.lowercased() } : rows[breakdown] ?? []))
+        let perProgramme = protectedMonths.map { DisclosureControl.combine($0) ?? empty }
+        let table: ProtectedTable
+        if breakdown == .programme {
+            // A row per programme: its own total row.
+            let sum = DisclosureControl.sum(perProgramme)
+            table = ProtectedTable(
+                rows: programmes.map { $0.uuidString.lowercased() }, columns: StatisticsColumn.all, cells: perProgramme.map(\.totals),
+                totals: sum?.totals ?? empty.totals)
+        } else {
+            table = DisclosureControl.sum(perProgramme) ?? empty
+        }
         var shownWaits: [String: [WaitKind: WaitingTime]] = [:]
         for wait in waits {
             if let time = DisclosureControl.waitingTime(referrals: wait.referrals, median: wait.median, p90: wait.p90) {
@@ -112,8 +146,9 @@ public struct StatisticsReport: Sendable {
             }
         }
         let active = columnIndex[StatisticsColumn(.activeAtEnd)]!
-        return StatisticsReport(
-            period: period, breakdown: breakdown, table: DisclosureControl.combine(protected) ?? DisclosureControl.protect(CountTable(rows: rows)),
-            waits: shownWaits, occupancy: zip(begun, protected).map { ($0, $1.totals[active]) })
+        let occupancy = begun.indices.map { month in
+            (begun[month], DisclosureControl.sum(protectedMonths.map { $0[month] })?.totals[active] ?? .count(0))
+        }
+        return StatisticsReport(period: period, breakdown: breakdown, table: table, waits: shownWaits, occupancy: occupancy)
     }
 }

@@ -124,65 +124,61 @@ struct ReferralPages {
         }
         let key = try form.form_key.flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 }
             .map { try IdempotencyKey(key: $0, operation: "create-referral-form", request: form.canonical) }
-        // A resent form goes to the referral it made the first time, before anyone is registered twice.
-        if let key, let id = (try? await referrals.storedAnswer(for: key, by: actor)) ?? nil {
+        // A resent form goes to the referral it made the first time, before anyone is warned of a duplicate.
+        if let key, let id = try await referrals.storedAnswer(for: key, by: actor) {
             return .redirect(to: "/referrals/\(id)", type: .normal)
         }
-        let clientID: UUID
-        do {
-            clientID = try await registerClient(intake, programme: programme, actor: actor)
-        } catch let failure as IntakeFailure {
-            let message: String =
-                switch failure {
-                case .duplicate: ""
-                case .noConsent: labels.text("referral.error.no_consent", ["programme": ""])
-                case .invalid(let problems): labels.text("privacy.error.invalid", ["problems": problems.joined(separator: " ")])
-                }
-            return try await newForm(
-                request, context, form: form, intake: intake, error: message.isEmpty ? nil : message, duplicate: failure == .duplicate,
-                status: .unprocessableContent)
-        }
         let new = NewReferral(
-            clientID: clientID, programmeID: programme, targetGroup: targetGroup, ageBand: ageBand, municipality: municipality,
+            clientID: UUID(), programmeID: programme, targetGroup: targetGroup, ageBand: ageBand, municipality: municipality,
             needs: Array(Set((form.needs ?? []).compactMap(ReferralNeed.init(rawValue:)))).sorted { $0.rawValue < $1.rawValue },
             urgency: urgency, requestedStart: start, submit: form.intent != "draft",
             overrideReason: form.override_reason.flatMap(EligibilityOverrideReason.init(rawValue:)))
+        func again(_ error: String?, duplicate: Bool = false, status: HTTPResponse.Status = .unprocessableContent) async throws -> Response {
+            try await newForm(request, context, form: form, intake: intake, error: error, duplicate: duplicate, status: status)
+        }
         do {
-            let outcome = try await referrals.create(new, by: actor, idempotency: key) { (303, $0.id.uuidString.lowercased()) }
+            let consent = try await checkedIntake(intake, programme: programme, actor: actor)
+            let outcome = try await privacy.intake(intake.identity, consent: consent, referral: new, by: actor, idempotency: key) {
+                (303, $0.id.uuidString.lowercased())
+            }
             switch outcome {
             case .done(let referral): return .redirect(to: "/referrals/\(referral.id.uuidString.lowercased())", type: .normal)
             case .replayed(_, let id): return .redirect(to: "/referrals/\(id)", type: .normal)
             }
+        } catch IntakeFailure.duplicate {
+            return try await again(nil, duplicate: true)
+        } catch IntakeFailure.noConsent {
+            return try await again(labels.text("referral.error.no_consent", ["programme": ""]))
+        } catch PrivacyError.invalid(let problems) {
+            return try await again(labels.text("privacy.error.invalid", ["problems": problems.joined(separator: " ")]))
         } catch let error as ReferralError {
             let (status, message) = labels.problem(error)
-            return try await newForm(request, context, form: form, intake: intake, error: message, status: status)
+            return try await again(message, status: status)
         }
     }
 
     enum IntakeFailure: Error, Equatable {
         case duplicate, noConsent
-        case invalid([String])
     }
 
-    /// Registers the client of the form in the vault and records their consent. Warns first when someone with
-    /// the same name and birth date may already have an open referral to the programme, unless confirmed.
-    private func registerClient(_ intake: ClientIntakeForm, programme: UUID, actor: Actor) async throws -> UUID {
+    /// The consent of the form, once the client's identity and the consent are complete and valid. Warns first when
+    /// someone with the same name and birth date may already have an open referral to the programme, unless confirmed.
+    private func checkedIntake(_ intake: ClientIntakeForm, programme: UUID, actor: Actor) async throws -> NewConsent {
         let identity = intake.identity
         let problems = identity.problems(complete: true)
-        guard problems.isEmpty else { throw IntakeFailure.invalid(problems) }
-        guard let consent = intake.consent(organisation: actor.organisationID, programme: programme, today: WallClock.current.today()) else {
+        guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
+        let today = WallClock.current.today()
+        guard let consent = intake.consent(organisation: actor.organisationID, programme: programme, today: today) else {
             throw IntakeFailure.noConsent
         }
-        let consentProblems = consent.problems(today: WallClock.current.today())
-        guard consentProblems.isEmpty else { throw IntakeFailure.invalid(consentProblems) }
+        let consentProblems = consent.problems(today: today)
+        guard consentProblems.isEmpty else { throw PrivacyError.invalid(consentProblems) }
         if intake.confirm_duplicate != "yes",
             try await privacy.possibleDuplicate(
                 name: identity.values[.name] ?? "", birthDate: identity.values[.birthDate] ?? "", programme: programme, by: actor)
         {
             throw IntakeFailure.duplicate
         }
-        let client = try await privacy.register(identity, by: actor)
-        _ = try await privacy.recordConsent(consent, for: client.id, by: actor)
-        return client.id
+        return consent
     }
 }

@@ -37,15 +37,21 @@ public struct ClientStore: Sendable {
     /// vault write), so a failure there leaves no client behind.
     public func register(_ id: UUID, by actor: Actor, whileOpen: @Sendable () async throws -> Void) async throws -> ClientRecord {
         try await transaction(actingFor: actor) { connection in
-            let registeredAt = try await connection.query(
-                """
-                INSERT INTO clients (id, organisation_id, registered_by) VALUES (\(id), \(actor.organisationID), \(actor.userID))
-                RETURNING registered_at
-                """, logger: logger
-            ).collect().first!.decode(Date.self)
+            let record = try await Self.insert(id, by: actor, on: connection, logger: logger)
             try await whileOpen()
-            return ClientRecord(id: id, organisation: actor.organisationID, registeredAt: registeredAt, erasedAt: nil)
+            return record
         }
+    }
+
+    /// A new client of `actor`'s organisation, inside the caller's tenant transaction.
+    static func insert(_ id: UUID, by actor: Actor, on connection: PostgresConnection, logger: Logger) async throws -> ClientRecord {
+        let registeredAt = try await connection.query(
+            """
+            INSERT INTO clients (id, organisation_id, registered_by) VALUES (\(id), \(actor.organisationID), \(actor.userID))
+            RETURNING registered_at
+            """, logger: logger
+        ).collect().first!.decode(Date.self)
+        return ClientRecord(id: id, organisation: actor.organisationID, registeredAt: registeredAt, erasedAt: nil)
     }
 
     /// A client of the acting organisation; nil for anyone else's.
@@ -71,21 +77,26 @@ public struct ClientStore: Sendable {
     /// Records a consent for a client of `actor`'s organisation.
     public func record(_ new: NewConsent, for clientID: UUID, by actor: Actor) async throws -> Consent {
         try await transaction(actingFor: actor) { connection in
-            guard let record = try await Self.record(clientID, on: connection, logger: logger) else { throw PrivacyError.notFound }
-            if record.erasedAt != nil { throw PrivacyError.erased }
-            let problems = new.problems(today: try await ConsentRows.today(on: connection, logger: logger))
-            guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
-            let id = UUID()
-            try await connection.query(
-                """
-                INSERT INTO consents (id, client_id, organisation_id, recorded_by, status, grantor, obtained_on, evidence, legal_basis,
-                    valid_from, valid_until, provisions)
-                VALUES (\(id), \(clientID), \(actor.organisationID), \(actor.userID), 'active', \(new.grantor.rawValue),
-                    \(new.obtainedOn)::date, \(new.evidence.rawValue), \(new.legalBasis.rawValue), \(new.validFrom)::date,
-                    \(new.validUntil)::date, \(try StoredProvision.encode(new.provisions))::jsonb)
-                """, logger: logger)
-            return try await ConsentRows.of(client: clientID, on: connection, logger: logger).first { $0.id == id }!
+            try await Self.record(new, for: clientID, by: actor, on: connection, logger: logger)
         }
+    }
+
+    /// Records a consent inside the caller's tenant transaction, checked against today as the clock has it.
+    static func record(_ new: NewConsent, for clientID: UUID, by actor: Actor, on connection: PostgresConnection, logger: Logger) async throws -> Consent {
+        guard let record = try await Self.record(clientID, on: connection, logger: logger) else { throw PrivacyError.notFound }
+        if record.erasedAt != nil { throw PrivacyError.erased }
+        let problems = new.problems(today: try await ConsentRows.today(on: connection, logger: logger))
+        guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
+        let id = UUID()
+        try await connection.query(
+            """
+            INSERT INTO consents (id, client_id, organisation_id, recorded_by, status, grantor, obtained_on, evidence, legal_basis,
+                valid_from, valid_until, provisions)
+            VALUES (\(id), \(clientID), \(actor.organisationID), \(actor.userID), 'active', \(new.grantor.rawValue),
+                \(new.obtainedOn)::date, \(new.evidence.rawValue), \(new.legalBasis.rawValue), \(new.validFrom)::date,
+                \(new.validUntil)::date, \(try StoredProvision.encode(new.provisions))::jsonb)
+            """, logger: logger)
+        return try await ConsentRows.of(client: clientID, on: connection, logger: logger).first { $0.id == id }!
     }
 
     /// Withdraws a consent at once. Open referrals that relied on it go on under another consent in force
@@ -182,6 +193,6 @@ public struct ClientStore: Sendable {
 
     func transaction<T: Sendable>(actingFor actor: Actor, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
         try await client.withTenantTransaction(
-            organisation: actor.organisationID, user: actor.userID, logger: logger, passingOn: PrivacyError.self, body)
+            organisation: actor.organisationID, user: actor.userID, logger: logger, body)
     }
 }

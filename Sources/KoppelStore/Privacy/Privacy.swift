@@ -54,6 +54,25 @@ public struct Privacy: Sendable {
         }
     }
 
+    /// The web intake: a new client with who they are and their consent, and a referral for them, filed as one
+    /// (`ReferralStore.createWithNewClient`): a refused referral leaves no client, consent or sealed identity behind,
+    /// and a resent form (the same idempotency key) files nothing twice.
+    public func intake(
+        _ identity: ClientIdentity, consent: NewConsent, referral: NewReferral, by actor: Actor, idempotency: IdempotencyKey?,
+        response: @escaping StoredResponse
+    ) async throws -> Idempotent<Referral> {
+        try allow(actor, .registerClient(organisation: actor.organisationID))
+        try allow(actor, .manageClient(organisation: actor.organisationID))
+        let identity = identity.cleaned
+        let problems = identity.problems(complete: true)
+        guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
+        let id = UUID()
+        let audit = record(actor, id, .create, fields: Array(identity.values.keys))
+        return try await referrals.createWithNewClient(id, consent: consent, referral, by: actor, idempotency: idempotency, response: response) {
+            try await vault.store(identity, for: id, audit: audit)
+        }
+    }
+
     /// Whether someone with this name and date of birth may already have an open referral to the programme,
     /// filed by any organisation. Answers yes or no, nothing more.
     public func possibleDuplicate(name: String, birthDate: String, programme: UUID, by actor: Actor) async throws -> Bool {

@@ -23,26 +23,52 @@ public struct ReferralStore: Sendable {
             if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
                 return .replayed(status: stored.status, body: stored.body)
             }
-            let target = try await ProgrammeRules.load(new.programmeID, on: connection, logger: logger)
-            let facts = try await Self.facts(client: new.clientID, municipality: new.municipality, on: connection, logger: logger)
-            guard let municipality = facts.municipality else { throw ReferralError.unknownMunicipality(new.municipality) }
-            try Self.requireLivingClient(erased: facts.clientErased)
-            var overridden: [EligibilityRule] = []
-            var basis = ConsentBasis()
-            if new.submit {
-                overridden = target.programme.unmetRules(ageBand: new.ageBand, municipality: municipality, targetGroup: new.targetGroup)
-                if !overridden.isEmpty && new.overrideReason == nil { throw ReferralError.ineligible(overridden) }
-                basis = try await Self.consentBasis(
-                    client: new.clientID, programme: target, today: facts.today, override: new.consentOverrideReason, by: actor,
-                    on: connection, logger: logger)
-            }
-            let filed = FileReferral(
-                id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.name,
-                state: new.submit ? .submitted : .draft, overridden: overridden, basis: basis,
-                notify: Referral.audienceOfFiling(referrer: actor.organisationID, operatorID: target.operatorID, submitted: new.submit))
-            let referral = try ReferralRow.decode(try await connection.rows(filed, logger: logger)[0])
+            let referral = try await Self.file(new, by: actor, on: connection, logger: logger)
             return try await Self.finish(referral, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }
+    }
+
+    /// A new client, their consent and a referral for them, as one: the web intake. One transaction, so a referral
+    /// that is refused leaves no client or consent behind; `sealIdentity` (the vault write) runs last, once
+    /// everything else is accepted, so a refusal leaves nothing in the vault either.
+    public func createWithNewClient(
+        _ clientID: UUID, consent: NewConsent, _ new: NewReferral, by actor: Actor, idempotency: IdempotencyKey?, response: StoredResponse,
+        sealIdentity: @Sendable () async throws -> Void
+    ) async throws -> Idempotent<Referral> {
+        try await transaction(actingFor: actor) { connection in
+            if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
+                return .replayed(status: stored.status, body: stored.body)
+            }
+            _ = try await ClientStore.insert(clientID, by: actor, on: connection, logger: logger)
+            _ = try await ClientStore.record(consent, for: clientID, by: actor, on: connection, logger: logger)
+            var new = new
+            new.clientID = clientID
+            let referral = try await Self.file(new, by: actor, on: connection, logger: logger)
+            try await sealIdentity()
+            return try await Self.finish(referral, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
+        }
+    }
+
+    /// Files a referral inside the caller's tenant transaction: the one place the filing rules are applied.
+    static func file(_ new: NewReferral, by actor: Actor, on connection: PostgresConnection, logger: Logger) async throws -> Referral {
+        let target = try await ProgrammeRules.load(new.programmeID, on: connection, logger: logger)
+        let facts = try await Self.facts(client: new.clientID, municipality: new.municipality, on: connection, logger: logger)
+        guard let municipality = facts.municipality else { throw ReferralError.unknownMunicipality(new.municipality) }
+        try Self.requireLivingClient(erased: facts.clientErased)
+        var overridden: [EligibilityRule] = []
+        var basis = ConsentBasis()
+        if new.submit {
+            overridden = target.programme.unmetRules(ageBand: new.ageBand, municipality: municipality, targetGroup: new.targetGroup)
+            if !overridden.isEmpty && new.overrideReason == nil { throw ReferralError.ineligible(overridden) }
+            basis = try await Self.consentBasis(
+                client: new.clientID, programme: target, today: facts.today, override: new.consentOverrideReason, by: actor,
+                on: connection, logger: logger)
+        }
+        let filed = FileReferral(
+            id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.name,
+            state: new.submit ? .submitted : .draft, overridden: overridden, basis: basis,
+            notify: Referral.audienceOfFiling(referrer: actor.organisationID, operatorID: target.operatorID, submitted: new.submit))
+        return try ReferralRow.decode(try await connection.rows(filed, logger: logger)[0])
     }
 
     /// One referral `actor` may see (row-level security for their organisation, then the access policy for
@@ -105,8 +131,7 @@ public struct ReferralStore: Sendable {
     /// A transaction acting for `actor`'s organisation. A referral error thrown inside rolls it back and reaches
     /// the caller as itself, not wrapped in a transaction error.
     func transaction<T: Sendable>(actingFor actor: Actor, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-        try await client.withTenantTransaction(
-            organisation: actor.organisationID, user: actor.userID, logger: logger, passingOn: ReferralError.self, body)
+        try await client.withTenantTransaction(organisation: actor.organisationID, user: actor.userID, logger: logger, body)
     }
 
     static func fetch(_ id: UUID, lock: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Referral {

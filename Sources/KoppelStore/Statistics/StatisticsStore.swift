@@ -41,30 +41,34 @@ public struct StatisticsStore: Sendable {
         }
     }
 
-    /// The report for `scope`, by `breakdown`, for `period`, protected with `threshold`.
+    /// The report for `scope`, by `breakdown`, for `period`, protected with `threshold`. Every programme's months are
+    /// read by every breakdown, as each is protected with all of them (`StatisticsReport.build`).
     public func report(
         _ scope: StatisticsScope, period: StatisticsPeriod, breakdown: StatisticsBreakdown, threshold: Int, actingFor actor: Actor
     ) async throws -> StatisticsReport {
-        let rows = try await rows(of: breakdown, scope: scope)
+        var rows: [StatisticsBreakdown: [String]] = [:]
+        for each in StatisticsReport.protectedTogether { rows[each] = try await self.rows(of: each, scope: scope) }
         let (from, until) = period.bounds
+        let breakdowns = StatisticsReport.protectedTogether.map(\.rawValue)
         let (counts, waits, currentMonth) = try await client.withTenantTransaction(
             organisation: actor.organisationID, user: actor.userID, logger: logger
         ) { connection in
-            // The database's clock, the one the steps were recorded by.
             let currentMonth = try await connection.query(
                 "SELECT to_char(koppel_now() AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM')", logger: logger
             ).collect().first!.decode(String.self)
             var counts: [MonthlyCount] = []
             for row in try await connection.query(
                 """
-                SELECT to_char(month, 'YYYY-MM'), breakdown_value, measure, reason, referrals
-                FROM counts.statistics_months(\(scope.programmes), \(scope.referringOrganisation), \(from)::date, \(until)::date, \(breakdown.rawValue))
+                SELECT p, b, to_char(c.month, 'YYYY-MM'), c.breakdown_value, c.measure, c.reason, c.referrals
+                FROM unnest(\(scope.programmes)::uuid[]) p, unnest(\(breakdowns)::text[]) b,
+                     LATERAL counts.statistics_months(ARRAY[p], \(scope.referringOrganisation), \(from)::date, \(until)::date, b) c
                 """, logger: logger
             ).collect() {
-                let (month, value, measure, reason, count) = try row.decode((String, String, String, String?, Int).self)
-                guard let measure = StatisticsMeasure(rawValue: measure) else { continue }
+                let (programme, breakdownName, month, value, measure, reason, count) =
+                    try row.decode((UUID, String, String, String, String, String?, Int).self)
+                guard let measure = StatisticsMeasure(rawValue: measure), let breakdown = StatisticsBreakdown(rawValue: breakdownName) else { continue }
                 let column = StatisticsColumn(measure, reason: reason.flatMap(ReferralReason.init(rawValue:)))
-                counts.append(MonthlyCount(month: month, value: value, column: column, count: count))
+                counts.append(MonthlyCount(programme: programme, breakdown: breakdown, month: month, value: value, column: column, count: count))
             }
             // By the breakdown and in total, in one answer.
             var waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)] = []
@@ -80,6 +84,7 @@ public struct StatisticsStore: Sendable {
             return (counts, waits, currentMonth)
         }
         return StatisticsReport.build(
-            period: period, breakdown: breakdown, rows: rows, counts: counts, waits: waits, threshold: threshold, currentMonth: currentMonth)
+            period: period, breakdown: breakdown, programmes: scope.programmes, rows: rows, counts: counts, waits: waits, threshold: threshold,
+            currentMonth: currentMonth)
     }
 }

@@ -131,12 +131,7 @@ public struct VaultStore: Sendable {
 
     /// A transaction whose `VaultError` reaches the caller as itself, not wrapped in a transaction error.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-        do {
-            return try await client.withClockedTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            if let cause = error.closureError as? VaultError, error.rollbackError == nil { throw cause }
-            throw error
-        }
+        try await client.withClockedTransaction(logger: logger, body)
     }
 
     func dataKey(of clientID: UUID, lock: Bool, on connection: PostgresConnection) async throws -> SymmetricKey? {
