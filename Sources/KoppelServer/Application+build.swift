@@ -51,17 +51,25 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
 
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     let routes = RouteRegistrar(router: router)
-    OperationalRoutes(readiness: ReadinessProbe(client: client, migrations: migrations, timeout: .seconds(2), logger: logger))
-        .register(on: routes)
+    let progress = ServingProgress()
+    let probeClient = PostgresClient(
+        configuration: settings.databaseURL.clientConfiguration(maximumConnections: 1, statementTimeout: .seconds(2)), backgroundLogger: logger)
+    OperationalRoutes(
+        readiness: ReadinessProbe(
+            client: probeClient, migrations: migrations, timeout: .seconds(2), stalledAfter: .seconds(settings.requestTimeoutSeconds * 2),
+            progress: progress, logger: logger)
+    ).register(on: routes)
     try StaticFiles.bundled().register(on: routes)
     let organisations = OrganisationStore(client: client, logger: logger)
     let referrals = ReferralStore(client: client, logger: logger)
     let programmes = ProgrammeStore(client: client, logger: logger)
+    let throttles = SignInThrottleStore(client: client, logger: logger)
     let privacy = Privacy(
         clients: ClientStore(client: client, logger: logger), vault: VaultStore(client: vaultClient, keys: keys, logger: logger),
-        referrals: referrals)
+        referrals: referrals, lookups: throttles)
     let statistics = StatisticsReports(
-        store: StatisticsStore(client: client, logger: logger), directory: directory, threshold: settings.statisticsThreshold)
+        store: StatisticsStore(client: client, logger: logger), directory: directory, threshold: settings.statisticsThreshold,
+        gate: AsyncGate(width: settings.databasePoolSize / 2))
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
         referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics)
@@ -70,7 +78,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)
     SignInPages(
         renderer: renderer, users: users, sessions: sessions,
-        throttle: SignInThrottle(store: SignInThrottleStore(client: client, logger: logger)), hasher: hasher, seeds: seeds
+        throttle: SignInThrottle(store: throttles), hasher: hasher, seeds: seeds
     ).register(on: routes)
     AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher, seeds: seeds, statistics: statistics)
         .register(on: routes)
@@ -85,8 +93,9 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,
         requestTimeout: .seconds(settings.requestTimeoutSeconds),
         authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens), trustedProxies: settings.trustedProxies,
-        clock: settings.clock)
-    var services: [any Service] = [client, vaultClient]
+        clock: settings.clock, contract: try ContractValidator(yaml: APIContract.yaml), progress: progress,
+        limits: RequestLimits(perMinute: settings.rateLimitPerMinute))
+    var services: [any Service] = [client, vaultClient, probeClient]
     if settings.retentionIntervalHours > 0 {
         services.append(RetentionService(
             privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), clock: settings.clock, logger: logger))

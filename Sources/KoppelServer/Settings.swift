@@ -35,6 +35,10 @@ public enum Settings {
         key: "http.trusted-proxies",
         help: "Load balancers in front of this server (addresses or ranges, comma-separated, such as 10.0.0.0/8): only their X-Forwarded-For names the client. Empty: the header is ignored.",
         defaultValue: "", isSecret: false)
+    public static let rateLimit = SettingDescription(
+        key: "http.rate-limit",
+        help: "Requests per minute one user (or, signed out, one client address) may make to this replica before 429; sign-in forms are held to 20 a minute per address. 0 turns both off.",
+        defaultValue: "600", isSecret: false)
     public static let sessionIdle = SettingDescription(
         key: "session.idle-minutes", help: "Minutes without a request after which a session ends.", defaultValue: "30", isSecret: false)
     public static let sessionAbsolute = SettingDescription(
@@ -68,7 +72,7 @@ public enum Settings {
         key: "log.format", help: "json (one object a line) or text.", defaultValue: "json", isSecret: false)
 
     public static let all: [SettingDescription] = [
-        host, port, requestTimeout, trustedProxies, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold, databasePoolSize,
+        host, port, requestTimeout, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold, databasePoolSize,
         schemaDirectory, logLevel, logFormat,
     ]
 
@@ -99,6 +103,8 @@ public struct ServerSettings: Sendable {
     public var port: Int
     public var requestTimeoutSeconds: Int
     public var trustedProxies: TrustedProxies
+    /// Requests per minute per caller; 0 turns rate limits off.
+    public var rateLimitPerMinute: Int
     public var sessionIdleMinutes: Int
     public var sessionAbsoluteHours: Int
     public var databaseURL: DatabaseURL
@@ -115,7 +121,7 @@ public struct ServerSettings: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, trustedProxies: TrustedProxies = .none,
-        sessionIdleMinutes: Int = 30,
+        rateLimitPerMinute: Int = 600, sessionIdleMinutes: Int = 30,
         sessionAbsoluteHours: Int = 12, databaseURL: DatabaseURL, vaultDatabaseURL: DatabaseURL, keyFile: String,
         retentionIntervalHours: Int = 24, statisticsThreshold: Int = 5, databasePoolSize: Int = 10,
         schemaDirectory: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text, clock: WallClock = .system
@@ -125,6 +131,7 @@ public struct ServerSettings: Sendable {
         self.port = port
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.trustedProxies = trustedProxies
+        self.rateLimitPerMinute = rateLimitPerMinute
         self.sessionIdleMinutes = sessionIdleMinutes
         self.sessionAbsoluteHours = sessionAbsoluteHours
         self.databaseURL = databaseURL
@@ -171,6 +178,7 @@ public struct ServerSettings: Sendable {
         } catch {
             throw SettingsError(setting: Settings.trustedProxies, problem: "has '\(error.entry)', which is neither an IP address nor a range such as 10.0.0.0/8")
         }
+        rateLimitPerMinute = try integer(Settings.rateLimit, in: 0...1_000_000)
         sessionIdleMinutes = try integer(Settings.sessionIdle, in: 1...720)
         sessionAbsoluteHours = try integer(Settings.sessionAbsolute, in: 1...168)
         databasePoolSize = try integer(Settings.databasePoolSize, in: 1...200)

@@ -19,6 +19,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("vault-key-file"), help: help(Settings.keyFile)) var keyFile: String?
     @Option(name: .customLong("retention-interval-hours"), help: help(Settings.retentionInterval)) var retentionInterval: String?
     @Option(name: .customLong("http-trusted-proxies"), help: help(Settings.trustedProxies)) var trustedProxies: String?
+    @Option(name: .customLong("http-rate-limit"), help: help(Settings.rateLimit)) var rateLimit: String?
     @Option(name: .customLong("statistics-threshold"), help: help(Settings.statisticsThreshold)) var statisticsThreshold: String?
     @Option(name: .customLong("database-pool-size"), help: help(Settings.databasePoolSize)) var databasePoolSize: String?
     @Option(name: .customLong("schema-dir"), help: help(Settings.schemaDirectory)) var schemaDirectory: String?
@@ -36,7 +37,7 @@ struct Serve: AsyncParsableCommand {
             Settings.sessionIdle.key: sessionIdle, Settings.sessionAbsolute.key: sessionAbsolute, Settings.databaseURL.key: databaseURL,
             Settings.vaultDatabaseURL.key: vaultDatabaseURL, Settings.keyFile.key: keyFile, Settings.retentionInterval.key: retentionInterval,
             Settings.statisticsThreshold.key: statisticsThreshold,
-            Settings.trustedProxies.key: trustedProxies,
+            Settings.trustedProxies.key: trustedProxies, Settings.rateLimit.key: rateLimit,
             Settings.databasePoolSize.key: databasePoolSize, Settings.schemaDirectory.key: schemaDirectory,
             Settings.logLevel.key: logLevel, Settings.logFormat.key: logFormat,
         ]

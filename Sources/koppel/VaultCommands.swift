@@ -125,12 +125,16 @@ struct AuditCommand: AsyncParsableCommand {
 
         @OptionGroup var vault: VaultConnection
         @Option(help: ArgumentHelp("A hash printed by `koppel audit head` earlier.", valueName: "hex")) var head: String?
+        @Option(
+            name: .customLong("unkeyed-until"),
+            help: ArgumentHelp("The last entry written before the chain was keyed (schema 0012), if there were any.", valueName: "seq"))
+        var unkeyedUntil: Int64 = 0
 
         func run() async throws {
             let logger = Logger(label: "koppel.vault")
             let anchored = head?.lowercased()
             let (count, broken, found) = try await vault.withVault(logger: logger) { store in
-                let (count, broken) = try await store.verifyAudit()
+                let (count, broken) = try await store.verifyAudit(unkeyedUntil: unkeyedUntil)
                 var found: Bool?
                 if let anchored { found = try await store.containsAuditHash(anchored) }
                 return (count, broken, found)
@@ -179,7 +183,10 @@ struct RetentionCommand: AsyncParsableCommand {
             ) { app in
                 try await vault.withVault(logger: logger) { store in
                     let referrals = ReferralStore(client: app, logger: logger)
-                    return try await Privacy(clients: ClientStore(client: app, logger: logger), vault: store, referrals: referrals).runRetention()
+                    return try await Privacy(
+                        clients: ClientStore(client: app, logger: logger), vault: store, referrals: referrals,
+                        lookups: SignInThrottleStore(client: app, logger: logger)
+                    ).runRetention()
                 }
             }
             print("expired \(expired) consents; erased the identities of \(erased) clients")

@@ -151,6 +151,13 @@ struct OrganisationAPITests {
             #expect(try await post("/api/v1/organisations", ["slug": "fier", "name": "Fier 2", "kinds": ["referrer"]]).status == .conflict)
             #expect(try await post("/api/v1/organisations", ["slug": "Not A Slug!", "name": "X", "kinds": ["referrer"]]).status == .unprocessableContent)
             #expect(try await post("/api/v1/organisations", ["slug": "x", "name": "X", "kinds": ["bank"]]).status == .badRequest)
+            // The contract's limits hold: 60 characters for a short name, 200 for a name.
+            let long = try await post("/api/v1/organisations", ["slug": String(repeating: "a", count: 61), "name": "X", "kinds": ["referrer"]])
+            #expect(long.status == .unprocessableContent)
+            #expect((long.json["detail"] as? String ?? "").contains("`/slug` may have at most 60 characters"))
+            #expect(try await post("/api/v1/organisations", ["slug": "lang", "name": String(repeating: "n", count: 201), "kinds": ["referrer"]])
+                .status == .unprocessableContent)
+            #expect(try await post("/api/v1/organisations", ["slug": "leeg", "name": "   ", "kinds": ["referrer"]]).status == .unprocessableContent)
 
             let admin = try await post("/api/v1/organisations/\(id)/users", ["email": "admin@fier.example", "display_name": "Beheer Fier", "roles": ["org-admin"]])
             #expect(admin.status == .created)

@@ -75,4 +75,63 @@ struct HostileInputTests {
             #expect(literal.status == .noContent)
         }
     }
+
+    @Test("the contract's length limits hold where they were not checked: a service area's name, a duplicate check's name")
+    func lengthLimits() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let area = try await api(
+                .patch, "/api/v1/programmes/\(cast.twoGoID)", as: cast.twoGo, ["service_areas": [["name": String(repeating: "x", count: 201)]]])
+            #expect(area.status == .unprocessableContent)
+            #expect(area.detail.contains("`/service_areas/0/name` may have at most 200 characters"))
+            let check = try await api(
+                .post, "/api/v1/clients/duplicate-check", as: cast.caseworker,
+                ["name": String(repeating: "x", count: 5000), "birth_date": "1990-01-01", "programme_id": cast.twoGoID])
+            #expect(check.status == .unprocessableContent)
+            let cursor = try await api(.get, "/api/v1/referrals?cursor=\(String(repeating: "A", count: 5000))", as: cast.caseworker)
+            #expect(cursor.status == .badRequest)
+        }
+    }
+
+    @Test("the API takes no session cookie: a cross-site form cannot act through a signed-in browser")
+    func apiIgnoresCookies() async throws {
+        try await TestApp.run { client, database in
+            let (caseworker, _, twoGo) = try await TestPeople.caseworkerAndTwoGoCoordinator(client, database)
+            #expect(try await caseworker.get("/account").status == .ok, "the browser is signed in")
+            for (uri, method) in [("/api/v1/me", HTTPRequest.Method.get), ("/api/v1/clients", .post)] {
+                let answer = try await caseworker.send(
+                    uri, method: method, headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: method == .post ? ByteBuffer(string: "name=Forged&birth_date=1990-01-01") : nil)
+                // Refused as unauthenticated, or as a form the API does not read: either way nothing is done.
+                #expect([.unauthorized, .unsupportedMediaType].contains(answer.status), "\(uri) with only the session cookie")
+            }
+            let json = try await caseworker.send(
+                "/api/v1/clients/duplicate-check", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{\"name\": \"A\", \"birth_date\": \"1990-01-01\", \"programme_id\": \"\(twoGo)\"}"))
+            #expect(json.status == .unauthorized)
+        }
+    }
+
+    @Test("every answer carries HSTS; an answer with identifying data may not be stored by browser or proxy")
+    func cachingAndTransport() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let id = try await api.consentedClient(as: cast.caseworker)
+            try await client.execute(
+                uri: "/api/v1/clients/\(id)/reveal", method: .post,
+                headers: [.authorization: "Bearer \(cast.caseworker)", .contentType: "application/json"],
+                body: ByteBuffer(string: "{\"purpose\": \"share_identity\"}")
+            ) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.cacheControl] == "no-store")
+                #expect(response.headers[.strictTransportSecurity]?.hasPrefix("max-age=31536000") == true)
+            }
+            try await client.execute(uri: "/api/v1/referrals", method: .get, headers: [.authorization: "Bearer \(cast.caseworker)"]) {
+                #expect($0.headers[.cacheControl] == "no-store")
+            }
+            try await client.execute(uri: "/", method: .get) { #expect($0.headers[.strictTransportSecurity] != nil) }
+        }
+    }
 }

@@ -42,6 +42,16 @@ struct OperationalTests {
         }
     }
 
+    @Test("readyz is 503 when the server is connected as the owner of the tables, who could undo row-level security")
+    func notReadyAsOwner() async throws {
+        try await TestApp.run(.migrated, connectAs: .owner) { client, _ in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect((response.json["detail"] as? String ?? "").contains("owner"))
+            }
+        }
+    }
+
     @Test("with PostgreSQL unreachable the server stays up: healthz 200, readyz 503 within seconds, API 503")
     func databaseDown() async throws {
         let environment = try TestEnvironment.current()

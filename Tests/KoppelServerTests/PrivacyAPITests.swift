@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -270,7 +271,9 @@ struct PrivacyAPITests {
 
     @Test("the audit log is a hash chain the app and vault roles cannot change; a change made anyway is found and named")
     func auditChain() async throws {
-        try await TestApp.run { client, database in
+        let keys = try TestKeys.newKeyFile()
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        try await TestApp.run(keys: keys) { client, database in
             let api = APICall(client: client)
             let cast = try await ReferralCast.make(client, database)
             let clientID = try await Self.canaryClient(api, cast)
@@ -284,9 +287,23 @@ struct PrivacyAPITests {
                 }
             }
             try await PostgresClient.withRunningClient(database.vaultURL, logger: quietLogger) { vault in
-                let store = VaultStore(client: vault, keys: try KeyRing(path: try TestKeys.newKeyFile()), logger: quietLogger)
+                let store = VaultStore(client: vault, keys: try KeyRing(path: keys), logger: quietLogger)
                 let intact = try await store.verifyAudit()
                 #expect(intact.entries == 4 && intact.firstBreak == nil)
+                // Someone who can write the table rewrites an entry and recomputes every hash after it, without the key.
+                try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { admin in
+                    try await Self.forgeChain(admin, purposeOfSecond: "contact")
+                }
+                #expect(try await store.verifyAudit().firstBreak == AuditBreak(seq: 1, kind: .notKeyed))
+                #expect(try await store.verifyAudit(unkeyedUntil: 4).firstBreak == nil, "what an operator could wrongly accept")
+                try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { admin in
+                    try await Self.forgeChain(admin, purposeOfSecond: "share_identity", key: SymmetricKey(size: .bits256))
+                }
+                #expect(try await store.verifyAudit().firstBreak == AuditBreak(seq: 1, kind: .changed))
+                try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { admin in
+                    try await Self.forgeChain(admin, purposeOfSecond: "share_identity", key: try KeyRing(path: keys).derivedKey(purpose: AuditEntry.keyPurpose))
+                }
+                #expect(try await store.verifyAudit().firstBreak == nil, "with the key the chain is whole again")
                 try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { admin in
                     try await admin.query("UPDATE audit.entries SET purpose = 'contact' WHERE seq = 3", logger: quietLogger)
                 }
@@ -297,6 +314,34 @@ struct PrivacyAPITests {
                 }
                 #expect(try await store.verifyAudit().firstBreak == AuditBreak(seq: 3, kind: .missing(expected: 2)))
             }
+        }
+    }
+
+    /// Rewrites the audit log as a forger would: the second entry's purpose changed and every hash recomputed, keyed with
+    /// `key` (a key the forger guesses) or, without one, as unkeyed SHA-256.
+    static func forgeChain(_ admin: PostgresClient, purposeOfSecond purpose: String, key: SymmetricKey? = nil) async throws {
+        let rows = try await admin.query(
+            """
+            SELECT seq, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor_user_id, actor_organisation_id, client_id, action,
+                   purpose, referral_id, fields
+            FROM audit.entries ORDER BY seq
+            """, logger: quietLogger
+        ).collect()
+        var previous = AuditEntry.genesis
+        for row in rows {
+            let (seq, micros, user, organisation, client, action, stated, referral, fields) =
+                try row.decode((Int64, Int64, UUID?, UUID?, UUID, String, String?, UUID?, [String]).self)
+            var entry = AuditEntry(
+                seq: seq, occurredAtMicroseconds: micros, actorUser: user, actorOrganisation: organisation, client: client,
+                action: AuditAction(rawValue: action)!, purpose: seq == 2 ? purpose : stated, referral: referral, fields: fields,
+                previousHash: previous, hash: Data(), keyed: key != nil)
+            entry.hash = entry.computedHash(key: key ?? SymmetricKey(size: .bits256))
+            try await admin.query(
+                """
+                UPDATE audit.entries SET purpose = \(entry.purpose), previous_hash = \(entry.previousHash), hash = \(entry.hash),
+                    keyed = \(entry.keyed) WHERE seq = \(seq)
+                """, logger: quietLogger)
+            previous = entry.hash
         }
     }
 
@@ -324,7 +369,7 @@ struct PrivacyAPITests {
                     let privacy = Privacy(
                         clients: ClientStore(client: app, logger: quietLogger),
                         vault: VaultStore(client: vault, keys: try KeyRing(path: try TestKeys.newKeyFile()), logger: quietLogger),
-                        referrals: ReferralStore(client: app, logger: quietLogger))
+                        referrals: ReferralStore(client: app, logger: quietLogger), lookups: SignInThrottleStore(client: app, logger: quietLogger))
                     return try await privacy.runRetention()
                 }
             }

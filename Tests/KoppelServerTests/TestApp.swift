@@ -12,11 +12,11 @@ import Testing
 /// Runs `test` against the whole application, built as `koppel serve` builds it, on a database of its own.
 enum TestApp {
     enum Contents { case migrated, seeded, empty }
-    enum Role: Sendable { case app, admin }
+    enum Role: Sendable { case app, owner, admin }
 
     static func run<T: Sendable>(
         _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router, keys: String? = nil,
-        trustedProxies: TrustedProxies = .none, clock: WallClock = .system,
+        trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0,
         _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
     ) async throws -> T {
         let body: @Sendable (TestDatabase) async throws -> T = { database in
@@ -27,8 +27,9 @@ enum TestApp {
             }
             // A generous deadline: on two busy cores, bcrypt and sign-in slow-downs take seconds.
             return try await run(
-                databaseURL: role == .app ? database.appURL : database.adminURL, vaultURL: database.vaultURL, keys: keys,
-                requestTimeoutSeconds: 60, trustedProxies: trustedProxies, clock: clock, over: transport
+                databaseURL: role == .app ? database.appURL : role == .owner ? database.ownerURL : database.adminURL,
+                vaultURL: database.vaultURL, keys: keys,
+                requestTimeoutSeconds: 60, trustedProxies: trustedProxies, clock: clock, rateLimit: rateLimit, over: transport
             ) { client in
                 try await test(client, database)
             }
@@ -39,14 +40,15 @@ enum TestApp {
     /// The application against any database URL, reachable or not.
     static func run<T: Sendable>(
         databaseURL: DatabaseURL, vaultURL: DatabaseURL? = nil, keys: String? = nil, requestTimeoutSeconds: Int = 10,
-        trustedProxies: TrustedProxies = .none, clock: WallClock = .system,
+        trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0,
         over transport: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         TestLogging.bootstrap()
         let keyFile = try keys ?? TestKeys.newKeyFile()
         defer { if keys == nil { try? FileManager.default.removeItem(atPath: keyFile) } }
         let settings = ServerSettings(
-            port: 0, requestTimeoutSeconds: requestTimeoutSeconds, trustedProxies: trustedProxies, databaseURL: databaseURL,
+            port: 0, requestTimeoutSeconds: requestTimeoutSeconds, trustedProxies: trustedProxies, rateLimitPerMinute: rateLimit,
+            databaseURL: databaseURL,
             vaultDatabaseURL: vaultURL ?? databaseURL, keyFile: keyFile, retentionIntervalHours: 0,
             databasePoolSize: 4, schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .debug, clock: clock)
         let app = try await buildApplication(settings: settings)

@@ -32,6 +32,8 @@ struct VaultCryptoTests {
         #expect(Envelope.blindIndex(name: "Zoë van der Berg", birthDate: "1990-01-01", key: SymmetricKey(size: .bits256)) != one)
     }
 
+    static var auditKey: SymmetricKey { SymmetricKey(data: Data(repeating: 7, count: 32)) }
+
     func chain(_ count: Int) -> [AuditEntry] {
         var entries: [AuditEntry] = []
         var previous = AuditEntry.genesis
@@ -39,7 +41,7 @@ struct VaultCryptoTests {
             var entry = AuditEntry(
                 seq: seq, occurredAtMicroseconds: 1_790_000_000_000_000 + seq, actorUser: UUID(), actorOrganisation: UUID(), client: UUID(),
                 action: .reveal, purpose: "share_identity", referral: nil, fields: ["birth_date", "name"], previousHash: previous, hash: Data())
-            entry.hash = entry.computedHash
+            entry.hash = entry.computedHash(key: Self.auditKey)
             previous = entry.hash
             entries.append(entry)
         }
@@ -49,20 +51,47 @@ struct VaultCryptoTests {
     @Test("the chain names the first entry that was changed, removed or reordered")
     func tamperEvidence() {
         let entries = chain(6)
-        #expect(AuditChain.firstBreak(in: entries) == nil)
+        #expect(AuditChain.firstBreak(in: entries, key: Self.auditKey) == nil)
         var changed = entries
         changed[2].purpose = "contact"
-        #expect(AuditChain.firstBreak(in: changed) == AuditBreak(seq: 3, kind: .changed))
+        #expect(AuditChain.firstBreak(in: changed, key: Self.auditKey) == AuditBreak(seq: 3, kind: .changed))
         var rehashed = changed
-        rehashed[2].hash = rehashed[2].computedHash  // a forger who recomputes one hash breaks the next link
-        #expect(AuditChain.firstBreak(in: rehashed) == AuditBreak(seq: 4, kind: .notLinked))
+        rehashed[2].hash = rehashed[2].computedHash(key: Self.auditKey)  // a forger who recomputes one hash breaks the next link
+        #expect(AuditChain.firstBreak(in: rehashed, key: Self.auditKey) == AuditBreak(seq: 4, kind: .notLinked))
         var removed = entries
         removed.remove(at: 3)
-        #expect(AuditChain.firstBreak(in: removed) == AuditBreak(seq: 5, kind: .missing(expected: 4)))
+        #expect(AuditChain.firstBreak(in: removed, key: Self.auditKey) == AuditBreak(seq: 5, kind: .missing(expected: 4)))
         var reordered = entries
         reordered.swapAt(1, 2)
         (reordered[1].seq, reordered[2].seq) = (2, 3)
-        #expect(AuditChain.firstBreak(in: reordered) == AuditBreak(seq: 2, kind: .notLinked))
+        #expect(AuditChain.firstBreak(in: reordered, key: Self.auditKey) == AuditBreak(seq: 2, kind: .notLinked))
+    }
+
+    @Test("a forger without the key cannot rewrite an entry and every hash after it, nor pass entries off as unkeyed")
+    func keyedChain() {
+        let entries = chain(5)
+        /// Recomputes the chain from `from` on with `hash` (what a forger can do), entries marked keyed as given.
+        func rechained(_ entries: [AuditEntry], keyed: Bool, hash: (AuditEntry) -> Data) -> [AuditEntry] {
+            var previous = AuditEntry.genesis
+            return entries.map { entry in
+                var copy = entry
+                copy.keyed = keyed
+                copy.previousHash = previous
+                copy.hash = hash(copy)
+                previous = copy.hash
+                return copy
+            }
+        }
+        var rewritten = entries
+        rewritten[1].purpose = "contact"
+        let withOtherKey = rechained(rewritten, keyed: true) { $0.computedHash(key: SymmetricKey(size: .bits256)) }
+        #expect(AuditChain.firstBreak(in: withOtherKey, key: Self.auditKey) == AuditBreak(seq: 1, kind: .changed))
+        let unkeyed = rechained(rewritten, keyed: false) { $0.computedHash(key: Self.auditKey) }
+        #expect(AuditChain.firstBreak(in: unkeyed, key: Self.auditKey) == AuditBreak(seq: 1, kind: .notKeyed))
+        // Entries from before keying pass only as far as the operator says they reach.
+        let legacy = rechained(entries, keyed: false) { $0.computedHash(key: Self.auditKey) }
+        #expect(AuditChain.firstBreak(in: legacy, key: Self.auditKey, unkeyedUntil: 5) == nil)
+        #expect(AuditChain.firstBreak(in: legacy, key: Self.auditKey, unkeyedUntil: 3) == AuditBreak(seq: 4, kind: .notKeyed))
     }
 
     @Test("the canonical encoding changes with every field and cannot be confused by a separator in a value")
@@ -74,7 +103,7 @@ struct VaultCryptoTests {
         for change in [{ (e: inout AuditEntry) in e.occurredAtMicroseconds += 1 }, { $0.actorUser = nil }, { $0.action = .export }, { $0.referral = UUID() }] {
             var copy = entry
             change(&copy)
-            #expect(copy.computedHash != entry.hash)
+            #expect(copy.computedHash(key: Self.auditKey) != entry.hash)
         }
     }
 

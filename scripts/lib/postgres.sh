@@ -61,6 +61,7 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
 fsync = ${KOPPEL_PG_FSYNC:-on}
+max_connections = ${KOPPEL_PG_MAX_CONNECTIONS:-100}
 CONF
     as_cluster_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null ||
         { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start (log: $dir/postgres.log)"; }

@@ -17,5 +17,7 @@ public enum AuditAction: String, CaseIterable, Sendable, Codable {
     case erase
     case postMessage = "post_message"
     case readMessages = "read_messages"
+    /// A duplicate check matched this client (a name and birth date the asker typed).
+    case duplicateCheck = "duplicate_check"
     case rewrapKey = "rewrap_key"
 }

@@ -23,6 +23,10 @@ enum PrivacyProblems {
             return Problem(status: .forbidden, detail: "Not shown: \(denial.description).")
         case .invalid(let problems):
             return Problem(status: .unprocessableContent, detail: problems.joined(separator: " "))
+        case .tooManyLookups(let seconds):
+            return Problem(
+                status: .tooManyRequests, detail: "Too many duplicate checks in an hour; each is recorded. Try again later.",
+                retryAfterSeconds: seconds)
         }
     }
 }

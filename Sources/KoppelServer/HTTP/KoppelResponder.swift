@@ -15,6 +15,9 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     let authenticator: Authenticator
     let trustedProxies: TrustedProxies
     let clock: WallClock
+    let contract: ContractValidator
+    let progress: ServingProgress
+    let limits: RequestLimits
     /// No request body of Koppel's is larger; a larger one is refused before a handler reads it.
     static var maximumBodyBytes: Int { 64 * 1024 }
 
@@ -37,6 +40,9 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
             response = errorResponse(.methodNotAllowed(request.method, allowed: allowed), request: request)
             response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
         case .found:
+            let watched = !WebPaths.isOperational(request.uri.path)
+            if watched { progress.begin() }
+            defer { if watched { progress.end(answered: response.status != .serviceUnavailable) } }
             do {
                 var request = request
                 // Read the body here, up to the limit, so that no handler ever buffers more.
@@ -44,9 +50,11 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
                 if NULScreen.holdsNUL(uri: request.uri.description, contentType: request.headers[.contentType], body: body) {
                     throw NULScreen.problem
                 }
-                response = try await withDeadline(requestTimeout) { [inner, authenticator, context, request] in
+                if let problem = contract.problem(for: request, body: body) { throw problem }
+                response = try await withDeadline(requestTimeout) { [inner, authenticator, limits, context, request] in
                     var context = context
                     context.identity = try await authenticator.identity(of: request)
+                    if let problem = limits.problem(for: request, context: context) { throw problem }
                     return try await RequestIdentity.$current.withValue(context.identity) {
                         try await inner.respond(to: request, context: context)
                     }
@@ -74,7 +82,9 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
 
     private func errorResponse(_ problem: Problem, request: Request) -> Response {
         if WebPaths.isPage(request.uri.path) {
-            return errorPages.errorPage(for: problem, request: request)
+            var page = errorPages.errorPage(for: problem, request: request)
+            if let seconds = problem.retryAfterSeconds { page.headers[.retryAfter] = String(seconds) }
+            return page
         }
         var headers: HTTPFields = [:]
         if problem.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"koppel\"" }
@@ -103,5 +113,10 @@ enum WebPaths {
 
     static func isPage(_ path: String) -> Bool {
         !machinePrefixes.contains { path.hasPrefix($0) }
+    }
+
+    /// Probes and static files: neither touches the database nor tells whether the replica can serve.
+    static func isOperational(_ path: String) -> Bool {
+        ["/healthz", "/readyz", "/openapi.yaml"].contains(path) || path.hasPrefix("/static/")
     }
 }

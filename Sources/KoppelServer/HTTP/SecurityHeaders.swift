@@ -14,6 +14,11 @@ enum SecurityHeaders {
         headers[.xFrameOptions] = "DENY"
         headers[.crossOriginOpenerPolicy] = "same-origin"
         headers[.permissionsPolicy] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        // Browsers heed it over HTTPS only, which is how Koppel is served in production (behind TLS at the ingress).
+        headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains"
+        // Nothing Koppel answers to a signed-in caller may be kept by a browser or a proxy; the public directory,
+        // the contract and static files may be.
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
     }
 }
 

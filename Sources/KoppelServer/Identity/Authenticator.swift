@@ -4,8 +4,9 @@ import Hummingbird
 import KoppelCore
 import KoppelStore
 
-/// Finds out who a request comes from: a session cookie, or an `Authorization: Bearer` API token.
-/// A bad or stale credential makes the request anonymous; it never fails the request by itself.
+/// Finds out who a request comes from: an `Authorization: Bearer` API token, or for web pages a session cookie.
+/// The API takes tokens only: a browser sends its cookie with any request, a forged cross-site form included, and
+/// only pages check the form's anti-forgery token. A bad or stale cookie makes the request anonymous.
 struct Authenticator: Sendable {
     let users: UserStore
     let sessions: SessionStore
@@ -15,7 +16,7 @@ struct Authenticator: Sendable {
         if let header = request.headers[.authorization] {
             return try await identity(bearer: header)
         }
-        guard let value = request.cookies[SessionCookie.name]?.value, !value.isEmpty, value.count <= 100 else { return .anonymous }
+        guard WebPaths.isPage(request.uri.path), let value = request.cookies[SessionCookie.name]?.value, !value.isEmpty, value.count <= 100 else { return .anonymous }
         let token = SecretToken(value: value)
         guard let record = try await sessions.resume(token),
             let account = try await users.account(id: record.userID, organisation: record.organisationID), !account.isDisabled

@@ -17,7 +17,7 @@ struct SignInThrottle: Sendable {
     var account = SignInThrottleStore.Limits(window: .seconds(15 * 60), lockAfter: 10, lockFor: .seconds(15 * 60))
     /// An address may be a whole office behind one router: many more.
     var address = SignInThrottleStore.Limits(window: .seconds(15 * 60), lockAfter: 50, lockFor: .seconds(15 * 60))
-    /// From this many attempts on, each waits a little longer before it is checked.
+    /// From this many attempts at an account on, each waits a little longer before it is checked.
     var slowDownAfter = 3
 
     /// Counts an attempt at `step` for the account (by e-mail address) and, if given, the client address.
@@ -27,9 +27,10 @@ struct SignInThrottle: Sendable {
             attempts.append(try await store.attempt(SignInThrottleStore.addressKey(clientAddress), address))
         }
         if attempts.contains(where: { !$0.allowed }) { return .locked }
-        let most = attempts.map(\.number).max() ?? 0
-        guard most > slowDownAfter else { return .allowed }
-        return .slowDown(.seconds(min(most - slowDownAfter, 5)))
+        // The account's own attempts slow it down; an address's only lock it, as it may be a whole office.
+        let own = attempts[0].number
+        guard own > slowDownAfter else { return .allowed }
+        return .slowDown(.seconds(min(own - slowDownAfter, 5)))
     }
 
     /// The step succeeded: its count for the account starts again. The address's count does not.

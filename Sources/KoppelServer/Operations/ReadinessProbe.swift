@@ -11,12 +11,19 @@ struct ReadinessProbe: Sendable {
         case notReady(reason: String)
     }
 
+    /// A connection of its own: a pool busy with slow requests must not make a healthy replica look dead.
     let client: PostgresClient
     let migrations: [Migration]
     let timeout: Duration
+    /// Requests waiting this long with none answered mean the server's pool is stuck.
+    let stalledAfter: Duration
+    let progress: ServingProgress
     let logger: Logger
 
     func check() async -> Verdict {
+        if let stalled = progress.stalled(), stalled > stalledAfter {
+            return .notReady(reason: "requests have had no answer from the database for \(stalled.components.seconds) s")
+        }
         do {
             return try await withDeadline(timeout) { try await verdict() }
         } catch is DeadlineExceeded {
@@ -31,10 +38,18 @@ struct ReadinessProbe: Sendable {
     }
 
     private func verdict() async throws -> Verdict {
+        // Row-level security binds neither a superuser nor a BYPASSRLS role, and a table's owner may alter or disable
+        // it, and rewrite the audit log: the server runs as none of them.
         let rows = try await client.query(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user", logger: logger)
-        for try await (isSuperuser, bypassesRLS) in rows.decode((Bool, Bool).self) where isSuperuser || bypassesRLS {
-            return .notReady(reason: "connected as a superuser or BYPASSRLS role; connect as the app role (koppel_app)")
+            """
+            SELECT rolsuper OR rolbypassrls,
+                   EXISTS (SELECT 1 FROM pg_tables WHERE schemaname IN ('public', 'vault', 'audit')
+                           AND pg_has_role(current_user, tableowner, 'USAGE'))
+            FROM pg_roles WHERE rolname = current_user
+            """, logger: logger)
+        for try await (unbound, owner) in rows.decode((Bool, Bool).self) {
+            if unbound { return .notReady(reason: "connected as a superuser or BYPASSRLS role; connect as the app role (koppel_app)") }
+            if owner { return .notReady(reason: "connected as the owner of Koppel's tables; connect as the app role (koppel_app)") }
         }
         let plan = try await MigrationRunner(client: client, migrations: migrations, logger: logger).status()
         if let next = plan.pending.first {

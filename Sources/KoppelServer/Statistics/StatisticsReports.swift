@@ -9,6 +9,8 @@ struct StatisticsReports: Sendable {
     let store: StatisticsStore
     let directory: any ProgrammeDirectory
     let threshold: Int
+    /// Reports counted at once; the rest wait their turn, so a crowd of funders cannot take every connection.
+    let gate: AsyncGate
 
     struct Request {
         var programmes: [String] = []
@@ -71,7 +73,9 @@ struct StatisticsReports: Sendable {
         let period = request.period == nil && request.from == nil && request.to == nil ? Self.thisYear : request.period
         guard let months = StatisticsPeriod.parse(period: period, from: request.from, to: request.to) else { throw Invalid.period }
         guard let breakdown = StatisticsBreakdown(rawValue: request.breakdown ?? "total") else { throw Invalid.breakdown }
-        let report = try await store.report(scope, period: months, breakdown: breakdown, threshold: threshold, actingFor: actor)
+        let report = try await gate.run {
+            try await store.report(scope, period: months, breakdown: breakdown, threshold: threshold, actingFor: actor)
+        }
         let names = Dictionary(uniqueKeysWithValues: known.listed.map { ($0.id.uuidString.lowercased(), $0.name) })
         // Capacity as it is now: the directory keeps no history of it.
         let totals = known.listed.filter { scope.programmes.contains($0.id) }.compactMap(\.placesTotal)

@@ -62,6 +62,7 @@ struct PrivacyLabels {
         case .denied, .disclosure(.policy): (.forbidden, text("error.forbidden.message"))
         case .disclosure(let denial): (.forbidden, text("privacy.error.denied", ["reason": reason(denial)]))
         case .invalid(let problems): (.unprocessableContent, text("privacy.error.invalid", ["problems": problems.joined(separator: " ")]))
+        case .tooManyLookups: (.tooManyRequests, text("privacy.error.too_many_lookups"))
         }
     }
 

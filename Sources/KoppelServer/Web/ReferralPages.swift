@@ -149,8 +149,9 @@ struct ReferralPages {
             return try await again(nil, duplicate: true)
         } catch IntakeFailure.noConsent {
             return try await again(labels.text("referral.error.no_consent", ["programme": ""]))
-        } catch PrivacyError.invalid(let problems) {
-            return try await again(labels.text("privacy.error.invalid", ["problems": problems.joined(separator: " ")]))
+        } catch let error as PrivacyError {
+            let (status, message) = PrivacyLabels(catalogue: renderer.catalogue(for: request)).problem(error)
+            return try await again(message, status: status)
         } catch let error as ReferralError {
             let (status, message) = labels.problem(error)
             return try await again(message, status: status)

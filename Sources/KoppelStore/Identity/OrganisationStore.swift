@@ -38,6 +38,7 @@ public struct OrganisationStore: Sendable {
 
     /// Creates an organisation; `kinds` from referrer, operator, funder.
     public func create(slug: String, name: String, kinds: [String], type: OrganisationType = .civilSociety) async throws -> UUID {
+        guard OrganisationNames.areValid(slug: slug, name: name) else { throw OrganisationError.invalid }
         do {
             return try await client.query(
                 "INSERT INTO organisations (slug, name, kinds, organisation_type) VALUES (\(slug), \(name), \(kinds), \(type.rawValue)) RETURNING id",
@@ -59,7 +60,7 @@ public enum OrganisationError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .slugTaken(let slug): "an organisation with the short name '\(slug)' already exists"
         case .invalid:
-            "the short name must be lower-case letters, digits and dashes, the name not empty, kinds from referrer, operator, funder, and the type one of \(OrganisationType.allCases.map(\.rawValue).joined(separator: ", "))"
+            "the short name must be 1 to 60 lower-case letters, digits and dashes, the name 1 to 200 characters, kinds from referrer, operator, funder, and the type one of \(OrganisationType.allCases.map(\.rawValue).joined(separator: ", "))"
         }
     }
 }

@@ -49,6 +49,9 @@ public struct SignInThrottleStore: Sendable {
 
     public static func addressKey(_ address: String) -> ByteBuffer { key("address:" + address) }
 
+    /// A user's look-ups of who someone is (duplicate checks), counted like sign-in attempts.
+    public static func lookupKey(user: UUID) -> ByteBuffer { key("lookup:user:" + user.uuidString.lowercased()) }
+
     private static func key(_ text: String) -> ByteBuffer { ByteBuffer(bytes: SHA256.hash(data: Data(text.utf8))) }
 
     /// Counts one attempt on `key` and says whether it may be checked.

@@ -94,10 +94,8 @@ public struct UserStore: Sendable {
                 }
                 return id
             }
-        } catch let error as PostgresTransactionError {
-            if let identity = error.closureError as? IdentityError { throw identity }
-            if let psql = error.closureError as? PSQLError, psql.serverInfo?[.sqlState] == "23505" { throw IdentityError.emailTaken }
-            throw error
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw IdentityError.emailTaken
         }
     }
 

@@ -20,6 +20,8 @@ public enum PrivacyError: Error, Sendable, Equatable {
     case denied(DenialReason)
     case disclosure(DisclosureDenial)
     case invalid([String])
+    /// Too many look-ups of who someone is (duplicate checks) in a short time; try again after `retryAfterSeconds`.
+    case tooManyLookups(retryAfterSeconds: Int)
 }
 
 /// Clients and their consents in PostgreSQL, as the app role acting for an organisation. Who a client is
@@ -138,10 +140,18 @@ public struct ClientStore: Sendable {
     }
 
     /// Whether any of these clients has an open referral to the programme (whoever filed it).
-    public func anyOpenReferral(of clients: [UUID], to programme: UUID) async throws -> Bool {
-        guard !clients.isEmpty else { return false }
-        return try await client.query("SELECT counts.open_referral_exists(\(clients), \(programme))", logger: logger)
-            .collect().first!.decode(Bool.self)
+    /// Of these clients, those with an open referral to the programme that `actor`'s organisation may see (as its
+    /// referrer or its operator; row-level security decides): what a duplicate check may tell, and no more.
+    public func withOpenReferral(_ clients: [UUID], to programme: UUID, actingFor actor: Actor) async throws -> [UUID] {
+        guard !clients.isEmpty else { return [] }
+        return try await transaction(actingFor: actor) { connection in
+            try await connection.query(
+                """
+                SELECT DISTINCT client_id FROM referrals
+                WHERE client_id = ANY(\(clients)) AND programme_id = \(programme) AND state IN ('submitted', 'waitlisted', 'accepted', 'active')
+                """, logger: logger
+            ).collect().map { try $0.decode(UUID.self) }
+        }
     }
 
     // MARK: -

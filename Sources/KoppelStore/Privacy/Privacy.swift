@@ -34,24 +34,33 @@ public struct Privacy: Sendable {
     public let clients: ClientStore
     public let vault: VaultStore
     public let referrals: ReferralStore
+    /// Counts duplicate checks per user, as sign-in attempts are counted: in PostgreSQL, before they run.
+    public let lookups: SignInThrottleStore
+    /// A user's duplicate checks: 30 an hour, then none for the rest of it.
+    public static let lookupLimits = SignInThrottleStore.Limits(window: .seconds(3600), lockAfter: 30, lockFor: .seconds(3600))
 
-    public init(clients: ClientStore, vault: VaultStore, referrals: ReferralStore) {
+    public init(clients: ClientStore, vault: VaultStore, referrals: ReferralStore, lookups: SignInThrottleStore) {
         self.clients = clients
         self.vault = vault
         self.referrals = referrals
+        self.lookups = lookups
     }
 
     /// Registers a client of `actor`'s organisation with who they are; returns them by pseudonymous id.
     public func register(_ identity: ClientIdentity, by actor: Actor) async throws -> ClientRecord {
+        let (id, sealIdentity) = try newClient(identity, by: actor)
+        return try await clients.register(id, by: actor, whileOpen: sealIdentity)
+    }
+
+    /// A new client's id and the vault write that seals who they are, once the policy and the identity's rules allow.
+    private func newClient(_ identity: ClientIdentity, by actor: Actor) throws -> (UUID, @Sendable () async throws -> Void) {
         try allow(actor, .registerClient(organisation: actor.organisationID))
         let identity = identity.cleaned
         let problems = identity.problems(complete: true)
         guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
         let id = UUID()
         let audit = record(actor, id, .create, fields: Array(identity.values.keys))
-        return try await clients.register(id, by: actor) {
-            try await vault.store(identity, for: id, audit: audit)
-        }
+        return (id, { [vault] in try await vault.store(identity, for: id, audit: audit) })
     }
 
     /// The web intake: a new client with who they are and their consent, and a referral for them, filed as one
@@ -61,24 +70,25 @@ public struct Privacy: Sendable {
         _ identity: ClientIdentity, consent: NewConsent, referral: NewReferral, by actor: Actor, idempotency: IdempotencyKey?,
         response: @escaping StoredResponse
     ) async throws -> Idempotent<Referral> {
-        try allow(actor, .registerClient(organisation: actor.organisationID))
         try allow(actor, .manageClient(organisation: actor.organisationID))
-        let identity = identity.cleaned
-        let problems = identity.problems(complete: true)
-        guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
-        let id = UUID()
-        let audit = record(actor, id, .create, fields: Array(identity.values.keys))
-        return try await referrals.createWithNewClient(id, consent: consent, referral, by: actor, idempotency: idempotency, response: response) {
-            try await vault.store(identity, for: id, audit: audit)
-        }
+        let (id, sealIdentity) = try newClient(identity, by: actor)
+        return try await referrals.createWithNewClient(
+            id, consent: consent, referral, by: actor, idempotency: idempotency, response: response, sealIdentity: sealIdentity)
     }
 
-    /// Whether someone with this name and date of birth may already have an open referral to the programme,
-    /// filed by any organisation. Answers yes or no, nothing more.
+    /// Whether someone with this name and date of birth already has an open referral to the programme that `actor`'s
+    /// organisation may see. Answers yes or no, nothing more, and nothing of other organisations' referrals; each
+    /// client it matches gets an audit entry, and a user may ask `lookupLimits` times an hour.
     public func possibleDuplicate(name: String, birthDate: String, programme: UUID, by actor: Actor) async throws -> Bool {
         try allow(actor, .registerClient(organisation: actor.organisationID))
+        let attempt = try await lookups.attempt(SignInThrottleStore.lookupKey(user: actor.userID), Self.lookupLimits)
+        guard attempt.allowed else {
+            throw PrivacyError.tooManyLookups(retryAfterSeconds: Int(Self.lookupLimits.lockFor.components.seconds))
+        }
         let matches = try await vault.clients(matchingName: name, birthDate: birthDate)
-        return try await clients.anyOpenReferral(of: matches, to: programme)
+        let known = try await clients.withOpenReferral(matches, to: programme, actingFor: actor)
+        try await vault.audit(known.map { record(actor, $0, .duplicateCheck, fields: [IdentityField.name, .birthDate]) })
+        return !known.isEmpty
     }
 
     /// Changes some identity fields of a client of `actor`'s organisation (an empty value removes one).

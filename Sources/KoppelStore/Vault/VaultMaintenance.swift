@@ -6,9 +6,10 @@ import PostgresNIO
 
 /// What `koppel audit` and `koppel keys` do to the vault: walk the audit chain, rewrap data keys.
 extension VaultStore {
-    /// Walks the whole chain in order; nil when it is unbroken. Also returns how many entries it walked.
-    public func verifyAudit() async throws -> (entries: Int, firstBreak: AuditBreak?) {
-        var walker = AuditChainWalker()
+    /// Walks the whole chain in order; nil when it is unbroken. Also returns how many entries it walked. Entries up to
+    /// `unkeyedUntil` may be unkeyed (written before schema 0012); the operator reads that number once, at the upgrade.
+    public func verifyAudit(unkeyedUntil: Int64 = 0) async throws -> (entries: Int, firstBreak: AuditBreak?) {
+        var walker = AuditChainWalker(key: try auditKey(), unkeyedUntil: unkeyedUntil)
         var count = 0
         let rows = try await client.query("SELECT \(unescaped: AuditLog.columns) FROM audit.entries ORDER BY seq", logger: logger)
         for try await row in rows {
@@ -74,16 +75,22 @@ extension VaultStore {
 }
 
 /// Walks the chain one entry at a time, so a long log needs no memory of more than the last hash.
-public struct AuditChainWalker: Sendable {
+public struct AuditChainWalker {
     private var previous = AuditEntry.genesis
     private var expected: Int64 = 1
+    private let key: SymmetricKey
+    private let unkeyedUntil: Int64
 
-    public init() {}
+    public init(key: SymmetricKey, unkeyedUntil: Int64 = 0) {
+        self.key = key
+        self.unkeyedUntil = unkeyedUntil
+    }
 
     public mutating func next(_ entry: AuditEntry) -> AuditBreak? {
         if entry.seq != expected { return AuditBreak(seq: entry.seq, kind: .missing(expected: expected)) }
         if entry.previousHash != previous { return AuditBreak(seq: entry.seq, kind: .notLinked) }
-        if entry.computedHash != entry.hash { return AuditBreak(seq: entry.seq, kind: .changed) }
+        if !entry.keyed && entry.seq > unkeyedUntil { return AuditBreak(seq: entry.seq, kind: .notKeyed) }
+        if entry.computedHash(key: key) != entry.hash { return AuditBreak(seq: entry.seq, kind: .changed) }
         previous = entry.hash
         expected += 1
         return nil

@@ -44,7 +44,7 @@ public struct VaultStore: Sendable {
                 "INSERT INTO vault.data_keys (client_id, wrapped_key, master_key_version) VALUES (\(clientID), \(wrapped), \(version))",
                 logger: logger)
             try await write(identity.values.mapValues { Optional($0) }, for: clientID, dataKey: dataKey, on: connection)
-            try await AuditLog.append(audit, on: connection, logger: logger)
+            try await AuditLog.append(audit, key: try auditKey(), on: connection, logger: logger)
         }
     }
 
@@ -53,7 +53,7 @@ public struct VaultStore: Sendable {
         try await transaction { connection in
             guard let dataKey = try await dataKey(of: clientID, lock: true, on: connection) else { return false }
             try await write(changes, for: clientID, dataKey: dataKey, on: connection)
-            try await AuditLog.append(audit, on: connection, logger: logger)
+            try await AuditLog.append(audit, key: try auditKey(), on: connection, logger: logger)
             return true
         }
     }
@@ -62,7 +62,7 @@ public struct VaultStore: Sendable {
     public func reveal(_ fields: [IdentityField], of clientID: UUID, audit: AuditRecord) async throws -> [IdentityField: String] {
         try await transaction { connection in
             guard let dataKey = try await dataKey(of: clientID, lock: false, on: connection) else { throw VaultError.noIdentity }
-            try await AuditLog.append(audit, on: connection, logger: logger)
+            try await AuditLog.append(audit, key: try auditKey(), on: connection, logger: logger)
             return try await open(fields, of: clientID, dataKey: dataKey, on: connection)
         }
     }
@@ -85,7 +85,7 @@ public struct VaultStore: Sendable {
                 INSERT INTO vault.messages (id, referral_id, client_id, author_user_id, author_organisation_id, sealed)
                 VALUES (\(messageID), \(referral), \(clientID), \(author.user), \(author.organisation), \(sealed))
                 """, logger: logger)
-            try await AuditLog.append(audit, on: connection, logger: logger)
+            try await AuditLog.append(audit, key: try auditKey(), on: connection, logger: logger)
         }
     }
 
@@ -93,7 +93,7 @@ public struct VaultStore: Sendable {
     public func messages(referral: UUID, client clientID: UUID, audit: AuditRecord) async throws -> [VaultMessage] {
         try await transaction { connection in
             guard let dataKey = try await dataKey(of: clientID, lock: false, on: connection) else { throw VaultError.noIdentity }
-            try await AuditLog.append(audit, on: connection, logger: logger)
+            try await AuditLog.append(audit, key: try auditKey(), on: connection, logger: logger)
             return try await connection.query(
                 """
                 SELECT id, author_user_id, author_organisation_id, posted_at, sealed FROM vault.messages
@@ -115,7 +115,7 @@ public struct VaultStore: Sendable {
             let erased = try await connection.query(
                 "DELETE FROM vault.data_keys WHERE client_id = \(clientID) RETURNING client_id", logger: logger
             ).collect().count
-            if erased > 0 { try await AuditLog.append(audit, on: connection, logger: logger) }
+            if erased > 0 { try await AuditLog.append(audit, key: try auditKey(), on: connection, logger: logger) }
             return erased > 0
         }
     }
@@ -128,6 +128,17 @@ public struct VaultStore: Sendable {
     }
 
     // MARK: - Fields
+
+    /// Audit entries of what happened outside the vault (a duplicate check that matched), in one transaction.
+    public func audit(_ records: [AuditRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await transaction { connection in
+            for record in records { try await AuditLog.append(record, key: try auditKey(), on: connection, logger: logger) }
+        }
+    }
+
+    /// The key of the audit chain's hashes, from the key file.
+    func auditKey() throws -> SymmetricKey { try keys.derivedKey(purpose: AuditEntry.keyPurpose) }
 
     /// A transaction whose `VaultError` reaches the caller as itself, not wrapped in a transaction error.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {

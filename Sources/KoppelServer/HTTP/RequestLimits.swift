@@ -1,0 +1,37 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KoppelStore
+
+/// The limits every request is held to (decision 0015): a rate per caller, and a stricter one for sign-in forms, the
+/// costliest thing (bcrypt) anyone can make Koppel do without an account. Off with a rate of 0 (load tests).
+struct RequestLimits: Sendable {
+    /// Any request, per signed-in user or else per client address.
+    let perCaller: RateLimiter?
+    /// Passwords and codes sent, per client address.
+    let signIns: RateLimiter?
+
+    init(perMinute: Int) {
+        perCaller = perMinute > 0 ? RateLimiter(.init(perMinute: perMinute, burst: max(1, perMinute / 6))) : nil
+        signIns = perMinute > 0 ? RateLimiter(.init(perMinute: 20, burst: 10)) : nil
+    }
+
+    /// The 429 for a request past its limits, or nil. Probes and static files are never limited.
+    func problem(for request: Request, context: AppRequestContext) -> Problem? {
+        let path = request.uri.path
+        guard !WebPaths.isOperational(path) else { return nil }
+        let address = "address:" + context.clientAddress
+        if request.method == .post, path.hasPrefix("/sign-in"), case .limited(let seconds) = signIns?.admit(address) {
+            return Self.tooMany(seconds)
+        }
+        let caller = context.identity.account.map { "user:" + $0.id.uuidString } ?? address
+        if case .limited(let seconds) = perCaller?.admit(caller) { return Self.tooMany(seconds) }
+        return nil
+    }
+
+    static func tooMany(_ seconds: Int) -> Problem {
+        Problem(
+            status: .tooManyRequests, detail: "Too many requests from you in a short time. Try again in \(seconds) second\(seconds == 1 ? "" : "s").",
+            retryAfterSeconds: seconds)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KoppelCore
+import KoppelServer
+import KoppelStore
+import KoppelTestSupport
+import Testing
+
+/// A crowd of requests, as an attacker or a busy morning makes one: limits answer 429 with Retry-After and readiness
+/// keeps telling the truth. (A crowd of sign-ins over many connections: Tests/browser/test_sign_in_crowd.py.)
+@Suite("Rate limits and load")
+struct LoadLimitsTests {
+    @Test("past its burst a caller gets 429 with Retry-After; another caller and the probes are not held up")
+    func perCaller() async throws {
+        try await TestApp.run(rateLimit: 60) { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<12 { statuses.append(try await api(.get, "/api/v1/me", as: cast.caseworker).status) }
+            #expect(statuses.prefix(10).allSatisfy { $0 == .ok }, "a burst of a sixth of a minute's allowance")
+            #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests })
+            try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer \(cast.caseworker)"]) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            #expect(try await api(.get, "/api/v1/me", as: cast.twoGo).status == .ok)
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test("readiness answers from a connection of its own while funders' reports fill the pool")
+    func readinessUnderLoad() async throws {
+        try await TestApp.run(over: .live) { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let uri = "/api/v1/statistics?programme=\(cast.twoGoID)&period=2026&breakdown=region"
+            let readiness = try await withThrowingTaskGroup(of: HTTPResponse.Status?.self) { group in
+                for _ in 0..<60 {
+                    group.addTask {
+                        _ = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(cast.funder)"])
+                        return nil
+                    }
+                }
+                group.addTask { try await client.execute(uri: "/readyz", method: .get).status }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { if let status = $1 { $0.append(status) } }
+            }
+            #expect(readiness == [.ok])
+        }
+    }
+
+    @Test("a replica whose requests get no answer for too long is not ready; one answer and it is again")
+    func stalledPool() {
+        let progress = ServingProgress()
+        #expect(progress.stalled() == nil, "nothing waiting")
+        progress.begin()
+        #expect((progress.stalled(now: .now + .seconds(30)) ?? .zero) >= .seconds(30))
+        progress.begin()
+        progress.end(answered: false)
+        #expect(progress.stalled(now: .now + .seconds(30)) != nil, "a 503 is no answer")
+        progress.end(answered: true)
+        #expect(progress.stalled() == nil)
+    }
+}

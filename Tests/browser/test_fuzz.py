@@ -1,0 +1,53 @@
+"""Schemathesis fuzzes every API operation from the contract as each kind of caller (none, caseworker, org-admin,
+coordinator, funder, hub-admin) against a demo database of its own: no request, however odd, may get a 500, and every
+answer must match the contract. Bounded: a fixed number of examples per operation and a time budget per role."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import KoppelServer
+
+BIN = os.environ["KOPPEL_TEST_BIN"]
+FUZZ_ENV = dict(os.environ, KOPPEL_OWNER_DATABASE_URL=os.environ.get("KOPPEL_FUZZ_OWNER_URL", ""),
+                KOPPEL_VAULT_DATABASE_URL=os.environ.get("KOPPEL_FUZZ_VAULT_URL", ""))
+ROLES = {
+    "anonymous": None,
+    "caseworker": "caseworker@vluchtelingenwerk.example",
+    "org-admin": "admin@vluchtelingenwerk.example",
+    "coordinator": "coordinator@stek.example",
+    "funder": "funder@denhaag.example",
+    "hub-admin": "hub@koppel.example",
+}
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+
+
+def cli(*arguments):
+    return subprocess.run([BIN, *arguments], env=FUZZ_ENV, capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def fuzz_server():
+    if not os.environ.get("KOPPEL_FUZZ_DATABASE_URL"):
+        pytest.skip("scripts/test prepares the fuzzer's database")
+    cli("user", "create", "--org", "humanitas", "--email", ROLES["hub-admin"], "--name", "Hub Beheer", "--role", "hub-admin")
+    server = KoppelServer(os.environ["KOPPEL_FUZZ_DATABASE_URL"], extra_env={
+        "KOPPEL_VAULT_DATABASE_URL": os.environ["KOPPEL_FUZZ_VAULT_URL"], "KOPPEL_HTTP_RATE_LIMIT": "0"})
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_no_request_gets_a_server_error_or_an_answer_off_contract(fuzz_server, role, tmp_path):
+    headers = []
+    if ROLES[role]:
+        token = cli("token", "create", "--user", ROLES[role], "--name", f"fuzz-{role}", "--expires-in", "1").splitlines()[-1]
+        headers = ["-H", f"Authorization: Bearer {token}"]
+    schemathesis = os.path.join(os.path.dirname(sys.executable), "schemathesis")
+    result = subprocess.run(
+        [schemathesis, "run", fuzz_server.url + "/openapi.yaml", "--url", fuzz_server.url + "/api/v1", *headers,
+         "--checks", CHECKS, "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--max-time", "90",
+         "--seed", "20261206", "--workers", "2", "--no-color", "--suppress-health-check", "all"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, f"as {role}:\n{result.stdout[-6000:]}"
