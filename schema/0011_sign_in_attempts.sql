@@ -21,8 +21,12 @@ AS $$
 DECLARE
     v_row public.sign_in_throttle%ROWTYPE;
 BEGIN
-    INSERT INTO public.sign_in_throttle (key, attempts, last_attempt_at) VALUES (p_key, 0, p_now) ON CONFLICT (key) DO NOTHING;
-    SELECT * INTO v_row FROM public.sign_in_throttle WHERE key = p_key FOR UPDATE;
+    -- A success may delete the row between the insert and the lock: then insert again.
+    LOOP
+        INSERT INTO public.sign_in_throttle (key, attempts, last_attempt_at) VALUES (p_key, 0, p_now) ON CONFLICT (key) DO NOTHING;
+        SELECT * INTO v_row FROM public.sign_in_throttle WHERE key = p_key FOR UPDATE;
+        EXIT WHEN FOUND;
+    END LOOP;
     IF v_row.locked_until > p_now THEN
         RETURN QUERY SELECT false, v_row.attempts;
         RETURN;
@@ -39,5 +43,19 @@ BEGIN
 END
 $$;
 
+-- A success takes back its attempt on a key that is not the account's (the client address): colleagues signing in
+-- behind one router do not lock each other out; only failures add up there.
+CREATE FUNCTION public.sign_in_success(p_key bytea, p_lock_after integer)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, public
+AS $$
+    UPDATE public.sign_in_throttle
+    SET attempts = greatest(attempts - 1, 0), locked_until = CASE WHEN attempts - 1 < p_lock_after THEN NULL ELSE locked_until END
+    WHERE key = p_key
+$$;
+
+REVOKE ALL ON FUNCTION public.sign_in_success(bytea, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.sign_in_success(bytea, integer) TO koppel_app;
 REVOKE ALL ON FUNCTION public.sign_in_attempt(bytea, timestamptz, integer, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.sign_in_attempt(bytea, timestamptz, integer, integer, integer) TO koppel_app;

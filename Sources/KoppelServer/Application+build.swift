@@ -56,7 +56,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         configuration: settings.databaseURL.clientConfiguration(maximumConnections: 1, statementTimeout: .seconds(2)), backgroundLogger: logger)
     OperationalRoutes(
         readiness: ReadinessProbe(
-            client: probeClient, migrations: migrations, timeout: .seconds(2), stalledAfter: .seconds(settings.requestTimeoutSeconds * 2),
+            client: probeClient, vaultClient: vaultClient, migrations: migrations, timeout: .seconds(2), stalledAfter: .seconds(settings.requestTimeoutSeconds * 2),
             progress: progress, logger: logger)
     ).register(on: routes)
     try StaticFiles.bundled().register(on: routes)
@@ -95,7 +95,9 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens), trustedProxies: settings.trustedProxies,
         clock: settings.clock, contract: try ContractValidator(yaml: APIContract.yaml), progress: progress,
         limits: RequestLimits(perMinute: settings.rateLimitPerMinute))
-    var services: [any Service] = [client, vaultClient, probeClient]
+    var services: [any Service] = [
+        client, vaultClient, probeClient, SeedSealingService(seeds: seeds, organisations: organisations, clock: settings.clock, logger: logger),
+    ]
     if settings.retentionIntervalHours > 0 {
         services.append(RetentionService(
             privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), clock: settings.clock, logger: logger))

@@ -2,6 +2,8 @@ import ArgumentParser
 import Hummingbird
 import KoppelServer
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,6 +51,16 @@ struct Serve: AsyncParsableCommand {
         }
         LogSetup.bootstrap(format: settings.logFormat, level: settings.logLevel)
         let app = try await buildApplication(settings: settings)
-        try await app.runService()
+        let logger = Logger(label: "koppel")
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A shutdown ends within its bound even when something does not finish gracefully (a database call the driver
+        // lost, decision 0013): requests get the request timeout to finish, then what is left is cancelled.
+        group.maximumGracefulShutdownDuration = .seconds(settings.requestTimeoutSeconds)
+        group.maximumCancellationDuration = .seconds(5)
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch is CancellationError {
+            logger.warning("shutdown had to cancel what did not finish in time")
+        }
     }
 }

@@ -52,6 +52,15 @@ struct DisclosureCombinationTests {
         }
     }
 
+    @Test("a programme asked for twice counts once, so its figures are never added up twice past suppression")
+    func programmeOnce() throws {
+        let funder = UUID()
+        let programme = ProgrammeFunding(programme: UUID(), funders: [funder])
+        let actor = Actor(userID: UUID(), organisationID: funder, roles: [.funder])
+        let scope = try StatisticsAccess.scope(actor, requested: [programme, programme, programme], all: [programme]).get()
+        #expect(scope.programmes == [programme.programme])
+    }
+
     @Test("the total row of a programme's month is withheld alike in every breakdown")
     func totalsAgree() {
         var generator = SeededGenerator(seed: 5)

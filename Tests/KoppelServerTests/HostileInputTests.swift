@@ -134,4 +134,43 @@ struct HostileInputTests {
             try await client.execute(uri: "/", method: .get) { #expect($0.headers[.strictTransportSecurity] != nil) }
         }
     }
+
+    @Test("ways around the door are closed: a key given twice, a body without a type, a form sent as text, a doubled slash")
+    func aroundTheDoor() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let long = String(repeating: "x", count: 300)
+            let twice = "{\"name\": \"\(long)\", \"name\": \"Kort\", \"birth_date\": \"1990-01-01\", \"programme_id\": \"\(cast.twoGoID)\"}"
+            let reordered = "{\"name\": \"Kort\", \"name\": \"\(long)\", \"birth_date\": \"1990-01-01\", \"programme_id\": \"\(cast.twoGoID)\"}"
+            for body in [twice, reordered] {
+                let status = try await client.execute(
+                    uri: "/api/v1/clients/duplicate-check", method: .post,
+                    headers: [.authorization: "Bearer \(cast.caseworker)", .contentType: "application/json"], body: ByteBuffer(string: body)
+                ) { $0.status }
+                #expect(status != .ok || body == reordered, "the value the handler reads is the one checked")
+                if body == twice { #expect(status == .unprocessableContent) }
+            }
+            let untyped = try await client.execute(
+                uri: "/api/v1/clients", method: .post, headers: [.authorization: "Bearer \(cast.caseworker)"],
+                body: ByteBuffer(string: "{\"name\": \"A\\u0000B\", \"birth_date\": \"1990-01-01\"}")
+            ) { $0.status }
+            #expect(untyped == .badRequest, "NUL in a body that declares no type")
+            let textForm = try await client.execute(
+                uri: "/sign-in", method: .post, headers: [.contentType: "text/plain"],
+                body: ByteBuffer(string: "csrf_token=x&email=a%00b&password=p")
+            ) { $0.status }
+            #expect(textForm == .badRequest)
+            let plain = try await client.execute(
+                uri: "/sign-in", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "csrf_token=x&email=a&password=p")
+            ) { $0.status }
+            #expect(plain == .unsupportedMediaType)
+            let doubled = try await client.execute(uri: "//api/v1/me", method: .get, headers: [.authorization: "Bearer \(cast.caseworker)"]) { $0.status }
+            #expect(doubled == .notFound)
+            let encodedName = try await client.execute(
+                uri: "/api/v1/statistics?pro%67ramme=\(cast.twoGoID)&pro%67ramme=\(cast.twoGoID)", method: .get,
+                headers: [.authorization: "Bearer \(cast.funder)"]
+            ) { $0.status }
+            #expect(encodedName == .badRequest, "a programme named twice, its name percent-encoded")
+        }
+    }
 }

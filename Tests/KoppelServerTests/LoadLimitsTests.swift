@@ -31,6 +31,20 @@ struct LoadLimitsTests {
         }
     }
 
+    @Test("a flood of made-up tokens from one address is refused before any is looked up")
+    func floodBeforeAuthentication() async throws {
+        try await TestApp.run(rateLimit: 60) { client, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for number in 0..<100 {
+                statuses.append(
+                    try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer kpl_guess\(number)"]) { $0.status })
+            }
+            // Four callers' worth a minute per address, a burst of 40: the rest refused while the allowance refills.
+            #expect(statuses.prefix(40).allSatisfy { $0 == .unauthorized })
+            #expect(statuses.filter { $0 == .tooManyRequests }.count >= 20, "\(statuses.map(\.code))")
+        }
+    }
+
     @Test("readiness answers from a connection of its own while funders' reports fill the pool")
     func readinessUnderLoad() async throws {
         try await TestApp.run(over: .live) { client, database in

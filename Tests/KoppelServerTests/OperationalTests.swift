@@ -52,6 +52,18 @@ struct OperationalTests {
         }
     }
 
+    @Test("readyz is 503 when the vault's login is the tables' owner")
+    func notReadyWithOwnerAsVault() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            try await TestApp.run(databaseURL: database.appURL, vaultURL: database.ownerURL) { client in
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect((response.json["detail"] as? String ?? "").contains("vault role"))
+                }
+            }
+        }
+    }
+
     @Test("with PostgreSQL unreachable the server stays up: healthz 200, readyz 503 within seconds, API 503")
     func databaseDown() async throws {
         let environment = try TestEnvironment.current()

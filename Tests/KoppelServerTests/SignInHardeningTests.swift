@@ -108,4 +108,51 @@ struct SignInHardeningTests {
             #expect(try await next.post("/sign-in/code", form: ["code": code, "csrf_token": try await next.csrf(on: "/sign-in/code")]).headers[.location] == "/account")
         }
     }
+
+    @Test("colleagues signing in behind one address do not lock it: a success takes its attempt back; failures still add up")
+    func officeAddress() async throws {
+        try await TestApp.run { _, database in
+            let limits = SignInThrottleStore.Limits(window: .seconds(900), lockAfter: 3, lockFor: .seconds(900))
+            let key = SignInThrottleStore.addressKey("192.0.2.10")
+            try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { db in
+                let store = SignInThrottleStore(client: db, logger: quietLogger)
+                for _ in 0..<5 {
+                    #expect(try await store.attempt(key, limits).allowed)
+                    try await store.forgive(key, limits)
+                }
+                for _ in 0..<3 { #expect(try await store.attempt(key, limits).allowed) }
+                #expect(try await store.attempt(key, limits).allowed == false, "three failures lock it")
+            }
+        }
+    }
+
+    @Test("a look-alike of an e-mail address (a dotted capital I) does not sign in to the account, nor escape its count")
+    func lookAlikeEmail() async throws {
+        try await TestApp.run { client, database in
+            _ = try await TestPeople.make(database, organisation: "gemeente-den-haag", email: "alice@denhaag.example", roles: [.funder])
+            let lookAlike = try await TestPeople.submitPassword(TestBrowser(client), email: "al\u{130}ce@denhaag.example")
+            #expect(lookAlike.status == .unauthorized)
+            #expect(try await TestPeople.submitPassword(TestBrowser(client), email: "ALICE@denhaag.example").status == .seeOther)
+        }
+    }
+
+    @Test("a seed stored in plain text is sealed when a server starts, whether or not its owner signs in")
+    func dormantSeedSealed() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
+                try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled())
+            }
+            let person = try await TestPeople.make(database, organisation: "stek", email: "slapend@stek.example", roles: [.coordinator], enrolled: true)
+            try await TestApp.run(databaseURL: database.appURL, vaultURL: database.vaultURL) { client in
+                var stored = person.totpSecret ?? ""
+                for _ in 0..<50 where !stored.hasPrefix("sealed:v1:") {
+                    try await Task.sleep(for: .milliseconds(200))
+                    stored = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
+                        try await UserStore(client: db, logger: quietLogger).account(id: person.id, organisation: person.organisation)!.totpSecret!
+                    }
+                }
+                #expect(stored.hasPrefix("sealed:v1:") && !stored.contains(person.totpSecret!))
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 """Schemathesis fuzzes every API operation from the contract as each kind of caller (none, caseworker, org-admin,
 coordinator, funder, hub-admin) against a demo database of its own: no request, however odd, may get a 500, and every
-answer must match the contract. Bounded: a fixed number of examples per operation and a time budget per role."""
+answer must match the contract. Bounded: a fixed number of examples per operation and a time budget per role. One
+worker: hypothesis describes its strategies with Python's ast module, which is not safe across threads in Python 3.11
+(it failed now and then with "AST constructor recursion depth mismatch")."""
 import os
 import subprocess
 import sys
@@ -47,7 +49,10 @@ def test_no_request_gets_a_server_error_or_an_answer_off_contract(fuzz_server, r
     schemathesis = os.path.join(os.path.dirname(sys.executable), "schemathesis")
     result = subprocess.run(
         [schemathesis, "run", fuzz_server.url + "/openapi.yaml", "--url", fuzz_server.url + "/api/v1", *headers,
-         "--checks", CHECKS, "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--max-time", "90",
-         "--seed", "20261206", "--workers", "2", "--no-color", "--suppress-health-check", "all"],
+         "--checks", CHECKS, "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--max-time", "45",
+         "--seed", "20261206", "--workers", "1", "--request-timeout", "30", "--no-color", "--suppress-health-check", "all"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert result.returncode == 0, f"as {role}:\n{result.stdout[-6000:]}"
+    with open(os.path.join(os.environ.get("KOPPEL_TEST_LOG_DIR", str(tmp_path)), f"schemathesis-{role}.txt"), "w") as summary:
+        summary.write(result.stdout)
+    assert result.returncode == 0, f"as {role}:\n{result.stdout[:8000]}"
+    assert "No issues found" in result.stdout or "passed" in result.stdout, result.stdout[-2000:]

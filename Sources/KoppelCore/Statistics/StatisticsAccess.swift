@@ -26,6 +26,9 @@ public enum StatisticsAccess {
     /// The scope of a report on `requested` programmes (empty: every programme the actor may see). A programme
     /// the actor may not see is refused by name, never silently left out.
     public static func scope(_ actor: Actor, requested: [ProgrammeFunding], all: [ProgrammeFunding]) -> Result<StatisticsScope, DenialReason> {
+        // A programme named twice counts once: added up twice, its figures would pass suppression multiplied.
+        var seen: Set<UUID> = []
+        let requested = requested.filter { seen.insert($0.programme).inserted }
         func whole(_ programme: ProgrammeFunding) -> Decision {
             AccessPolicy.decide(actor, .viewProgrammeStatistics(programme: programme.programme, funders: programme.funders))
         }

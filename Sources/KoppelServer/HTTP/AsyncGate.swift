@@ -24,23 +24,28 @@ final class AsyncGate: Sendable {
     }
 
     private func enter() async throws {
-        let id = state.withLock { state -> Int? in
-            if state.running < width {
-                state.running += 1
-                return nil
-            }
+        let id = state.withLock { state -> Int in
             state.nextID += 1
             return state.nextID
         }
-        guard let id else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let cancelled = state.withLock { state -> Bool in
-                    if Task.isCancelled { return true }
+                // Taking a free place and queueing are one step: a place freed in between is never missed.
+                enum Entry { case admitted, queued, cancelled }
+                let entry = state.withLock { state -> Entry in
+                    if Task.isCancelled { return .cancelled }
+                    if state.running < width {
+                        state.running += 1
+                        return .admitted
+                    }
                     state.waiting.append((id, continuation))
-                    return false
+                    return .queued
                 }
-                if cancelled { continuation.resume(throwing: CancellationError()) }
+                switch entry {
+                case .admitted: continuation.resume()
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .queued: break
+                }
             }
         } onCancel: {
             let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in

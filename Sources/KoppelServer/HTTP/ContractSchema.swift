@@ -80,6 +80,9 @@ struct ContractSchema {
         if let least = node["minItems"] as? Int, items.count < least {
             found.append(.init(kind: .limit, message: "\(name(path)) must list at least \(least)."))
         }
+        if node["uniqueItems"] as? Bool == true, Set(items.map { "\($0)".lowercased() }).count < items.count {
+            found.append(.init(kind: .limit, message: "\(name(path)) lists an item twice."))
+        }
         if let schema = node["items"] as? [String: Any] {
             for (index, item) in items.enumerated() {
                 found += ContractSchema(node: schema, definitions: definitions).violations(of: item, at: "\(path)/\(index)")

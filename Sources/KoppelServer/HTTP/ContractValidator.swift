@@ -28,9 +28,12 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         prefix = ((document["servers"] as? [[String: Any]])?.first?["url"] as? String) ?? ""
         var operations: [Operation] = []
         for (path, item) in document["paths"] as? [String: Any] ?? [:] {
-            for (method, value) in item as? [String: Any] ?? [:] {
+            let item = item as? [String: Any] ?? [:]
+            // Parameters of the path apply to each of its operations.
+            let shared = item["parameters"] as? [[String: Any]] ?? []
+            for (method, value) in item {
                 guard let operation = value as? [String: Any], ["get", "post", "put", "patch", "delete"].contains(method) else { continue }
-                let parameters = (operation["parameters"] as? [[String: Any]] ?? []).compactMap { parameter -> (String, String, [String: Any])? in
+                let parameters = (shared + (operation["parameters"] as? [[String: Any]] ?? [])).compactMap { parameter -> (String, String, [String: Any])? in
                     var parameter = parameter
                     if let reference = parameter["$ref"] as? String, let name = reference.split(separator: "/").last {
                         parameter = sharedParameters[String(name)] as? [String: Any] ?? [:]
@@ -56,22 +59,26 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         let path = request.uri.path
         guard path.hasPrefix(prefix + "/") else { return nil }
         let segments = path.dropFirst(prefix.count).split(separator: "/").map(String.init)
-        guard let (operation, pathValues) = match(request.method.rawValue, segments) else { return nil }
+        // HEAD runs the GET handler.
+        let method = request.method == .head ? "GET" : request.method.rawValue
+        guard let (operation, pathValues) = match(method, segments) else { return nil }
         var found: [ContractViolation] = []
-        let query = request.uri.queryParameters
+        let query = Self.queryValues(request.uri.query ?? "")
         for parameter in operation.parameters {
             let values: [String] =
                 switch parameter.location {
                 case "path": pathValues[parameter.name].map { [$0] } ?? []
-                case "query": query.getAll(parameter.name).map { String($0) }
+                case "query": query[parameter.name] ?? []
                 case "header": HTTPField.Name(parameter.name).map { request.headers[values: $0] } ?? []
                 default: []
                 }
             found += violations(of: values, parameter.name, parameter.schema)
         }
         if !found.isEmpty { return Self.problem(.badRequest, found) }
-        guard let schema = operation.body, request.headers[.contentType]?.lowercased().contains("json") == true, body.readableBytes > 0,
-            let value = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: [.fragmentsAllowed])
+        // Whatever the Content-Type says: the API reads a body without one (or with a wildcard) as JSON. Checked as the
+        // handler's decoder reads it, so a key given twice is judged by the value the handler gets.
+        guard let schema = operation.body, body.readableBytes > 0,
+            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)).foundationValue
         else { return nil }
         let problems = ContractSchema(node: schema, definitions: definitions).violations(of: value)
         guard !problems.isEmpty else { return nil }
@@ -81,6 +88,21 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
 
     private static func problem(_ status: HTTPResponse.Status, _ violations: [ContractViolation]) -> Problem {
         Problem(status: status, detail: violations.prefix(5).map(\.message).joined(separator: " ") + " See /openapi.yaml.")
+    }
+
+    /// The query's values by name, names and values percent-decoded as the generated server decodes them (so
+    /// `?pro%67ramme=` is the `programme` it is to the handler).
+    static func queryValues(_ query: String) -> [String: [String]] {
+        var values: [String: [String]] = [:]
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            values[decoded(parts[0]), default: []].append(parts.count > 1 ? decoded(parts[1]) : "")
+        }
+        return values
     }
 
     /// A parameter's values checked as the JSON value its schema describes (a list for an array, a number for an integer).
@@ -115,5 +137,38 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
             if fits { return (operation, values) }
         }
         return nil
+    }
+}
+
+/// Any JSON value, decoded by the same decoder the generated handlers use, as Foundation values for `ContractSchema`.
+private enum JSONValue: Decodable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    var foundationValue: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let value): NSNumber(value: value)
+        case .number(let value): NSNumber(value: value)
+        case .string(let value): value
+        case .array(let values): values.map(\.foundationValue)
+        case .object(let values): values.mapValues(\.foundationValue)
+        }
     }
 }

@@ -33,26 +33,28 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
         let started = ContinuousClock.now
 
         var response: Response
-        switch routes.match(method: request.method, path: request.uri.path) {
+        // A path with an empty segment would reach a route whose checks look at the path as written (`//api/v1/…`).
+        let route: RouteCatalogue.Match = request.uri.path.contains("//") ? .notFound : routes.match(method: request.method, path: request.uri.path)
+        switch route {
         case .notFound:
             response = errorResponse(.notFound(request.uri.path), request: request)
         case .methodNotAllowed(let allowed):
             response = errorResponse(.methodNotAllowed(request.method, allowed: allowed), request: request)
             response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
         case .found:
-            let watched = !WebPaths.isOperational(request.uri.path)
-            if watched { progress.begin() }
-            defer { if watched { progress.end(answered: response.status != .serviceUnavailable) } }
+            // Watched from when the body is in: a slow upload is the client's wait, not a sign of a stuck pool.
+            let watch = ProgressWatch(progress: WebPaths.isOperational(request.uri.path) ? nil : progress)
             do {
-                var request = request
-                // Read the body here, up to the limit, so that no handler ever buffers more.
-                let body = try await request.collectBody(upTo: Self.maximumBodyBytes)
-                if NULScreen.holdsNUL(uri: request.uri.description, contentType: request.headers[.contentType], body: body) {
-                    throw NULScreen.problem
-                }
-                if let problem = contract.problem(for: request, body: body) { throw problem }
-                response = try await withDeadline(requestTimeout) { [inner, authenticator, limits, context, request] in
+                response = try await withDeadline(requestTimeout) { [inner, authenticator, limits, contract, context, request] in
+                    var request = request
+                    // Read the body here, up to the limit and within the deadline, so that no handler ever buffers more.
+                    let body = try await request.collectBody(upTo: Self.maximumBodyBytes)
+                    watch.begin()
+                    if NULScreen.holdsNUL(uri: request.uri.description, body: body) { throw NULScreen.problem }
+                    if let problem = contract.problem(for: request, body: body) { throw problem }
                     var context = context
+                    // Before the credentials are looked up, so a flood of bad tokens costs no database calls.
+                    if let problem = limits.beforeAuthentication(request, context: context) { throw problem }
                     context.identity = try await authenticator.identity(of: request)
                     if let problem = limits.problem(for: request, context: context) { throw problem }
                     return try await RequestIdentity.$current.withValue(context.identity) {
@@ -62,6 +64,7 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
             } catch {
                 response = errorResponse(ErrorResponses.problem(for: error, logger: context.logger), request: request)
             }
+            watch.end(answered: response.status != .serviceUnavailable)
         }
 
         SecurityHeaders.apply(to: &response.headers)

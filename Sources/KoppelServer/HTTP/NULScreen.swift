@@ -8,11 +8,12 @@ enum NULScreen {
         status: .badRequest,
         detail: "The request holds a NUL character (U+0000, %00 or \\u0000), which no field of Koppel accepts. Remove it and send again.")
 
-    /// Whether the request's URI or body carries a NUL, as the body's content type would decode it.
-    static func holdsNUL(uri: String, contentType: String?, body: ByteBuffer) -> Bool {
-        let type = contentType?.lowercased() ?? ""
-        let encoding: Encoding = type.hasPrefix("application/x-www-form-urlencoded") ? .percent : type.contains("json") ? .json : .raw
-        return holdsNUL(Array(uri.utf8), .percent) || body.withUnsafeReadableBytes { holdsNUL(Array($0), encoding) }
+    /// Whether the request's URI or body carries a NUL in any encoding a reader of it might decode: the body's declared
+    /// content type is not trusted, as the API reads a body without one as JSON and forms are read whatever they say.
+    static func holdsNUL(uri: String, body: ByteBuffer) -> Bool {
+        if holdsNUL(Array(uri.utf8), .percent) { return true }
+        let bytes = body.withUnsafeReadableBytes { Array($0) }
+        return holdsNUL(bytes, .percent) || holdsNUL(bytes, .json)
     }
 
     enum Encoding {

@@ -10,10 +10,21 @@ struct RequestLimits: Sendable {
     let perCaller: RateLimiter?
     /// Passwords and codes sent, per client address.
     let signIns: RateLimiter?
+    /// Any request per client address, before its credentials are looked up: four callers' worth, as an office of
+    /// colleagues may share one address.
+    let perAddress: RateLimiter?
 
     init(perMinute: Int) {
         perCaller = perMinute > 0 ? RateLimiter(.init(perMinute: perMinute, burst: max(1, perMinute / 6))) : nil
         signIns = perMinute > 0 ? RateLimiter(.init(perMinute: 20, burst: 10)) : nil
+        perAddress = perMinute > 0 ? RateLimiter(.init(perMinute: perMinute * 4, burst: max(1, perMinute * 4 / 6))) : nil
+    }
+
+    /// The 429 for an address past its limit, checked before anything costs a database call.
+    func beforeAuthentication(_ request: Request, context: AppRequestContext) -> Problem? {
+        guard !WebPaths.isOperational(request.uri.path), case .limited(let seconds) = perAddress?.admit("address:" + context.clientAddress)
+        else { return nil }
+        return Self.tooMany(seconds)
     }
 
     /// The 429 for a request past its limits, or nil. Probes and static files are never limited.

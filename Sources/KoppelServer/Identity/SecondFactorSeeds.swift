@@ -32,3 +32,19 @@ struct SecondFactorSeeds: Sendable {
             id: account.id, organisation: account.organisationID, from: stored, to: try seal.seal(stored, owner: account.id))
     }
 }
+
+extension SecondFactorSeeds {
+    /// Seals every seed still stored as plain text, organisation by organisation: what each replica does once as it
+    /// starts, so a seed from before sealing does not wait for its owner's next sign-in. Idempotent; replicas starting
+    /// together change each seed once.
+    func sealAllPlain(in organisations: OrganisationStore) async throws -> Int {
+        var sealed = 0
+        for organisation in try await organisations.all() {
+            for account in try await users.accounts(organisation: organisation.id) where account.totpSecret.map({ !SecretSeal.isSealed($0) }) ?? false {
+                try await sealIfPlain(account)
+                sealed += 1
+            }
+        }
+        return sealed
+    }
+}

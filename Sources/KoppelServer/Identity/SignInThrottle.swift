@@ -20,7 +20,8 @@ struct SignInThrottle: Sendable {
     /// From this many attempts at an account on, each waits a little longer before it is checked.
     var slowDownAfter = 3
 
-    /// Counts an attempt at `step` for the account (by e-mail address) and, if given, the client address.
+    /// Counts an attempt at `step` for the account (by e-mail address) and, if given, the client address (the
+    /// password step gives it; the code step, which needs the password first, does not).
     func admit(_ step: SignInThrottleStore.Step, email: String, address clientAddress: String?) async throws -> Verdict {
         var attempts = [try await store.attempt(SignInThrottleStore.accountKey(email, step: step), account)]
         if let clientAddress {
@@ -33,8 +34,9 @@ struct SignInThrottle: Sendable {
         return .slowDown(.seconds(min(own - slowDownAfter, 5)))
     }
 
-    /// The step succeeded: its count for the account starts again. The address's count does not.
-    func succeeded(_ step: SignInThrottleStore.Step, email: String) async throws {
+    /// The step succeeded: its count for the account starts again, and the address, if given, takes back the attempt.
+    func succeeded(_ step: SignInThrottleStore.Step, email: String, address clientAddress: String? = nil) async throws {
         try await store.clear(SignInThrottleStore.accountKey(email, step: step))
+        if let clientAddress { try await store.forgive(SignInThrottleStore.addressKey(clientAddress), address) }
     }
 }

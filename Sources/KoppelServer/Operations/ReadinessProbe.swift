@@ -13,6 +13,8 @@ struct ReadinessProbe: Sendable {
 
     /// A connection of its own: a pool busy with slow requests must not make a healthy replica look dead.
     let client: PostgresClient
+    /// The vault's pool, whose login is checked as the app's is.
+    let vaultClient: PostgresClient
     let migrations: [Migration]
     let timeout: Duration
     /// Requests waiting this long with none answered mean the server's pool is stuck.
@@ -38,9 +40,20 @@ struct ReadinessProbe: Sendable {
     }
 
     private func verdict() async throws -> Verdict {
-        // Row-level security binds neither a superuser nor a BYPASSRLS role, and a table's owner may alter or disable
-        // it, and rewrite the audit log: the server runs as none of them.
-        let rows = try await client.query(
+        for (connection, role) in [(client, "app role (koppel_app)"), (vaultClient, "vault role (koppel_vault)")] {
+            if let problem = try await roleProblem(connection) { return .notReady(reason: "\(problem); connect as the \(role)") }
+        }
+        let plan = try await MigrationRunner(client: client, migrations: migrations, logger: logger).status()
+        if let next = plan.pending.first {
+            return .notReady(reason: "\(plan.pending.count) migration(s) not applied, starting with schema/\(next.fileName); run koppel migrate")
+        }
+        return .ready
+    }
+
+    /// Row-level security binds neither a superuser nor a BYPASSRLS role, and a table's owner may alter or disable it,
+    /// and rewrite the audit log: the server's logins are none of them.
+    private func roleProblem(_ connection: PostgresClient) async throws -> String? {
+        let rows = try await connection.query(
             """
             SELECT rolsuper OR rolbypassrls,
                    EXISTS (SELECT 1 FROM pg_tables WHERE schemaname IN ('public', 'vault', 'audit')
@@ -48,13 +61,9 @@ struct ReadinessProbe: Sendable {
             FROM pg_roles WHERE rolname = current_user
             """, logger: logger)
         for try await (unbound, owner) in rows.decode((Bool, Bool).self) {
-            if unbound { return .notReady(reason: "connected as a superuser or BYPASSRLS role; connect as the app role (koppel_app)") }
-            if owner { return .notReady(reason: "connected as the owner of Koppel's tables; connect as the app role (koppel_app)") }
+            if unbound { return "connected as a superuser or BYPASSRLS role" }
+            if owner { return "connected as the owner of Koppel's tables" }
         }
-        let plan = try await MigrationRunner(client: client, migrations: migrations, logger: logger).status()
-        if let next = plan.pending.first {
-            return .notReady(reason: "\(plan.pending.count) migration(s) not applied, starting with schema/\(next.fileName); run koppel migrate")
-        }
-        return .ready
+        return nil
     }
 }

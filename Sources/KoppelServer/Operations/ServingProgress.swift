@@ -34,3 +34,24 @@ public final class ServingProgress: Sendable {
         state.withLock { state in state.inFlight > 0 ? now - state.lastAnswer : nil }
     }
 }
+
+/// One request's part in `ServingProgress`: counted from `begin` (once its body is in) to `end`, which the responder
+/// calls whatever happened, even when the deadline left the handler running.
+final class ProgressWatch: Sendable {
+    private let progress: ServingProgress?
+    private let begun = Mutex(false)
+
+    init(progress: ServingProgress?) {
+        self.progress = progress
+    }
+
+    func begin() {
+        guard let progress, begun.withLock({ state in defer { state = true }; return !state }) else { return }
+        progress.begin()
+    }
+
+    func end(answered: Bool) {
+        guard let progress, begun.withLock({ state in defer { state = false }; return state }) else { return }
+        progress.end(answered: answered)
+    }
+}

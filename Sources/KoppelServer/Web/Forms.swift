@@ -11,6 +11,9 @@ enum Forms {
     static let formCookie = "__Host-koppel_form"
 
     static func decode<Form: Decodable>(_ type: Form.Type, from request: Request) async throws -> Form {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
+            throw Problem(status: .unsupportedMediaType, detail: "Forms are sent as application/x-www-form-urlencoded. Reload the page and try again.")
+        }
         var request = request
         let body = try await request.collectBody(upTo: maximumBytes)
         // A form without its anti-forgery token is refused as a forgery, not as a malformed form.

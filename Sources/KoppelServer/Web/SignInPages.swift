@@ -54,7 +54,10 @@ struct SignInPages {
         case .allowed:
             break
         }
-        let candidate = submitted.email.count <= 254 ? try await users.signInCandidate(email: submitted.email) : nil
+        // E-mail addresses are ASCII: PostgreSQL's lower() and Swift's lowercased() differ beyond it (İ), so a look-alike
+        // would find the account under another throttle key.
+        let usable = submitted.email.count <= 254 && submitted.email.allSatisfy(\.isASCII)
+        let candidate = usable ? try await users.signInCandidate(email: submitted.email) : nil
         let passwordFits = submitted.password.count <= PasswordRules.maximumLength
         let verified = try await hasher.verify(passwordFits ? submitted.password : "", against: candidate?.passwordHash)
         guard verified, let candidate, !candidate.isDisabled, passwordFits,
@@ -62,7 +65,7 @@ struct SignInPages {
         else {
             return try await signInForm(request, context, error: catalogue.text("sign_in.failed"), status: .unauthorized)
         }
-        try await throttle.succeeded(.password, email: submitted.email)
+        try await throttle.succeeded(.password, email: submitted.email, address: context.clientAddress)
         let step = SignInProgress.next(
             mustChangePassword: account.mustChangePassword, requiresSecondFactor: account.actor.requiresSecondFactor,
             secondFactorEnrolled: account.totpConfirmed, secondFactorGiven: false)
@@ -88,7 +91,7 @@ struct SignInPages {
         }
         let form = try await Forms.submitted(CodeForm.self, from: request, session: session)
         let catalogue = renderer.catalogue(for: request)
-        switch try await throttle.admit(.code, email: account.email, address: context.clientAddress) {
+        switch try await throttle.admit(.code, email: account.email, address: nil) {
         case .locked:
             return try await codeForm(request, context, error: catalogue.text("sign_in.locked"), status: .tooManyRequests)
         case .slowDown(let delay):

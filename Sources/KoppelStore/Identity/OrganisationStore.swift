@@ -40,10 +40,12 @@ public struct OrganisationStore: Sendable {
     public func create(slug: String, name: String, kinds: [String], type: OrganisationType = .civilSociety) async throws -> UUID {
         guard OrganisationNames.areValid(slug: slug, name: name) else { throw OrganisationError.invalid }
         do {
-            return try await client.query(
-                "INSERT INTO organisations (slug, name, kinds, organisation_type) VALUES (\(slug), \(name), \(kinds), \(type.rawValue)) RETURNING id",
-                logger: logger
-            ).collect().first!.decode(UUID.self)
+            return try await client.withClockedTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "INSERT INTO organisations (slug, name, kinds, organisation_type) VALUES (\(slug), \(name), \(kinds), \(type.rawValue)) RETURNING id",
+                    logger: logger
+                ).collect().first!.decode(UUID.self)
+            }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw OrganisationError.slugTaken(slug)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23514" {

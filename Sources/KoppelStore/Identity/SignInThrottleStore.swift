@@ -66,6 +66,12 @@ public struct SignInThrottleStore: Sendable {
         return Attempt(allowed: allowed, number: number)
     }
 
+    /// Takes back one attempt on a shared key (a client address) after it succeeded; lifts its lock if that brings
+    /// it below the limit.
+    public func forgive(_ key: ByteBuffer, _ limits: Limits) async throws {
+        try await client.query("SELECT sign_in_success(\(key), \(limits.lockAfter)::integer)", logger: logger)
+    }
+
     /// Forgets a key's attempts, after a success at its step.
     public func clear(_ key: ByteBuffer) async throws {
         try await client.query("DELETE FROM sign_in_throttle WHERE key = \(key)", logger: logger)

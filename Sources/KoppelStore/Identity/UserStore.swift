@@ -70,7 +70,10 @@ public struct UserStore: Sendable {
     /// Creates a user who must choose a new password at first sign-in.
     public func create(_ user: NewUser, passwordHash: String) async throws -> UUID {
         let email = user.email.trimmingCharacters(in: .whitespaces).lowercased()
-        guard email.count <= 254, email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else { throw IdentityError.invalidEmail }
+        // ASCII only: sign-in finds accounts by PostgreSQL's lower(), which beyond ASCII is not Swift's.
+        guard email.count <= 254, email.allSatisfy(\.isASCII), email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else {
+            throw IdentityError.invalidEmail
+        }
         let name = user.displayName.trimmingCharacters(in: .whitespaces)
         guard (1...200).contains(name.count) else { throw IdentityError.invalidName }
         do {

@@ -2,6 +2,7 @@ import Foundation
 import KoppelCore
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Everything Koppel holds on one client (GDPR Art. 15).
 public struct ClientExport: Sendable {
@@ -52,6 +53,15 @@ public struct Privacy: Sendable {
         return try await clients.register(id, by: actor, whileOpen: sealIdentity)
     }
 
+    /// Whether a client is known for sure not to be registered (false also when the database cannot say).
+    private func isMissing(_ id: UUID, _ actor: Actor) async throws -> Bool {
+        do {
+            return try await clients.client(id, actingFor: actor) == nil
+        } catch {
+            return false
+        }
+    }
+
     /// A new client's id and the vault write that seals who they are, once the policy and the identity's rules allow.
     private func newClient(_ identity: ClientIdentity, by actor: Actor) throws -> (UUID, @Sendable () async throws -> Void) {
         try allow(actor, .registerClient(organisation: actor.organisationID))
@@ -72,8 +82,20 @@ public struct Privacy: Sendable {
     ) async throws -> Idempotent<Referral> {
         try allow(actor, .manageClient(organisation: actor.organisationID))
         let (id, sealIdentity) = try newClient(identity, by: actor)
-        return try await referrals.createWithNewClient(
-            id, consent: consent, referral, by: actor, idempotency: idempotency, response: response, sealIdentity: sealIdentity)
+        let sealed = Mutex(false)
+        do {
+            return try await referrals.createWithNewClient(id, consent: consent, referral, by: actor, idempotency: idempotency, response: response) {
+                try await sealIdentity()
+                sealed.withLock { $0 = true }
+            }
+        } catch {
+            // The vault committed and then the filing did not (its commit failed): the identity would be left with no
+            // client. Shredded, unless the client is there after all (a commit whose answer was lost).
+            if sealed.withLock({ $0 }), try await isMissing(id, actor) {
+                _ = try? await vault.erase(id, audit: record(actor, id, .erase, purpose: "intake not completed"))
+            }
+            throw error
+        }
     }
 
     /// Whether someone with this name and date of birth already has an open referral to the programme that `actor`'s
