@@ -70,9 +70,10 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let statistics = StatisticsReports(
         store: StatisticsStore(client: client, logger: logger), directory: directory, threshold: settings.statisticsThreshold,
         gate: AsyncGate(width: settings.databasePoolSize / 2))
+    let webhooks = WebhookStore(client: client, keys: keys, policy: settings.webhookPolicy, logger: logger)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
-        referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics)
+        referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics, webhooks: webhooks)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!, configuration: APIWireFormat.configuration)
     DirectoryPages(directory: directory, renderer: renderer, referrals: referrals).register(on: routes)
     ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)
@@ -98,6 +99,11 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     var services: [any Service] = [
         client, vaultClient, probeClient, SeedSealingService(seeds: seeds, organisations: organisations, clock: settings.clock, logger: logger),
     ]
+    if settings.webhookDeliveries > 0 {
+        services.append(DeliveryService(
+            queue: DeliveryQueue(client: client, keys: keys, logger: logger), sender: WebhookSender(policy: settings.webhookPolicy, logger: logger),
+            width: settings.webhookDeliveries, clock: settings.clock, logger: logger))
+    }
     if settings.retentionIntervalHours > 0 {
         services.append(RetentionService(
             privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), clock: settings.clock, logger: logger))

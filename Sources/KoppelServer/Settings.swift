@@ -61,6 +61,16 @@ public enum Settings {
     public static let statisticsThreshold = SettingDescription(
         key: "statistics.threshold", help: "Funders' figures withhold counts from 1 up to this number minus one (shown as <N).",
         defaultValue: "5", isSecret: false)
+    public static let webhookDeliveries = SettingDescription(
+        key: "webhooks.deliveries", help: "Webhook deliveries this replica sends at once; 0 leaves sending to other replicas.",
+        defaultValue: "8", isSecret: false)
+    public static let webhookAllowHTTP = SettingDescription(
+        key: "webhooks.allow-http", help: "Whether webhook endpoints may be plain http:// (a receiver on the test machine); otherwise https:// only.",
+        defaultValue: "false", isSecret: false)
+    public static let webhookAllowPrivate = SettingDescription(
+        key: "webhooks.allow-private-addresses",
+        help: "Whether webhook endpoints may resolve to loopback, private or link-local addresses (a receiver on the test machine).",
+        defaultValue: "false", isSecret: false)
     public static let databasePoolSize = SettingDescription(
         key: "database.pool-size", help: "Most connections this replica opens to PostgreSQL.", defaultValue: "10", isSecret: false)
     public static let schemaDirectory = SettingDescription(
@@ -72,7 +82,8 @@ public enum Settings {
         key: "log.format", help: "json (one object a line) or text.", defaultValue: "json", isSecret: false)
 
     public static let all: [SettingDescription] = [
-        host, port, requestTimeout, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold, databasePoolSize,
+        host, port, requestTimeout, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold,
+        webhookDeliveries, webhookAllowHTTP, webhookAllowPrivate, databasePoolSize,
         schemaDirectory, logLevel, logFormat,
     ]
 
@@ -116,6 +127,9 @@ public struct ServerSettings: Sendable {
     public var schemaDirectory: String
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// Webhook deliveries sent at once by this replica (0: none), and what endpoints may be.
+    public var webhookDeliveries: Int = 8
+    public var webhookPolicy: WebhookEndpointPolicy = .init()
     /// The time for every request and background task; tests give one they move (decision 0014).
     public var clock: WallClock = .system
 
@@ -179,6 +193,15 @@ public struct ServerSettings: Sendable {
             throw SettingsError(setting: Settings.trustedProxies, problem: "has '\(error.entry)', which is neither an IP address nor a range such as 10.0.0.0/8")
         }
         rateLimitPerMinute = try integer(Settings.rateLimit, in: 0...1_000_000)
+        webhookDeliveries = try integer(Settings.webhookDeliveries, in: 0...256)
+        func flag(_ setting: SettingDescription) throws(SettingsError) -> Bool {
+            switch string(setting)?.lowercased() {
+            case "true", "1", "yes": return true
+            case "false", "0", "no", nil: return false
+            default: throw SettingsError(setting: setting, problem: "must be true or false")
+            }
+        }
+        webhookPolicy = WebhookEndpointPolicy(allowPlainHTTP: try flag(Settings.webhookAllowHTTP), allowPrivateAddresses: try flag(Settings.webhookAllowPrivate))
         sessionIdleMinutes = try integer(Settings.sessionIdle, in: 1...720)
         sessionAbsoluteHours = try integer(Settings.sessionAbsolute, in: 1...168)
         databasePoolSize = try integer(Settings.databasePoolSize, in: 1...200)

@@ -55,7 +55,7 @@ public struct ProgrammeStore: Sendable {
             RETURNING operator_id
             """, logger: logger
         ).collect().first?.decode(UUID.self)
-        guard let operatorID = updated else { throw ProgrammeChangeError.notFound }
+        guard updated != nil else { throw ProgrammeChangeError.notFound }
         if let areas = change.serviceAreas {
             try await connection.query("DELETE FROM programme_service_areas WHERE programme_id = \(id)", logger: logger)
             for (position, area) in areas.enumerated() {
@@ -74,7 +74,6 @@ public struct ProgrammeStore: Sendable {
                 try await connection.query("INSERT INTO programme_funders (programme_id, funder_id) VALUES (\(id), \(funder))", logger: logger)
             }
         }
-        try await connection.query(
-            "INSERT INTO outbox (topic, subject_id, recipient_organisations) VALUES ('programme.changed', \(id), \([operatorID]))", logger: logger)
+        try await Outbox.programmeChanged(id, on: connection, logger: logger)
     }
 }

@@ -22,6 +22,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("retention-interval-hours"), help: help(Settings.retentionInterval)) var retentionInterval: String?
     @Option(name: .customLong("http-trusted-proxies"), help: help(Settings.trustedProxies)) var trustedProxies: String?
     @Option(name: .customLong("http-rate-limit"), help: help(Settings.rateLimit)) var rateLimit: String?
+    @Option(name: .customLong("webhooks-deliveries"), help: help(Settings.webhookDeliveries)) var webhookDeliveries: String?
+    @Option(name: .customLong("webhooks-allow-http"), help: help(Settings.webhookAllowHTTP)) var webhookAllowHTTP: String?
+    @Option(name: .customLong("webhooks-allow-private-addresses"), help: help(Settings.webhookAllowPrivate)) var webhookAllowPrivate: String?
     @Option(name: .customLong("statistics-threshold"), help: help(Settings.statisticsThreshold)) var statisticsThreshold: String?
     @Option(name: .customLong("database-pool-size"), help: help(Settings.databasePoolSize)) var databasePoolSize: String?
     @Option(name: .customLong("schema-dir"), help: help(Settings.schemaDirectory)) var schemaDirectory: String?
@@ -40,6 +43,8 @@ struct Serve: AsyncParsableCommand {
             Settings.vaultDatabaseURL.key: vaultDatabaseURL, Settings.keyFile.key: keyFile, Settings.retentionInterval.key: retentionInterval,
             Settings.statisticsThreshold.key: statisticsThreshold,
             Settings.trustedProxies.key: trustedProxies, Settings.rateLimit.key: rateLimit,
+            Settings.webhookDeliveries.key: webhookDeliveries, Settings.webhookAllowHTTP.key: webhookAllowHTTP,
+            Settings.webhookAllowPrivate.key: webhookAllowPrivate,
             Settings.databasePoolSize.key: databasePoolSize, Settings.schemaDirectory.key: schemaDirectory,
             Settings.logLevel.key: logLevel, Settings.logFormat.key: logFormat,
         ]

@@ -105,18 +105,22 @@ struct AuthorizationMatrixTests {
             let twoGoID = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
             let referrals = try await Self.referrals(client, database)
             // In each organisation: a user to disable and tokens to revoke (one for every caller who may).
-            var targets: [String: (organisation: String, user: String, tokens: [String])] = [:]
+            var targets: [String: (organisation: String, user: String, tokens: [String], subscription: String)] = [:]
+            let keys = try KeyRing(path: try TestKeys.newKeyFile())
             for slug in ["vluchtelingenwerk", "stek"] {
                 let target = try await TestPeople.make(database, organisation: slug, email: "target@\(slug).example", roles: [.caseworker])
-                let tokens = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
+                let (tokens, subscription) = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
                     var tokens: [String] = []
                     for index in 0..<8 {
                         tokens.append(try await APITokenStore(client: db, logger: quietLogger)
                             .create(userID: target.id, organisation: target.organisation, name: "target \(index)", expiresInDays: nil).id.uuidString)
                     }
-                    return tokens
+                    let admin = Actor(userID: target.id, organisationID: target.organisation, roles: [.orgAdmin])
+                    let subscription = try await WebhookStore(client: db, keys: keys, policy: .init(), logger: quietLogger)
+                        .create(.init(url: "https://partner.example/\(slug)", description: "", eventTypes: []), by: admin).subscription.id
+                    return (tokens, subscription.uuidString.lowercased())
                 }
-                targets[slug] = (target.organisation.uuidString.lowercased(), target.id.uuidString.lowercased(), tokens)
+                targets[slug] = (target.organisation.uuidString.lowercased(), target.id.uuidString.lowercased(), tokens, subscription)
             }
             var callers: [(name: String, organisation: String, browser: TestBrowser, token: String?)] = [
                 ("anonymous", "vluchtelingenwerk", TestBrowser(client), nil)
@@ -167,6 +171,8 @@ struct AuthorizationMatrixTests {
                         path = path.replacingOccurrences(of: "{organisationId}", with: target.organisation)
                             .replacingOccurrences(of: "{userId}", with: target.user)
                             .replacingOccurrences(of: "{tokenId}", with: target.tokens[index])
+                            .replacingOccurrences(of: "{subscriptionId}", with: target.subscription)
+                            .replacingOccurrences(of: "{change}", with: "ping").replacingOccurrences(of: "{deliveryId}", with: "1")
                     }
                     var headers: HTTPFields = [:]
                     if path.hasPrefix("/api/"), let token = caller.token { headers[.authorization] = "Bearer \(token)" }

@@ -16,8 +16,8 @@ enum TestApp {
 
     static func run<T: Sendable>(
         _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router, keys: String? = nil,
-        trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0,
-        _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
+        trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0, webhookDeliveries: Int = 0,
+        webhookPolicy: WebhookEndpointPolicy = .permissive, _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
     ) async throws -> T {
         let body: @Sendable (TestDatabase) async throws -> T = { database in
             if data == .seeded {
@@ -29,7 +29,8 @@ enum TestApp {
             return try await run(
                 databaseURL: role == .app ? database.appURL : role == .owner ? database.ownerURL : database.adminURL,
                 vaultURL: database.vaultURL, keys: keys,
-                requestTimeoutSeconds: 60, trustedProxies: trustedProxies, clock: clock, rateLimit: rateLimit, over: transport
+                requestTimeoutSeconds: 60, trustedProxies: trustedProxies, clock: clock, rateLimit: rateLimit,
+                webhookDeliveries: webhookDeliveries, webhookPolicy: webhookPolicy, over: transport
             ) { client in
                 try await test(client, database)
             }
@@ -40,8 +41,8 @@ enum TestApp {
     /// The application against any database URL, reachable or not.
     static func run<T: Sendable>(
         databaseURL: DatabaseURL, vaultURL: DatabaseURL? = nil, keys: String? = nil, requestTimeoutSeconds: Int = 10,
-        trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0,
-        over transport: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
+        trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0, webhookDeliveries: Int = 0,
+        webhookPolicy: WebhookEndpointPolicy = .permissive, over transport: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         TestLogging.bootstrap()
         let keyFile = try keys ?? TestKeys.newKeyFile()
@@ -51,7 +52,11 @@ enum TestApp {
             databaseURL: databaseURL,
             vaultDatabaseURL: vaultURL ?? databaseURL, keyFile: keyFile, retentionIntervalHours: 0,
             databasePoolSize: 4, schemaDirectory: try TestEnvironment.current().schemaDirectory.path, logLevel: .debug, clock: clock)
-        let app = try await buildApplication(settings: settings)
+        var configured = settings
+        // Sending webhooks is a background loop most tests do not need; those that do turn it on.
+        configured.webhookDeliveries = webhookDeliveries
+        configured.webhookPolicy = webhookPolicy
+        let app = try await buildApplication(settings: configured)
         return try await app.test(transport) { client in try await test(client) }
     }
 }
@@ -73,4 +78,9 @@ extension TestResponse {
     var json: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Foundation.Data(body.readableBytesView))) as? [String: Any] ?? [:]
     }
+}
+
+extension WebhookEndpointPolicy {
+    /// Receivers on this machine: plain HTTP to loopback.
+    static let permissive = WebhookEndpointPolicy(allowPlainHTTP: true, allowPrivateAddresses: true)
 }

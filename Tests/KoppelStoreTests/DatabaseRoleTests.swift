@@ -94,7 +94,7 @@ struct DatabaseRoleTests {
                 ).collect().map { try $0.decode((String, Bool, Bool).self) }
                 #expect(rows.map(\.0) == [
                     "api_tokens", "clients", "consents", "coordinator_programmes", "idempotency_keys", "recovery_codes", "referral_events", "referral_facts", "referrals", "sessions",
-                    "user_roles", "users",
+                    "user_roles", "users", "webhook_attempts", "webhook_deliveries", "webhook_subscriptions",
                 ])
                 for (table, enabled, forced) in rows {
                     #expect(enabled && forced, "\(table) must have row-level security enabled and forced")
@@ -121,7 +121,7 @@ struct DatabaseRoleTests {
                 for (name, config, appMay, vaultMay, owner) in rows {
                     #expect(config.contains("search_path="), "\(name) does not pin its search_path")
                     #expect(appMay && !vaultMay, "\(name) must be executable by koppel_app only")
-                    #expect(["koppel_auth", "koppel_counts"].contains(owner), "\(name) is owned by \(owner)")
+                    #expect(["koppel_auth", "koppel_counts", "koppel_delivery"].contains(owner), "\(name) is owned by \(owner)")
                 }
             }
         }

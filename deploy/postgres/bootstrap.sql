@@ -8,6 +8,7 @@
 --   koppel_auth   NOLOGIN; owns the few sign-in look-up functions, which read users, sessions and tokens
 --                 before the organisation is known.
 --   koppel_counts NOLOGIN; owns the functions that count places and waiting lists across organisations.
+--   koppel_delivery NOLOGIN; owns the functions that hand the outbox's events to webhook deliveries and claim them.
 \set ON_ERROR_STOP on
 
 SELECT 'CREATE ROLE koppel_owner' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_owner') \gexec
@@ -15,14 +16,16 @@ SELECT 'CREATE ROLE koppel_app' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rol
 SELECT 'CREATE ROLE koppel_vault' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_vault') \gexec
 SELECT 'CREATE ROLE koppel_auth' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_auth') \gexec
 SELECT 'CREATE ROLE koppel_counts' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_counts') \gexec
+SELECT 'CREATE ROLE koppel_delivery' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_delivery') \gexec
 
 ALTER ROLE koppel_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD :'owner_password';
 ALTER ROLE koppel_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT PASSWORD :'app_password';
 ALTER ROLE koppel_vault LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT PASSWORD :'vault_password';
 ALTER ROLE koppel_auth NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
 ALTER ROLE koppel_counts NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
--- The owner hands the sign-in and counting functions to these roles in migrations.
-GRANT koppel_auth, koppel_counts TO koppel_owner;
+ALTER ROLE koppel_delivery NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+-- The owner hands the sign-in, counting and delivery functions to these roles in migrations.
+GRANT koppel_auth, koppel_counts, koppel_delivery TO koppel_owner;
 
 -- The administrator may act as the owner (to run migrations with its own login).
 SELECT 'GRANT koppel_owner TO ' || quote_ident(current_user)
@@ -37,4 +40,4 @@ SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO koppel_app, koppel_vau
 \connect :dbname
 ALTER SCHEMA public OWNER TO koppel_owner;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
-GRANT USAGE ON SCHEMA public TO koppel_app, koppel_vault, koppel_auth, koppel_counts;
+GRANT USAGE ON SCHEMA public TO koppel_app, koppel_vault, koppel_auth, koppel_counts, koppel_delivery;

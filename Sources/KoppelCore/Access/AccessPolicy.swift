@@ -18,6 +18,8 @@ public enum Action: Sendable, Hashable {
     case revokeToken(organisation: UUID)
     /// List and create organisations.
     case manageOrganisations
+    /// Subscribe an organisation's systems to events (webhooks), see their deliveries and send them again.
+    case manageWebhooks(organisation: UUID)
     /// File a referral on behalf of an organisation.
     case createReferral(referringOrganisation: UUID)
     /// List the referrals one may see (the store narrows the list to those).
@@ -105,7 +107,7 @@ public enum AccessPolicy {
         case .viewDirectory, .viewOwnAccount:
             return .allow
         case .listUsers(let organisation), .disableUser(let organisation), .listTokens(let organisation),
-            .createToken(let organisation), .revokeToken(let organisation):
+            .createToken(let organisation), .revokeToken(let organisation), .manageWebhooks(let organisation):
             return administers(actor, organisation)
         case .createUser(let organisation, let roles):
             // A hub-admin may create an organisation's first admins; granting hub-admin is theirs alone.

@@ -17,6 +17,7 @@ struct APIHandlers: APIProtocol {
     let programmes: ProgrammeStore
     let privacy: Privacy
     let statistics: StatisticsReports
+    let webhooks: WebhookStore
 
     /// The actor of this request, if the policy allows `action`; otherwise the problem to answer with.
     @discardableResult

@@ -186,6 +186,13 @@ public struct ClientStore: Sendable {
         ).collect().map { try $0.decode(UUID.self) }
         for id in relying {
             let referral = try await ReferralStore.fetch(id, lock: false, on: connection, logger: logger)
+            if status == .withdrawn {
+                // Those who hold the referral hear that its consent was withdrawn, whatever becomes of the referral.
+                try await Outbox.referralChanged(
+                    .init(referral), event: .consentWithdrawn, notify: referral.audience(after: referral.state),
+                    extra: ["consent_id": consentID.uuidString.lowercased(), "client_id": clientID.uuidString.lowercased()],
+                    on: connection, logger: logger)
+            }
             if let other = ConsentEvaluation.permitting(
                 remaining, organisation: referral.operatorID, programme: referral.programme.id, purpose: .referral, dataClass: nil, on: today)
             {

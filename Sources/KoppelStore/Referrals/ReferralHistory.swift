@@ -47,10 +47,55 @@ enum ReferralHistory {
     }
 }
 
-/// Notifications to deliver, thin on purpose: which referral changed and who should hear, never what changed.
+/// Events for partner systems, thin on purpose and written in the transaction of the change they report (decision 0016).
 enum Outbox {
-    static func referralChanged(_ referral: UUID, notify organisations: Set<UUID>, on connection: PostgresConnection, logger: Logger) async throws {
-        _ = try await connection.rows(NoteReferralChanged(referral: referral, recipients: Array(organisations)), logger: logger)
+    /// What a referral's event says of it: ids, its state and version. Given, not read back, because the actor may no
+    /// longer see the referral under row-level security (a forward's new referral belongs to the other programme).
+    struct ReferralFacts {
+        var id: UUID
+        var programme: UUID
+        var state: ReferralState
+        var version: Int
+        var forwardedFrom: UUID?
+
+        /// The referral as it is after a step to `next`.
+        init(_ referral: Referral, after next: ReferralState) {
+            self.init(id: referral.id, programme: referral.programme.id, state: next, version: referral.version + 1, forwardedFrom: referral.forwardedFrom)
+        }
+
+        /// The referral as it is (a message, a consent's end: no step).
+        init(_ referral: Referral) {
+            self.init(id: referral.id, programme: referral.programme.id, state: referral.state, version: referral.version, forwardedFrom: referral.forwardedFrom)
+        }
+
+        init(id: UUID, programme: UUID, state: ReferralState, version: Int, forwardedFrom: UUID?) {
+            self.id = id
+            self.programme = programme
+            self.state = state
+            self.version = version
+            self.forwardedFrom = forwardedFrom
+        }
+    }
+
+    /// A referral's event, to the organisations that may read it now; nothing when none may (a draft's).
+    static func referralChanged(
+        _ referral: ReferralFacts, event: WebhookEventType?, notify organisations: Set<UUID>, extra: [String: String] = [:],
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard let event, !organisations.isEmpty else { return }
+        let object = String(decoding: try JSONSerialization.data(withJSONObject: extra, options: [.sortedKeys]), as: UTF8.self)
+        _ = try await connection.rows(
+            NoteReferralChanged(referral: referral, recipients: Array(organisations), event: event, extra: object), logger: logger)
+    }
+
+    /// A programme's directory data or capacity changed: anyone may read the directory, so every subscription may hear it.
+    static func programmeChanged(_ programme: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO outbox (topic, subject_id, recipient_organisations, event_type, data)
+            VALUES ('programme.changed', \(programme), NULL, 'programme.changed',
+                jsonb_build_object('programme_id', \(programme), 'links', jsonb_build_object('programme', '/api/v1/programmes/' || \(programme))))
+            """, logger: logger)
     }
 }
 

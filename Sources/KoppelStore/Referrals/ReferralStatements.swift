@@ -66,8 +66,10 @@ struct FileReferral: PreparedStatement {
         SELECT r.id, r.referring_organisation_id, r.operator_id, r.created_at, r.referring_user_id, r.referring_organisation_id,
             CASE WHEN $18 THEN 'submit' ELSE 'create' END, r.state FROM r
         ), notice AS (
-        INSERT INTO outbox (topic, subject_id, recipient_organisations)
-        SELECT 'referral.changed', r.id, $19 FROM r WHERE cardinality($19) > 0
+        INSERT INTO outbox (topic, subject_id, recipient_organisations, event_type, data)
+        SELECT 'referral.changed', r.id, $19, 'referral.submitted',
+            referral_event_data(r.id, r.programme_id, r.state, r.version, r.forwarded_from)
+        FROM r WHERE cardinality($19) > 0
         )
         SELECT \(ReferralRow.columns) FROM r \(ReferralRow.lookups)
         """
@@ -146,15 +148,28 @@ struct AppendReferralEvent: PreparedStatement {
     }
 }
 
+/// A referral's event for the outbox.
 struct NoteReferralChanged: PreparedStatement {
-    static let sql = "INSERT INTO outbox (topic, subject_id, recipient_organisations) VALUES ('referral.changed', $1, $2)"
-    let referral: UUID
+    static let sql = """
+        INSERT INTO outbox (topic, subject_id, recipient_organisations, event_type, data)
+        VALUES ('referral.changed', $1, $2, $3, referral_event_data($1, $5::uuid, $6::text, $7::integer, $8::uuid) || $4::jsonb)
+        """
+    let referral: Outbox.ReferralFacts
     let recipients: [UUID]
+    let event: WebhookEventType
+    /// More to say than the referral's own data (the consent a withdrawal ended), as a JSON object.
+    let extra: String
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
-        binds.append(referral)
+        binds.append(referral.id)
         binds.append(recipients)
+        binds.append(event.rawValue)
+        binds.append(extra)
+        binds.append(referral.programme)
+        binds.append(referral.state.rawValue)
+        binds.append(referral.version)
+        binds.append(referral.forwardedFrom)
         return binds
     }
 }

@@ -78,7 +78,11 @@ extension ReferralStore {
             referral: referral.id, referrer: referral.referringOrganisation.id, operatorID: referral.operatorID, user: user,
             organisation: organisation, action: action, from: referral.state, to: next, reason: reason, related: related,
             on: connection, logger: logger)
-        try await Outbox.referralChanged(referral.id, notify: referral.audience(after: next), on: connection, logger: logger)
+        // A forward names the new referral, which its own `referral.submitted` announces to the new operator.
+        let extra = next == .forwarded ? related.map { ["forwarded_to": $0.uuidString.lowercased()] } ?? [:] : [:]
+        try await Outbox.referralChanged(
+            .init(referral, after: next), event: .referral(reaching: next), notify: referral.audience(after: next), extra: extra,
+            on: connection, logger: logger)
     }
 
     /// Accepting takes a place: refused when none is free. The programme lock makes concurrent accepts queue, and
@@ -143,7 +147,8 @@ extension ReferralStore {
             referral: id, referrer: referral.referringOrganisation.id, operatorID: rules.operatorID, by: actor, action: "submit",
             from: nil, to: .submitted, reason: nil, related: referral.id, on: connection, logger: logger)
         let audience = Referral.audienceOfFiling(referrer: referral.referringOrganisation.id, operatorID: rules.operatorID, submitted: true)
-        try await Outbox.referralChanged(id, notify: audience, on: connection, logger: logger)
+        let facts = Outbox.ReferralFacts(id: id, programme: target, state: .submitted, version: 1, forwardedFrom: referral.id)
+        try await Outbox.referralChanged(facts, event: .referralSubmitted, notify: audience, on: connection, logger: logger)
         return id
     }
 }

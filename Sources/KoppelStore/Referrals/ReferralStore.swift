@@ -210,7 +210,8 @@ extension ReferralStore {
     /// Tells the other side a referral has news (a message), without saying what.
     public func noteChanged(_ referral: Referral, by actor: Actor) async throws {
         try await transaction(actingFor: actor) { connection in
-            try await Outbox.referralChanged(referral.id, notify: referral.audience(after: referral.state), on: connection, logger: logger)
+            try await Outbox.referralChanged(
+                .init(referral), event: .referralMessagePosted, notify: referral.audience(after: referral.state), on: connection, logger: logger)
         }
     }
 }

@@ -1,0 +1,253 @@
+-- Webhooks (issue 18, decision 0016): partner systems hear of every change, from the outbox.
+--
+-- The outbox row says what happened (its event type and thin data), written in the transaction of the change. The
+-- delivery functions, owned by koppel_delivery, hand each row to the subscriptions of the organisations it names
+-- (fan-out) and claim due deliveries with FOR UPDATE SKIP LOCKED, so every replica may deliver and each delivery goes
+-- to one of them at a time. A claim leases the delivery for a while: a replica that dies mid-delivery leaves it to be
+-- claimed again (at least once, never lost).
+
+ALTER TABLE outbox ADD COLUMN event_type text;
+ALTER TABLE outbox ADD COLUMN data jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE outbox DROP CONSTRAINT outbox_topic_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_topic_check CHECK (topic IN ('referral.changed', 'programme.changed', 'consent.withdrawn'));
+-- No recipients: a change anyone may read (the public directory's programmes).
+ALTER TABLE outbox ALTER COLUMN recipient_organisations DROP NOT NULL;
+CREATE INDEX outbox_waiting_idx ON outbox (id) WHERE delivered_at IS NULL;
+COMMENT ON COLUMN outbox.delivered_at IS 'When the row was handed to the webhook deliveries of its recipients.';
+
+CREATE TABLE webhook_subscriptions (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    organisation_id uuid NOT NULL REFERENCES organisations (id),
+    url text NOT NULL CHECK (length(url) BETWEEN 1 AND 2000),
+    description text NOT NULL DEFAULT '' CHECK (length(description) <= 500),
+    -- Empty: every type.
+    event_types text[] NOT NULL DEFAULT '{}',
+    -- `whsec_…`, sealed under a key from the key file (SecretSeal); the previous one signs too until it expires.
+    secret_sealed text NOT NULL,
+    previous_secret_sealed text,
+    previous_secret_until timestamptz,
+    status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'paused', 'disabled')),
+    disabled_reason text CHECK (disabled_reason IN ('gone', 'failing')),
+    failing_since timestamptz,
+    created_by uuid,
+    created_at timestamptz NOT NULL DEFAULT public.koppel_now(),
+    updated_at timestamptz NOT NULL DEFAULT public.koppel_now()
+);
+CREATE INDEX webhook_subscriptions_organisation_idx ON webhook_subscriptions (organisation_id);
+
+CREATE TABLE webhook_deliveries (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- The `webhook-id` header: the same on every try.
+    message_id text NOT NULL UNIQUE,
+    subscription_id uuid NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+    organisation_id uuid NOT NULL REFERENCES organisations (id),
+    outbox_id bigint REFERENCES outbox (id) ON DELETE SET NULL,
+    event_type text NOT NULL,
+    -- The referral (or programme, or consent) it is about: one subject's events go out in order.
+    subject_id uuid,
+    -- The exact body sent, so every try is the same message.
+    body text NOT NULL CHECK (length(body) <= 8192),
+    state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT public.koppel_now(),
+    last_attempt_at timestamptz,
+    delivered_at timestamptz
+);
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (subscription_id, subject_id, id) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_subscription_idx ON webhook_deliveries (subscription_id, id DESC);
+
+-- The delivery log: one row a try. No personal data: a status, a time, an error class, at most 1 KB of the answer.
+CREATE TABLE webhook_attempts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    delivery_id bigint NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+    subscription_id uuid NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+    organisation_id uuid NOT NULL REFERENCES organisations (id),
+    attempted_at timestamptz NOT NULL,
+    http_status integer,
+    latency_ms integer NOT NULL,
+    error_class text,
+    response_excerpt text CHECK (length(response_excerpt) <= 1024)
+);
+CREATE INDEX webhook_attempts_subscription_idx ON webhook_attempts (subscription_id, attempted_at DESC);
+CREATE INDEX webhook_attempts_age_idx ON webhook_attempts (attempted_at);
+
+-- An organisation sees and manages its own subscriptions, deliveries and log.
+ALTER TABLE webhook_subscriptions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE webhook_subscriptions FORCE ROW LEVEL SECURITY;
+CREATE POLICY webhook_subscriptions_tenant ON webhook_subscriptions
+    USING (organisation_id = acting_organisation()) WITH CHECK (organisation_id = acting_organisation());
+ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE webhook_deliveries FORCE ROW LEVEL SECURITY;
+CREATE POLICY webhook_deliveries_tenant ON webhook_deliveries
+    USING (organisation_id = acting_organisation()) WITH CHECK (organisation_id = acting_organisation());
+ALTER TABLE webhook_attempts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE webhook_attempts FORCE ROW LEVEL SECURITY;
+CREATE POLICY webhook_attempts_tenant ON webhook_attempts USING (organisation_id = acting_organisation());
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_subscriptions TO koppel_app;
+-- A ping and a replay are deliveries the app adds; only the delivery functions claim and record them.
+GRANT SELECT, INSERT ON webhook_deliveries TO koppel_app;
+GRANT UPDATE (state, attempts, next_attempt_at) ON webhook_deliveries TO koppel_app;
+GRANT SELECT ON webhook_attempts TO koppel_app;
+
+-- The delivery role reads and writes across organisations, through its functions only.
+CREATE SCHEMA delivery AUTHORIZATION koppel_delivery;
+REVOKE ALL ON SCHEMA delivery FROM PUBLIC;
+GRANT USAGE ON SCHEMA delivery TO koppel_app;
+GRANT SELECT, UPDATE (delivered_at) ON outbox TO koppel_delivery;
+GRANT SELECT, UPDATE (status, disabled_reason, failing_since, updated_at) ON webhook_subscriptions TO koppel_delivery;
+GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_deliveries TO koppel_delivery;
+GRANT REFERENCES ON outbox TO koppel_delivery;
+GRANT SELECT, INSERT, DELETE ON webhook_attempts TO koppel_delivery;
+GRANT DELETE ON outbox TO koppel_delivery;
+CREATE POLICY webhook_subscriptions_delivery ON webhook_subscriptions TO koppel_delivery USING (true) WITH CHECK (true);
+CREATE POLICY webhook_deliveries_delivery ON webhook_deliveries TO koppel_delivery USING (true) WITH CHECK (true);
+CREATE POLICY webhook_attempts_delivery ON webhook_attempts TO koppel_delivery USING (true) WITH CHECK (true);
+
+-- Hands up to p_limit outbox rows to the deliveries of the subscriptions that want them: those of the organisations
+-- the row names (any organisation's, when it names none), active or paused (a paused one keeps its deliveries for
+-- when it resumes). Returns how many rows it handed on.
+CREATE FUNCTION delivery.fan_out(p_limit integer)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    WITH claimed AS (
+        SELECT o.id, o.event_type, o.subject_id, o.recipient_organisations, o.occurred_at, o.data
+        FROM public.outbox o
+        WHERE o.delivered_at IS NULL
+        ORDER BY o.id
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    ), handed AS (
+        UPDATE public.outbox o SET delivered_at = public.koppel_now() FROM claimed c WHERE o.id = c.id RETURNING o.id
+    ), added AS (
+        INSERT INTO public.webhook_deliveries (message_id, subscription_id, organisation_id, outbox_id, event_type, subject_id, body,
+                                              next_attempt_at)
+        SELECT 'msg_' || c.id || '_' || replace(s.id::text, '-', ''), s.id, s.organisation_id, c.id, c.event_type, c.subject_id,
+               jsonb_build_object(
+                   'type', c.event_type,
+                   'timestamp', to_char(c.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                   'data', c.data || jsonb_build_object('sequence', c.id))::text,
+               public.koppel_now()
+        FROM claimed c
+        JOIN public.webhook_subscriptions s
+          ON (c.recipient_organisations IS NULL OR s.organisation_id = ANY (c.recipient_organisations))
+         AND s.status <> 'disabled'
+         AND (cardinality(s.event_types) = 0 OR c.event_type = ANY (s.event_types))
+        WHERE c.event_type IS NOT NULL
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_count FROM handed;
+    RETURN v_count;
+END
+$$;
+
+-- Claims up to p_limit deliveries that are due: of active subscriptions, the earliest pending one of each subject
+-- (a subject's events go out in order), leased for p_lease_seconds (a replica that dies leaves it to another).
+CREATE FUNCTION delivery.claim(p_limit integer, p_lease_seconds integer)
+RETURNS TABLE (delivery_id bigint, message_id text, subscription_id uuid, url text, secret_sealed text, previous_secret_sealed text,
+               previous_secret_until timestamptz, body text, attempts integer)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    RETURN QUERY
+    WITH due AS (
+        SELECT d.id
+        FROM public.webhook_deliveries d JOIN public.webhook_subscriptions s ON s.id = d.subscription_id AND s.status = 'active'
+        WHERE d.state = 'pending' AND d.next_attempt_at <= public.koppel_now()
+          AND NOT EXISTS (SELECT 1 FROM public.webhook_deliveries e
+                          WHERE e.subscription_id = d.subscription_id AND e.subject_id = d.subject_id AND e.state = 'pending' AND e.id < d.id)
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT p_limit
+        FOR UPDATE OF d SKIP LOCKED
+    ), leased AS (
+        UPDATE public.webhook_deliveries d
+        SET attempts = d.attempts + 1, last_attempt_at = public.koppel_now(),
+            next_attempt_at = public.koppel_now() + make_interval(secs => p_lease_seconds)
+        FROM due WHERE d.id = due.id
+        RETURNING d.id, d.message_id, d.subscription_id, d.body, d.attempts
+    )
+    SELECT l.id, l.message_id, l.subscription_id, s.url, s.secret_sealed, s.previous_secret_sealed, s.previous_secret_until, l.body,
+           l.attempts
+    FROM leased l JOIN public.webhook_subscriptions s ON s.id = l.subscription_id;
+END
+$$;
+
+-- Records a try: its log row, and the delivery delivered (2xx), dead (no p_next_attempt) or due again at
+-- p_next_attempt. A 410 disables the subscription as gone; failing without a success for five days, as failing.
+CREATE FUNCTION delivery.record(p_delivery bigint, p_status integer, p_latency_ms integer, p_error_class text, p_excerpt text,
+                                p_next_attempt timestamptz)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_delivery public.webhook_deliveries%ROWTYPE;
+    v_success boolean := p_status BETWEEN 200 AND 299;
+BEGIN
+    SELECT * INTO v_delivery FROM public.webhook_deliveries WHERE id = p_delivery FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;  -- the subscription was deleted meanwhile
+    END IF;
+    INSERT INTO public.webhook_attempts (delivery_id, subscription_id, organisation_id, attempted_at, http_status, latency_ms, error_class,
+                                         response_excerpt)
+    VALUES (p_delivery, v_delivery.subscription_id, v_delivery.organisation_id, public.koppel_now(), p_status, p_latency_ms, p_error_class,
+            left(p_excerpt, 1024));
+    UPDATE public.webhook_deliveries
+    SET state = CASE WHEN v_success THEN 'delivered' WHEN p_next_attempt IS NULL THEN 'dead' ELSE 'pending' END,
+        delivered_at = CASE WHEN v_success THEN public.koppel_now() END,
+        next_attempt_at = coalesce(p_next_attempt, next_attempt_at)
+    WHERE id = p_delivery;
+    IF v_success THEN
+        UPDATE public.webhook_subscriptions SET failing_since = NULL WHERE id = v_delivery.subscription_id AND failing_since IS NOT NULL;
+    ELSIF p_status = 410 THEN
+        UPDATE public.webhook_subscriptions SET status = 'disabled', disabled_reason = 'gone', updated_at = public.koppel_now()
+        WHERE id = v_delivery.subscription_id;
+    ELSE
+        UPDATE public.webhook_subscriptions
+        SET failing_since = coalesce(failing_since, public.koppel_now()),
+            status = CASE WHEN failing_since < public.koppel_now() - interval '5 days' THEN 'disabled' ELSE status END,
+            disabled_reason = CASE WHEN failing_since < public.koppel_now() - interval '5 days' THEN 'failing' ELSE disabled_reason END
+        WHERE id = v_delivery.subscription_id;
+    END IF;
+END
+$$;
+
+-- Forgets what is over: outbox rows handed on more than a day ago, delivered deliveries and the log after 30 days.
+CREATE FUNCTION delivery.prune()
+RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+    DELETE FROM public.webhook_attempts WHERE attempted_at < public.koppel_now() - interval '30 days';
+    DELETE FROM public.webhook_deliveries WHERE state = 'delivered' AND delivered_at < public.koppel_now() - interval '30 days';
+    DELETE FROM public.outbox WHERE delivered_at < public.koppel_now() - interval '1 day';
+$$;
+
+ALTER FUNCTION delivery.fan_out(integer) OWNER TO koppel_delivery;
+ALTER FUNCTION delivery.claim(integer, integer) OWNER TO koppel_delivery;
+ALTER FUNCTION delivery.record(bigint, integer, integer, text, text, timestamptz) OWNER TO koppel_delivery;
+ALTER FUNCTION delivery.prune() OWNER TO koppel_delivery;
+REVOKE ALL ON FUNCTION delivery.fan_out(integer), delivery.claim(integer, integer),
+    delivery.record(bigint, integer, integer, text, text, timestamptz), delivery.prune() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION delivery.fan_out(integer), delivery.claim(integer, integer),
+    delivery.record(bigint, integer, integer, text, text, timestamptz), delivery.prune() TO koppel_app;
+
+-- What a referral's event says of it, the same from every statement that writes one: ids, its state, its version and
+-- where to read more. Never who the client is: the API behind the links asks the access policy.
+CREATE FUNCTION public.referral_event_data(p_referral uuid, p_programme uuid, p_state text, p_version integer, p_forwarded_from uuid)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'referral_id', p_referral, 'programme_id', p_programme, 'state', p_state, 'version', p_version,
+        'forwarded_from', p_forwarded_from,
+        'links', jsonb_build_object('referral', '/api/v1/referrals/' || p_referral, 'history', '/api/v1/referrals/' || p_referral || '/history')))
+$$;
