@@ -35,7 +35,9 @@ def fuzz_server():
         pytest.skip("scripts/test prepares the fuzzer's database")
     cli("user", "create", "--org", "humanitas", "--email", ROLES["hub-admin"], "--name", "Hub Beheer", "--role", "hub-admin")
     server = KoppelServer(os.environ["KOPPEL_FUZZ_DATABASE_URL"], extra_env={
-        "KOPPEL_VAULT_DATABASE_URL": os.environ["KOPPEL_FUZZ_VAULT_URL"], "KOPPEL_HTTP_RATE_LIMIT": "0"})
+        "KOPPEL_VAULT_DATABASE_URL": os.environ["KOPPEL_FUZZ_VAULT_URL"], "KOPPEL_HTTP_RATE_LIMIT": "0",
+        # The fuzzer subscribes whatever URLs it makes up: the server must refuse to send inside the machine.
+        "KOPPEL_WEBHOOKS_ALLOW_HTTP": "false", "KOPPEL_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": "false"})
     yield server
     server.stop()
 

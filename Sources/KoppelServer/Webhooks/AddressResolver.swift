@@ -9,13 +9,26 @@ import Darwin
 #endif
 
 /// Resolves a host name to its addresses once, off the event loops, so the address that is checked is the one that is
-/// connected to (no second look-up for a rebinding name to answer differently).
-enum AddressResolver {
+/// connected to (no second look-up for a rebinding name to answer differently). Look-ups block a thread for as long as
+/// the resolver takes, so they have threads of their own: a slow name server cannot hold up password checks, which use
+/// the shared pool.
+struct AddressResolver: Sendable {
     struct Failed: Error {}
 
-    static func addresses(of host: String) async throws -> [IPAddress] {
+    private let threads: NIOThreadPool
+
+    init(threads: Int) {
+        self.threads = NIOThreadPool(numberOfThreads: threads)
+        self.threads.start()
+    }
+
+    func shutdown() async {
+        try? await threads.shutdownGracefully()
+    }
+
+    func addresses(of host: String) async throws -> [IPAddress] {
         if let literal = IPAddress(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) { return [literal] }
-        return try await NIOThreadPool.singleton.runIfActive { try lookUp(host) }
+        return try await threads.runIfActive { try Self.lookUp(host) }
     }
 
     private static func lookUp(_ host: String) throws -> [IPAddress] {

@@ -17,6 +17,7 @@ final class WebhookSender: Sendable {
 
     let policy: WebhookEndpointPolicy
     let logger: Logger
+    private let resolver = AddressResolver(threads: 4)
     /// One client per checked (host, address), so connections to a receiver are reused.
     private let clients = Mutex<[String: HTTPClient]>([:])
 
@@ -38,7 +39,7 @@ final class WebhookSender: Sendable {
         }
         let address: IPAddress
         do {
-            let addresses = try await AddressResolver.addresses(of: host)
+            let addresses = try await resolver.addresses(of: host)
             guard addresses.allSatisfy({ policy.refusal(of: $0) == nil }), let first = addresses.first else { return outcome(nil, "refused_address") }
             address = first
         } catch {
@@ -77,6 +78,7 @@ final class WebhookSender: Sendable {
             return Array(clients.values)
         }
         for client in all { try? await client.shutdown() }
+        await resolver.shutdown()
     }
 
     private func client(host: String, address: IPAddress) -> HTTPClient {
