@@ -84,6 +84,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher, seeds: seeds, statistics: statistics)
         .register(on: routes)
     AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
+    WebhookPages(renderer: renderer, webhooks: webhooks).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
     ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
     ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)

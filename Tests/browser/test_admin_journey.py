@@ -1,4 +1,5 @@
-"""An org-admin signs in, adds a colleague, and makes an API token for a partner system, then revokes it."""
+"""An org-admin signs in, adds a colleague, makes an API token for a partner system, revokes it, and subscribes the
+partner system to webhooks: a test event reaches it, signed."""
 import json
 import time
 import urllib.request
@@ -6,6 +7,7 @@ import urllib.request
 from selenium.webdriver.common.by import By
 
 from test_sign_in_journey import sign_in_with_password, submit, totp
+from webhook_receiver import Receiver
 
 
 def me_status(koppel, token):
@@ -54,3 +56,24 @@ def test_org_admin_adds_a_user_and_an_api_token(koppel, fresh_browser):
     submit(browser, "button[aria-label='Intrekken Registratiesysteem']")
     assert me_status(koppel, token)[0] == 401
     assert "ingetrokken" in browser.find_element(By.TAG_NAME, "table").text
+
+    # The organisation's case system subscribes to webhooks; a test event reaches it, signed.
+    receiver = Receiver()
+    try:
+        browser.find_element(By.LINK_TEXT, "Webhooks").click()
+        browser.find_element(By.ID, "webhook-url").send_keys(receiver.url + "/zaaksysteem")
+        browser.find_element(By.ID, "webhook-description").send_keys("Zaaksysteem")
+        submit(browser, "#new-webhook-form button[type=submit]")
+        secret = browser.find_element(By.ID, "new-secret").text
+        assert secret.startswith("whsec_")
+        receiver.secrets["/zaaksysteem"] = [secret]
+        submit(browser, f"button[aria-label='Testmelding sturen {receiver.url}/zaaksysteem']")
+        receiver.wait_for(lambda: receiver.received("/zaaksysteem"), "the test event did not come")
+        ping = receiver.received("/zaaksysteem")[0]
+        assert ping.verified and ping.event["type"] == "ping"
+        browser.refresh()
+        receiver.wait_for(lambda: "afgeleverd" in (browser.refresh() or browser.find_element(By.TAG_NAME, "main").text),
+                          "the page does not show the event delivered")
+        assert secret not in browser.page_source
+    finally:
+        receiver.stop()

@@ -108,7 +108,6 @@ extension APIHandlers {
         case .invalidDescription: Problem(status: .unprocessableContent, detail: "description may have at most 500 characters.")
         case .notFound: Problem(status: .notFound, detail: "Your organisation has no webhook subscription with this id.")
         case .deliveryNotFound: Problem(status: .notFound, detail: "The subscription has no dead delivery with this id; only dead ones can be sent again.")
-        case .disabledCannotBe(let what): Problem(status: .conflict, detail: "A disabled subscription cannot be \(what); resume it first.")
         }
     }
 

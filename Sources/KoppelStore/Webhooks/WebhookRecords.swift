@@ -68,5 +68,4 @@ public enum WebhookError: Error, Sendable, Equatable {
     case invalidDescription
     case notFound
     case deliveryNotFound
-    case disabledCannotBe(String)
 }
