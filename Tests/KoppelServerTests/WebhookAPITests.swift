@@ -12,11 +12,11 @@ struct WebhookAdmin: Sendable {
     let organisation: String
     var webhooks: String { "/api/v1/organisations/\(organisation)/webhooks" }
 
-    static func make(_ database: TestDatabase, _ slug: String) async throws -> WebhookAdmin {
+    static func make(_ database: TestDatabase, _ slug: String, tokenDays: Int = 1) async throws -> WebhookAdmin {
         let person = try await TestPeople.make(database, organisation: slug, email: "admin@\(slug).webhooks.example", roles: [.orgAdmin])
         let token = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
             try await APITokenStore(client: db, logger: quietLogger)
-                .create(userID: person.id, organisation: person.organisation, name: "webhooks", expiresInDays: 1).token.value
+                .create(userID: person.id, organisation: person.organisation, name: "webhooks", expiresInDays: tokenDays).token.value
         }
         return WebhookAdmin(token: token, organisation: person.organisation.uuidString.lowercased())
     }

@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import KoppelCore
+import KoppelTestSupport
+import Synchronization
+import Testing
+
+/// A clock the test moves forward, for the server and the database alike (decision 0014).
+final class MovingClock: Sendable {
+    private let offset = Mutex<TimeInterval>(0)
+
+    var clock: WallClock { WallClock { [self] in Date().addingTimeInterval(self.offset.withLock { $0 }) } }
+
+    func advance(hours: Double) {
+        offset.withLock { $0 += hours * 3600 }
+    }
+}
+
+@Suite("The delivery engine keeps to the schedule")
+struct WebhookDeliveryTests {
+    @Test("a failing receiver is tried eight times as one message, then the delivery is dead; sent again by hand, it arrives")
+    func deadLetterAndReplay() async throws {
+        let time = MovingClock()
+        try await TestReceiver.run { receiver, url in
+            receiver.answer(.serviceUnavailable)
+            try await TestApp.run(clock: time.clock, webhookDeliveries: 4) { client, database in
+                let api = APICall(client: client)
+                let admin = try await WebhookAdmin.make(database, "vluchtelingenwerk", tokenDays: 30)
+                let (id, _) = try await admin.subscribe(url, api)
+                let path = "\(admin.webhooks)/\(id)"
+                #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok)
+                try await receiver.wait("the first try") { $0.requests.count == 1 }
+                try await Self.logged(1, api, path, admin)
+                // Each wait of the schedule is at most 10 hours and a tenth: moving 11 hours makes the next try due.
+                for tries in 2...8 {
+                    time.advance(hours: 11)
+                    try await receiver.wait("try \(tries)") { $0.requests.count == tries }
+                    try await Self.logged(tries, api, path, admin)
+                }
+                time.advance(hours: 11)
+                try await Task.sleep(for: .seconds(1))
+                #expect(receiver.requests.count == 8, "no ninth try")
+                #expect(Set(receiver.requests.map(\.webhookID)).count == 1 && Set(receiver.requests.map(\.body)).count == 1, "one message")
+
+                let dead = try await api(.get, "\(path)/deliveries?state=dead", as: admin.token)
+                #expect(dead.list.count == 1 && dead.list.first?["attempts"] as? Int == 8)
+                let log = try await api(.get, "\(path)/attempts", as: admin.token)
+                #expect(log.list.count == 8 && log.list.allSatisfy { $0["http_status"] as? Int == 503 })
+                let subscription = try await api(.get, path, as: admin.token)
+                #expect(subscription.json["status"] as? String == "active", "88 hours of failing is not yet five days")
+                #expect(subscription.json["failing_since"] != nil)
+
+                receiver.answer(.noContent)
+                let deliveryID = try #require(dead.list.first?["id"] as? Int)
+                #expect(try await api(.post, "\(path)/deliveries/\(deliveryID)/replay", as: admin.token).status == .accepted)
+                try await receiver.wait("the replayed delivery") { $0.requests.count == 9 }
+                #expect(receiver.requests.last?.webhookID == receiver.requests.first?.webhookID, "sent again as the same message")
+                try await Task.sleep(for: .milliseconds(500))
+                let delivered = try await api(.get, "\(path)/deliveries?state=delivered", as: admin.token)
+                #expect(delivered.list.count == 1)
+                #expect(try await api(.get, path, as: admin.token).json["failing_since"] == nil, "a success ends the failing")
+                let again = try await api(.post, "\(path)/deliveries/\(deliveryID)/replay", as: admin.token)
+                #expect(again.status == .notFound && again.detail.contains("only dead ones"), "a delivered one is not sent again")
+            }
+        }
+    }
+
+    @Test("a subscription failing for five days is disabled, and sent nothing until an org-admin resumes it")
+    func failingForFiveDays() async throws {
+        let time = MovingClock()
+        try await TestReceiver.run { receiver, url in
+            receiver.answer(.internalServerError)
+            try await TestApp.run(clock: time.clock, webhookDeliveries: 4) { client, database in
+                let api = APICall(client: client)
+                let admin = try await WebhookAdmin.make(database, "stek", tokenDays: 30)
+                let (id, _) = try await admin.subscribe(url, api)
+                let path = "\(admin.webhooks)/\(id)"
+                #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok)
+                try await receiver.wait("the first try") { $0.requests.count == 1 }
+                try await Self.logged(1, api, path, admin)
+                time.advance(hours: 5 * 24 + 1)
+                try await receiver.wait("the try after five days") { $0.requests.count == 2 }
+                try await Self.logged(2, api, path, admin)
+                let subscription = try await api(.get, path, as: admin.token)
+                #expect(subscription.json["status"] as? String == "disabled" && subscription.json["disabled_reason"] as? String == "failing")
+
+                receiver.answer(.ok)
+                #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok)
+                time.advance(hours: 11)
+                try await Task.sleep(for: .seconds(1))
+                #expect(receiver.requests.count == 2, "a disabled subscription is sent nothing")
+                #expect(try await api(.post, "\(path)/resume", as: admin.token).status == .ok)
+                try await receiver.wait("the deliveries that waited") { $0.requests.count >= 3 }
+            }
+        }
+    }
+
+    @Test("a host name that resolves inside the network is refused when sending, not only when subscribing")
+    func resolvedInside() async throws {
+        try await TestReceiver.run { receiver, url in
+            let byName = url.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+            try await TestApp.run(webhookDeliveries: 4, webhookPolicy: WebhookEndpointPolicy(allowPlainHTTP: true)) { client, database in
+                let api = APICall(client: client)
+                let admin = try await WebhookAdmin.make(database, "vluchtelingenwerk")
+                let (id, _) = try await admin.subscribe(byName, api)
+                let path = "\(admin.webhooks)/\(id)"
+                #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok)
+                var log: [[String: Any]] = []
+                for _ in 0..<100 where log.isEmpty {
+                    try await Task.sleep(for: .milliseconds(100))
+                    log = try await api(.get, "\(path)/attempts", as: admin.token).list
+                }
+                #expect(log.first?["error_class"] as? String == "refused_address", "\(log)")
+                #expect(receiver.requests.isEmpty, "nothing reached the loopback receiver")
+            }
+        }
+    }
+
+    @Test("a redirect is not followed: it counts as a failed try")
+    func noRedirects() async throws {
+        try await TestReceiver.run { receiver, url in
+            receiver.answer(.found)
+            try await TestApp.run(webhookDeliveries: 4) { client, database in
+                let api = APICall(client: client)
+                let admin = try await WebhookAdmin.make(database, "vluchtelingenwerk")
+                let (id, _) = try await admin.subscribe(url, api)
+                let path = "\(admin.webhooks)/\(id)"
+                #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok)
+                try await receiver.wait("the try") { $0.requests.count == 1 }
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(receiver.requests.count == 1, "the Location was not visited")
+                let deliveries = try await api(.get, "\(path)/deliveries", as: admin.token).list
+                #expect(deliveries.first?["state"] as? String == "pending" && deliveries.first?["attempts"] as? Int == 1)
+                #expect(try await api(.get, "\(path)/attempts", as: admin.token).list.first?["http_status"] as? Int == 302)
+            }
+        }
+    }
+
+    /// Waits until the delivery log has `count` tries: the clock moves only once a try is recorded.
+    private static func logged(_ count: Int, _ api: APICall, _ path: String, _ admin: WebhookAdmin) async throws {
+        for _ in 0..<200 {
+            if try await api(.get, "\(path)/attempts", as: admin.token).list.count >= count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the delivery log never had \(count) tries")
+    }
+}
