@@ -29,6 +29,7 @@ class Receiver:
         self.secrets = {}  # path -> [secrets]; a delivery verifies when any of them does
         self.plans = {}  # path -> [status, ...] answered in turn; 200 after the last
         self.always = {}  # path -> status answered every time
+        self.delay = 0.0  # seconds before answering, to keep deliveries in flight
         self.deliveries = []
         self.lock = threading.Lock()
         receiver = self
@@ -39,13 +40,18 @@ class Receiver:
                 body = self.rfile.read(length).decode()
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 status = receiver.answer(self.path)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 verified = receiver.verify(self.path, body, headers)
                 with receiver.lock:
                     receiver.deliveries.append(Delivery(self.path, headers, body, verified, status, time.time()))
-                self.send_response(status)
-                self.send_header("content-length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.send_response(status)
+                    self.send_header("content-length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender went away (the fault tests kill it)
 
             def log_message(self, *arguments):
                 pass

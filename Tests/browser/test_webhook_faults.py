@@ -1,0 +1,82 @@
+"""Webhooks under faults: a replica killed with SIGKILL while deliveries are in flight loses none (they are sent
+again once their lease ends, so at least once), and two replicas on one database send every event exactly once.
+Bounded: 40 and 60 events, about a minute in all."""
+import os
+import time
+
+from conftest import KoppelServer
+from test_webhooks import API, cli, file_referral, new_admin, token_for
+from webhook_receiver import Receiver
+
+LEASE_SECONDS = 30
+
+
+def server():
+    return KoppelServer(os.environ["KOPPEL_E2E_DATABASE_URL"], extra_env={"KOPPEL_HTTP_RATE_LIMIT": "0"})
+
+
+def referral_ids(receiver, path):
+    return [d.event["data"]["referral_id"] for d in receiver.received(path, answered=200)]
+
+
+def test_a_killed_replica_loses_no_event():
+    receiver = Receiver()
+    # Slow answers: when the replica dies, the deliveries it sent are still waiting for theirs.
+    receiver.delay = 3.0
+    first = server()
+    second = None
+    try:
+        admin = API(first, new_admin("payoke"))
+        admin.subscribe(receiver, "/killed")
+        caseworker = API(first, token_for_caseworker("payoke"))
+        programme = two_go(caseworker)
+        filed = [file_referral(caseworker, programme) for _ in range(40)]
+        receiver.wait_for(lambda: len(receiver.received("/killed")) >= 4, "no delivery was in flight")
+        first.process.kill()  # SIGKILL: no graceful anything, and no answer read
+        first.process.wait(timeout=10)
+        killed_at = time.monotonic()
+        second = server()
+        def repeats():
+            received = referral_ids(receiver, "/killed")
+            return len(received) - len(set(received))
+        # Every event arrives; those in flight at the kill come again once their lease ends (at least once).
+        receiver.wait_for(lambda: set(filed) <= set(referral_ids(receiver, "/killed")) and repeats() >= 1,
+                          f"after the kill: {len(set(filed) - set(referral_ids(receiver, '/killed')))} of 40 events never arrived, "
+                          f"{repeats()} sent again", timeout=LEASE_SECONDS + 60)
+        print(f"\nall 40 arrived, and {repeats()} in flight at the kill were sent again {time.monotonic() - killed_at:.1f} s after it")
+        assert all(d.verified for d in receiver.received("/killed"))
+    finally:
+        receiver.stop()
+        if second:
+            assert second.stop() == 0
+        if first.process.poll() is None:
+            first.stop()
+
+
+def test_two_replicas_send_each_event_once():
+    receiver = Receiver()
+    replicas = [server(), server()]
+    try:
+        admin = API(replicas[0], new_admin("coa"))
+        admin.subscribe(receiver, "/twice")
+        callers = [API(replica, token_for_caseworker("coa")) for replica in replicas]
+        programme = two_go(callers[0])
+        filed = [file_referral(callers[n % 2], programme) for n in range(60)]
+        receiver.wait_for(lambda: set(filed) <= set(referral_ids(receiver, "/twice")), "not every event arrived", timeout=60)
+        time.sleep(2)  # time for a second copy, if any were to come
+        ids = [d.webhook_id for d in receiver.received("/twice")]
+        assert len(ids) == 60 and len(set(ids)) == 60, f"{len(ids)} requests for {len(set(ids))} events"
+    finally:
+        receiver.stop()
+        for replica in replicas:
+            assert replica.stop() == 0
+
+
+def token_for_caseworker(organisation):
+    email = f"faults-{organisation}-{os.getpid()}-{time.monotonic_ns()}@{organisation}.example"
+    cli("user", "create", "--org", organisation, "--email", email, "--name", "Hulpverlener", "--role", "caseworker")
+    return token_for(email)
+
+
+def two_go(caller):
+    return next(p["id"] for p in caller.ok("GET", "/programmes")["contents"] if p["name"].startswith("2GO"))
