@@ -1,4 +1,4 @@
-.PHONY: run test bench
+.PHONY: run test bench bench-webhooks
 run:
 	scripts/run
 test:
@@ -6,3 +6,6 @@ test:
 
 bench:
 	scripts/bench
+
+bench-webhooks:
+	scripts/bench-webhooks

@@ -135,7 +135,7 @@ struct WebhookAudienceTests {
     /// subscription got (as the superuser, across organisations).
     private static func fanOut(_ database: TestDatabase) async throws -> Received {
         try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { db in
-            _ = try await db.query("SELECT delivery.fan_out(10000)", logger: quietLogger).collect()
+            _ = try await db.query("SELECT delivery.fan_out(10000, now())", logger: quietLogger).collect()
         }
         return try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { db in
             let rows = try await db.query(

@@ -35,7 +35,8 @@ public struct DeliveryOutcome: Sendable, Equatable {
 
 /// The delivery side of the outbox, through the delivery role's functions (schema 0013): hand events to the
 /// subscriptions that want them, claim what is due, record how each try went, prune what is over. Any replica may
-/// run it; `FOR UPDATE SKIP LOCKED` keeps two from taking the same work.
+/// run it; `FOR UPDATE SKIP LOCKED` keeps two from taking the same work. Each call is one statement, committed by
+/// itself, given the time of `WallClock.current`.
 public struct DeliveryQueue: Sendable {
     let client: PostgresClient
     let secrets: SecretSeal
@@ -49,22 +50,19 @@ public struct DeliveryQueue: Sendable {
 
     /// Hands up to `limit` outbox rows to deliveries; returns how many rows it took.
     public func fanOut(limit: Int) async throws -> Int {
-        try await client.withClockedTransaction(logger: logger) { connection in
-            try await connection.query("SELECT delivery.fan_out(\(limit)::integer)", logger: logger).collect().first?.decode(Int.self) ?? 0
-        }
+        let now = WallClock.current.now()
+        return try await client.query("SELECT delivery.fan_out(\(limit)::integer, \(now))", logger: logger).collect().first?.decode(Int.self) ?? 0
     }
 
     /// Claims up to `limit` due deliveries for `lease`: if this replica does not record them by then, another sends them.
     public func claim(limit: Int, lease: Duration) async throws -> [ClaimedDelivery] {
         let now = WallClock.current.now()
-        let rows = try await client.withClockedTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                SELECT delivery_id, message_id, subscription_id, url, secret_sealed, previous_secret_sealed, previous_secret_until, body, attempts
-                FROM delivery.claim(\(limit)::integer, \(Int(lease.components.seconds))::integer)
-                """, logger: logger
-            ).collect()
-        }
+        let rows = try await client.query(
+            """
+            SELECT delivery_id, message_id, subscription_id, url, secret_sealed, previous_secret_sealed, previous_secret_until, body, attempts
+            FROM delivery.claim(\(limit)::integer, \(Int(lease.components.seconds))::integer, \(now))
+            """, logger: logger
+        ).collect()
         return try rows.map { row in
             let (id, message, subscription, url, sealed, previous, until, body, attempts) =
                 try row.decode((Int64, String, UUID, String, String, String?, Date?, String, Int).self)
@@ -78,19 +76,16 @@ public struct DeliveryQueue: Sendable {
     public func record(_ delivery: ClaimedDelivery, _ outcome: DeliveryOutcome) async throws {
         let now = WallClock.current.now()
         let next = outcome.succeeded ? nil : DeliverySchedule.nextAttempt(after: delivery.attempts, failedAt: now, jitter: .random(in: -1...1))
-        try await client.withClockedTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                SELECT delivery.record(\(delivery.deliveryID), \(outcome.httpStatus)::integer, \(outcome.latencyMilliseconds)::integer,
-                    \(outcome.errorClass), \(outcome.responseExcerpt), \(next))
-                """, logger: logger)
-        }
+        _ = try await client.query(
+            """
+            SELECT delivery.record(\(delivery.deliveryID), \(outcome.httpStatus)::integer, \(outcome.latencyMilliseconds)::integer,
+                \(outcome.errorClass), \(outcome.responseExcerpt), \(next)::timestamptz, \(now))
+            """, logger: logger
+        ).collect()
     }
 
     /// Forgets handed-on outbox rows after a day, delivered deliveries and the log after 30 days.
     public func prune() async throws {
-        try await client.withClockedTransaction(logger: logger) { connection in
-            try await connection.query("SELECT delivery.prune()", logger: logger)
-        }
+        _ = try await client.query("SELECT delivery.prune(\(WallClock.current.now()))", logger: logger).collect()
     }
 }
