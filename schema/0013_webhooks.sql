@@ -221,7 +221,8 @@ BEGIN
 END
 $$;
 
--- Forgets what is over: outbox rows handed on more than a day ago, delivered deliveries and the log after 30 days.
+-- Forgets what is over: outbox rows handed on more than a day ago; delivered deliveries, dead letters nobody sent
+-- again and the log after 30 days.
 CREATE FUNCTION delivery.prune(p_now timestamptz)
 RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
@@ -229,6 +230,7 @@ SET search_path = pg_catalog, public
 AS $$
     DELETE FROM public.webhook_attempts WHERE attempted_at < p_now - interval '30 days';
     DELETE FROM public.webhook_deliveries WHERE state = 'delivered' AND delivered_at < p_now - interval '30 days';
+    DELETE FROM public.webhook_deliveries WHERE state = 'dead' AND last_attempt_at < p_now - interval '30 days';
     DELETE FROM public.outbox WHERE delivered_at < p_now - interval '1 day';
 $$;
 

@@ -101,9 +101,17 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         client, vaultClient, probeClient, SeedSealingService(seeds: seeds, organisations: organisations, clock: settings.clock, logger: logger),
     ]
     if settings.webhookDeliveries > 0 {
+        // Deliveries have a small pool of their own, so they cannot take the requests' connections. Their commits need
+        // not wait for the disk: a commit lost in a crash of PostgreSQL only means an event is sent again (decision 0016).
+        let deliveryClient = PostgresClient(
+            configuration: settings.databaseURL.clientConfiguration(
+                maximumConnections: 4, statementTimeout: .seconds(15), startupParameters: [("synchronous_commit", "off")]),
+            backgroundLogger: logger)
+        services.append(deliveryClient)
         services.append(DeliveryService(
-            queue: DeliveryQueue(client: client, keys: keys, logger: logger), sender: WebhookSender(policy: settings.webhookPolicy, logger: logger),
-            width: settings.webhookDeliveries, clock: settings.clock, logger: logger))
+            queue: DeliveryQueue(client: deliveryClient, keys: keys, logger: logger),
+            sender: WebhookSender(policy: settings.webhookPolicy, logger: logger), width: settings.webhookDeliveries, clock: settings.clock,
+            logger: logger))
     }
     if settings.retentionIntervalHours > 0 {
         services.append(RetentionService(

@@ -57,7 +57,9 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     /// The PostgresNIO configuration for this URL. Every session runs in Amsterdam's time zone, Koppel's one notion of a
     /// day. With `statementTimeout`, PostgreSQL itself ends a statement, a lock wait or an idle transaction that
     /// outlives it: a request's database work can then never outlast the request.
-    public func clientConfiguration(maximumConnections: Int = 10, statementTimeout: Duration? = nil) -> PostgresClient.Configuration {
+    public func clientConfiguration(
+        maximumConnections: Int = 10, statementTimeout: Duration? = nil, startupParameters: [(String, String)] = []
+    ) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
             switch tlsMode {
             case .disable: .disable
@@ -69,7 +71,7 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("application_name", "koppel"), ("TimeZone", "Europe/Amsterdam")]
+        configuration.options.additionalStartupParameters = [("application_name", "koppel"), ("TimeZone", "Europe/Amsterdam")] + startupParameters
         if let statementTimeout {
             let milliseconds = max(1, Int(statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000))
             configuration.options.additionalStartupParameters += [

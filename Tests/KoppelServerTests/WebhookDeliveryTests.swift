@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
 import KoppelCore
+import KoppelStore
 import KoppelTestSupport
+import PostgresNIO
 import Synchronization
 import Testing
 
@@ -61,6 +63,19 @@ struct WebhookDeliveryTests {
                 #expect(try await api(.get, path, as: admin.token).json["failing_since"] == nil, "a success ends the failing")
                 let again = try await api(.post, "\(path)/deliveries/\(deliveryID)/replay", as: admin.token)
                 #expect(again.status == .notFound && again.detail.contains("only dead ones"), "a delivered one is not sent again")
+
+                // Pruning keeps 30 days of deliveries and their log, and a day of handed-on outbox rows.
+                let counts = "SELECT (SELECT count(*) FROM webhook_deliveries)::integer, (SELECT count(*) FROM webhook_attempts)::integer"
+                let prune = { (days: Int) async throws -> (Int, Int) in
+                    try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { db in
+                        _ = try await db.query("SELECT delivery.prune(\(time.clock.now().addingTimeInterval(Double(days) * 86400)))", logger: quietLogger).collect()
+                    }
+                    return try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { db in
+                        try await db.query(PostgresQuery(unsafeSQL: counts), logger: quietLogger).collect().first!.decode((Int, Int).self)
+                    }
+                }
+                #expect(try await prune(25) == (1, 9), "kept for 30 days (the first try was 88 hours ago)")
+                #expect(try await prune(31) == (0, 0), "forgotten after 30 days")
             }
         }
     }
