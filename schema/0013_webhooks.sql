@@ -55,7 +55,9 @@ CREATE TABLE webhook_deliveries (
     last_attempt_at timestamptz,
     delivered_at timestamptz
 );
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+-- In the claim's order, so a claim reads the few it takes, however long the queue (a sort of every due row made a
+-- backlog slower to work off the longer it grew).
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at, id) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (subscription_id, subject_id, id) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_subscription_idx ON webhook_deliveries (subscription_id, id DESC);
 
@@ -221,6 +223,22 @@ BEGIN
 END
 $$;
 
+-- Records the tries of several deliveries at once (a replica's finished sends, gathered between its turns), as
+-- record does each. A status of 0 means no answer came; a next attempt at the epoch means none (the delivery is dead).
+CREATE FUNCTION delivery.record_all(p_deliveries bigint[], p_statuses integer[], p_latencies integer[], p_errors text[], p_excerpts text[],
+                                    p_next_attempts timestamptz[], p_now timestamptz)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(p_deliveries, 1), 0) LOOP
+        PERFORM delivery.record(p_deliveries[i], nullif(p_statuses[i], 0), p_latencies[i], nullif(p_errors[i], ''), nullif(p_excerpts[i], ''),
+                                nullif(p_next_attempts[i], 'epoch'::timestamptz), p_now);
+    END LOOP;
+END
+$$;
+
 -- Forgets what is over: outbox rows handed on more than a day ago; delivered deliveries, dead letters nobody sent
 -- again and the log after 30 days.
 CREATE FUNCTION delivery.prune(p_now timestamptz)
@@ -237,11 +255,14 @@ $$;
 ALTER FUNCTION delivery.fan_out(integer, timestamptz) OWNER TO koppel_delivery;
 ALTER FUNCTION delivery.claim(integer, integer, timestamptz) OWNER TO koppel_delivery;
 ALTER FUNCTION delivery.record(bigint, integer, integer, text, text, timestamptz, timestamptz) OWNER TO koppel_delivery;
+ALTER FUNCTION delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], timestamptz) OWNER TO koppel_delivery;
 ALTER FUNCTION delivery.prune(timestamptz) OWNER TO koppel_delivery;
 REVOKE ALL ON FUNCTION delivery.fan_out(integer, timestamptz), delivery.claim(integer, integer, timestamptz),
-    delivery.record(bigint, integer, integer, text, text, timestamptz, timestamptz), delivery.prune(timestamptz) FROM PUBLIC;
+    delivery.record(bigint, integer, integer, text, text, timestamptz, timestamptz),
+    delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], timestamptz), delivery.prune(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION delivery.fan_out(integer, timestamptz), delivery.claim(integer, integer, timestamptz),
-    delivery.record(bigint, integer, integer, text, text, timestamptz, timestamptz), delivery.prune(timestamptz) TO koppel_app;
+    delivery.record(bigint, integer, integer, text, text, timestamptz, timestamptz),
+    delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], timestamptz), delivery.prune(timestamptz) TO koppel_app;
 
 -- What a referral's event says of it, the same from every statement that writes one: ids, its state, its version and
 -- where to read more. Never who the client is: the API behind the links asks the access policy.

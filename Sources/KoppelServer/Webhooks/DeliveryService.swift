@@ -5,10 +5,11 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Sends webhooks from the outbox, in every replica that has deliveries to spare (decision 0016). Each turn hands new
-/// outbox rows to the subscriptions that want them, then claims as many due deliveries as it has free places (`width`)
-/// and sends each in a task of its own, so one slow receiver holds one place, not the others. Turns follow at once
-/// while there is work, as soon as a place is free when all are taken, and every `idle` when there is none; now and then it prunes what is over. At shutdown it stops
+/// Sends webhooks from the outbox, in every replica that has deliveries to spare (decision 0016). Each turn records
+/// the sends finished since the last (in one statement), hands new outbox rows to the subscriptions that want them,
+/// then claims as many due deliveries as it has free places (`width`) and sends each in a task of its own, so one slow
+/// receiver holds one place, not the others. Turns follow at once while there is work, as soon as a send ends when
+/// every place is taken, and every `idle` when there is none; now and then it prunes what is over. At shutdown it stops
 /// claiming and lets the sends in flight finish (each is bounded by the 15 s timeout); anything claimed and not
 /// recorded is claimed again after its lease, by any replica.
 struct DeliveryService: Service {
@@ -26,8 +27,15 @@ struct DeliveryService: Service {
     func run() async throws {
         let sending = Sending()
         await withDiscardingTaskGroup { group in
+            // The loop waits for a send to end or for this tick, whichever comes first.
+            group.addTask {
+                while !sending.stopped.load(ordering: .acquiring) {
+                    try? await Task.sleep(for: Self.idle)
+                    sending.wake()
+                }
+            }
             var lastPrune = ContinuousClock.now - Self.pruneEvery
-            var placeFreed = sending.freed.makeAsyncIterator()
+            var woken = sending.wakes.makeAsyncIterator()
             var fanOut = FanOutPace()
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let busy = await WallClock.$current.withValue(clock) { await turn(sending: sending, fanOut: &fanOut, group: &group) }
@@ -35,11 +43,16 @@ struct DeliveryService: Service {
                     lastPrune = .now
                     await WallClock.$current.withValue(clock) { await prune() }
                 }
-                if sending.count.load(ordering: .acquiring) >= width {
-                    _ = await placeFreed.next()  // every place taken: go on when one is free
-                } else if !busy {
-                    try? await Task.sleep(for: Self.idle)
+                if !busy || sending.count.load(ordering: .acquiring) >= width {
+                    _ = await woken.next()
                 }
+            }
+            sending.stopped.store(true, ordering: .releasing)
+        }
+        // The sends that were in flight have ended: record them, or another replica sends them again after their lease.
+        await WallClock.$current.withValue(clock) {
+            do { try await queue.record(sending.takeFinished()) } catch {
+                logger.warning("recording webhook deliveries failed; they are sent again after their lease", metadata: Self.metadata(error))
             }
         }
         await sender.shutdown()
@@ -48,29 +61,30 @@ struct DeliveryService: Service {
     /// One turn; whether it found work (then the next follows at once).
     private func turn(sending: Sending, fanOut: inout FanOutPace, group: inout DiscardingTaskGroup) async -> Bool {
         do {
+            // What was sent since the last turn, recorded in one statement; a delivery sent and not yet recorded
+            // stays leased, so its referral's next event waits for it.
+            let finished = sending.takeFinished()
+            do {
+                try await queue.record(finished)
+            } catch {
+                logger.warning("recording webhook deliveries failed; they are sent again after their lease", metadata: Self.metadata(error))
+            }
             var handed = 0
             if fanOut.isDue {
                 handed = try await queue.fanOut(limit: Self.fanOutBatch)
                 fanOut.handed(handed, of: Self.fanOutBatch)
             }
             let free = width - sending.count.load(ordering: .acquiring)
-            guard free > 0 else { return handed > 0 }
+            guard free > 0 else { return handed > 0 || !finished.isEmpty }
             let claimed = try await queue.claim(limit: free, lease: Self.lease)
             for delivery in claimed {
                 sending.count.add(1, ordering: .relaxed)
-                group.addTask { [clock, queue, sender, logger] in
-                    await WallClock.$current.withValue(clock) {
-                        let outcome = await sender.send(delivery, now: clock.now())
-                        do {
-                            try await queue.record(delivery, outcome)
-                        } catch {
-                            logger.warning("recording a webhook delivery failed; it is sent again after its lease", metadata: Self.metadata(error))
-                        }
-                    }
-                    sending.finished()
+                group.addTask { [clock, sender] in
+                    let outcome = await sender.send(delivery, now: clock.now())
+                    sending.finished(delivery, outcome)
                 }
             }
-            return handed > 0 || !claimed.isEmpty
+            return handed > 0 || !claimed.isEmpty || !finished.isEmpty
         } catch is CancellationError {
             return false
         } catch {
@@ -103,18 +117,33 @@ private struct FanOutPace {
     }
 }
 
-/// How many sends are in flight, and a signal each time one ends.
+/// How many sends are in flight, what the finished ones came to (until a turn records them), and the wake-ups of the
+/// loop: each time a send ends, and every `idle`.
 private final class Sending: Sendable {
     let count = Atomic<Int>(0)
-    let freed: AsyncStream<Void>
+    let stopped = Atomic<Bool>(false)
+    let wakes: AsyncStream<Void>
     private let signal: AsyncStream<Void>.Continuation
+    private let outcomes = Mutex<[(delivery: ClaimedDelivery, outcome: DeliveryOutcome)]>([])
 
     init() {
-        (freed, signal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (wakes, signal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    func finished() {
+    func wake() {
+        signal.yield()
+    }
+
+    func finished(_ delivery: ClaimedDelivery, _ outcome: DeliveryOutcome) {
+        outcomes.withLock { $0.append((delivery, outcome)) }
         count.subtract(1, ordering: .releasing)
         signal.yield()
+    }
+
+    func takeFinished() -> [(delivery: ClaimedDelivery, outcome: DeliveryOutcome)] {
+        outcomes.withLock { outcomes in
+            defer { outcomes.removeAll() }
+            return outcomes
+        }
     }
 }

@@ -72,14 +72,20 @@ public struct DeliveryQueue: Sendable {
         }
     }
 
-    /// Records a try: delivered, due again on the schedule, or dead after the last.
-    public func record(_ delivery: ClaimedDelivery, _ outcome: DeliveryOutcome) async throws {
+    /// Records tries: each delivery delivered, due again on the schedule, or dead after the last. One statement for
+    /// all of them.
+    public func record(_ tries: [(delivery: ClaimedDelivery, outcome: DeliveryOutcome)]) async throws {
+        guard !tries.isEmpty else { return }
         let now = WallClock.current.now()
-        let next = outcome.succeeded ? nil : DeliverySchedule.nextAttempt(after: delivery.attempts, failedAt: now, jitter: .random(in: -1...1))
+        let epoch = Date(timeIntervalSince1970: 0)
+        let next = tries.map { delivery, outcome in
+            outcome.succeeded ? epoch : DeliverySchedule.nextAttempt(after: delivery.attempts, failedAt: now, jitter: .random(in: -1...1)) ?? epoch
+        }
         _ = try await client.query(
             """
-            SELECT delivery.record(\(delivery.deliveryID), \(outcome.httpStatus)::integer, \(outcome.latencyMilliseconds)::integer,
-                \(outcome.errorClass), \(outcome.responseExcerpt), \(next)::timestamptz, \(now))
+            SELECT delivery.record_all(\(tries.map(\.delivery.deliveryID)), \(tries.map { $0.outcome.httpStatus ?? 0 })::integer[],
+                \(tries.map(\.outcome.latencyMilliseconds))::integer[], \(tries.map { $0.outcome.errorClass ?? "" }),
+                \(tries.map { $0.outcome.responseExcerpt ?? "" }), \(next), \(now))
             """, logger: logger
         ).collect()
     }
