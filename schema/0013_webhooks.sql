@@ -38,8 +38,9 @@ CREATE INDEX webhook_subscriptions_organisation_idx ON webhook_subscriptions (or
 
 CREATE TABLE webhook_deliveries (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- The `webhook-id` header: the same on every try.
-    message_id text NOT NULL UNIQUE,
+    -- The `webhook-id` header: the same on every try. Unique by construction (`msg_<outbox id>_<subscription>`, or a
+    -- ping's random one); no index, which every claim and record would keep up.
+    message_id text NOT NULL,
     subscription_id uuid NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
     organisation_id uuid NOT NULL REFERENCES organisations (id),
     outbox_id bigint REFERENCES outbox (id) ON DELETE SET NULL,
@@ -183,60 +184,45 @@ BEGIN
 END
 $$;
 
--- Records a try: its log row, and the delivery delivered (2xx), dead (no p_next_attempt) or due again at
--- p_next_attempt. A 410 disables the subscription as gone; failing without a success for five days, as failing.
-CREATE FUNCTION delivery.record(p_delivery bigint, p_status integer, p_latency_ms integer, p_error_class text, p_excerpt text,
-                                p_next_attempt timestamptz, p_now timestamptz)
-RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, public
-AS $$
-DECLARE
-    v_delivery public.webhook_deliveries%ROWTYPE;
-    v_success boolean := p_status BETWEEN 200 AND 299;
-BEGIN
-    SELECT * INTO v_delivery FROM public.webhook_deliveries WHERE id = p_delivery FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN;  -- the subscription was deleted meanwhile
-    END IF;
-    INSERT INTO public.webhook_attempts (delivery_id, subscription_id, organisation_id, attempted_at, http_status, latency_ms, error_class,
-                                         response_excerpt)
-    VALUES (p_delivery, v_delivery.subscription_id, v_delivery.organisation_id, p_now, p_status, p_latency_ms, p_error_class,
-            left(p_excerpt, 1024));
-    UPDATE public.webhook_deliveries
-    SET state = CASE WHEN v_success THEN 'delivered' WHEN p_next_attempt IS NULL THEN 'dead' ELSE 'pending' END,
-        delivered_at = CASE WHEN v_success THEN p_now END,
-        next_attempt_at = coalesce(p_next_attempt, next_attempt_at)
-    WHERE id = p_delivery;
-    IF v_success THEN
-        UPDATE public.webhook_subscriptions SET failing_since = NULL WHERE id = v_delivery.subscription_id AND failing_since IS NOT NULL;
-    ELSIF p_status = 410 THEN
-        UPDATE public.webhook_subscriptions SET status = 'disabled', disabled_reason = 'gone', updated_at = p_now
-        WHERE id = v_delivery.subscription_id;
-    ELSE
-        UPDATE public.webhook_subscriptions
-        SET failing_since = coalesce(failing_since, p_now),
-            status = CASE WHEN failing_since < p_now - interval '5 days' THEN 'disabled' ELSE status END,
-            disabled_reason = CASE WHEN failing_since < p_now - interval '5 days' THEN 'failing' ELSE disabled_reason END
-        WHERE id = v_delivery.subscription_id;
-    END IF;
-END
-$$;
-
--- Records the tries of several deliveries at once (a replica's finished sends, gathered between its turns), as
--- record does each. A status of 0 means no answer came; a next attempt at the epoch means none (the delivery is dead).
+-- Records the tries of several deliveries at once (a replica's sends finished since its last turn), set-based, in one
+-- statement: each try's log row; each delivery delivered (2xx), dead (a next attempt at the epoch) or due again at its
+-- next attempt; each subscription disabled as gone on a 410, or failing when it has had no success for five days,
+-- and failing no longer on a success. A status of 0 means no answer came. A delivery deleted meanwhile (with its
+-- subscription) is passed over.
 CREATE FUNCTION delivery.record_all(p_deliveries bigint[], p_statuses integer[], p_latencies integer[], p_errors text[], p_excerpts text[],
                                     p_next_attempts timestamptz[], p_now timestamptz)
 RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public
 AS $$
-BEGIN
-    FOR i IN 1 .. coalesce(array_length(p_deliveries, 1), 0) LOOP
-        PERFORM delivery.record(p_deliveries[i], nullif(p_statuses[i], 0), p_latencies[i], nullif(p_errors[i], ''), nullif(p_excerpts[i], ''),
-                                nullif(p_next_attempts[i], 'epoch'::timestamptz), p_now);
-    END LOOP;
-END
+    WITH tries AS (
+        SELECT t.delivery_id, nullif(t.status, 0) AS status, t.latency_ms, nullif(t.error_class, '') AS error_class,
+               left(nullif(t.excerpt, ''), 1024) AS excerpt, nullif(t.next_attempt, 'epoch'::timestamptz) AS next_attempt,
+               coalesce(t.status BETWEEN 200 AND 299, false) AS success
+        FROM unnest(p_deliveries, p_statuses, p_latencies, p_errors, p_excerpts, p_next_attempts)
+            AS t(delivery_id, status, latency_ms, error_class, excerpt, next_attempt)
+    ), updated AS (
+        UPDATE public.webhook_deliveries d
+        SET state = CASE WHEN t.success THEN 'delivered' WHEN t.next_attempt IS NULL THEN 'dead' ELSE 'pending' END,
+            delivered_at = CASE WHEN t.success THEN p_now END,
+            next_attempt_at = coalesce(t.next_attempt, d.next_attempt_at)
+        FROM tries t WHERE d.id = t.delivery_id
+        RETURNING d.id, d.subscription_id, d.organisation_id, t.status, t.latency_ms, t.error_class, t.excerpt, t.success
+    ), logged AS (
+        INSERT INTO public.webhook_attempts (delivery_id, subscription_id, organisation_id, attempted_at, http_status, latency_ms, error_class,
+                                             response_excerpt)
+        SELECT id, subscription_id, organisation_id, p_now, status, latency_ms, error_class, excerpt FROM updated
+    ), outcomes AS (
+        SELECT subscription_id, bool_or(success) AS success, bool_or(status = 410) AS gone FROM updated GROUP BY subscription_id
+    )
+    UPDATE public.webhook_subscriptions s
+    SET status = CASE WHEN o.gone OR (NOT o.success AND s.failing_since < p_now - interval '5 days') THEN 'disabled' ELSE s.status END,
+        disabled_reason = CASE WHEN o.gone THEN 'gone' WHEN NOT o.success AND s.failing_since < p_now - interval '5 days' THEN 'failing'
+                               ELSE s.disabled_reason END,
+        failing_since = CASE WHEN o.success THEN NULL ELSE coalesce(s.failing_since, p_now) END,
+        updated_at = CASE WHEN o.gone OR (NOT o.success AND s.failing_since < p_now - interval '5 days') THEN p_now ELSE s.updated_at END
+    FROM outcomes o
+    WHERE s.id = o.subscription_id AND (o.gone OR NOT o.success OR s.failing_since IS NOT NULL);
 $$;
 
 -- Forgets what is over: outbox rows handed on more than a day ago; delivered deliveries, dead letters nobody sent
@@ -254,14 +240,11 @@ $$;
 
 ALTER FUNCTION delivery.fan_out(integer, timestamptz) OWNER TO koppel_delivery;
 ALTER FUNCTION delivery.claim(integer, integer, timestamptz) OWNER TO koppel_delivery;
-ALTER FUNCTION delivery.record(bigint, integer, integer, text, text, timestamptz, timestamptz) OWNER TO koppel_delivery;
 ALTER FUNCTION delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], timestamptz) OWNER TO koppel_delivery;
 ALTER FUNCTION delivery.prune(timestamptz) OWNER TO koppel_delivery;
 REVOKE ALL ON FUNCTION delivery.fan_out(integer, timestamptz), delivery.claim(integer, integer, timestamptz),
-    delivery.record(bigint, integer, integer, text, text, timestamptz, timestamptz),
     delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], timestamptz), delivery.prune(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION delivery.fan_out(integer, timestamptz), delivery.claim(integer, integer, timestamptz),
-    delivery.record(bigint, integer, integer, text, text, timestamptz, timestamptz),
     delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], timestamptz), delivery.prune(timestamptz) TO koppel_app;
 
 -- What a referral's event says of it, the same from every statement that writes one: ids, its state, its version and
