@@ -154,11 +154,14 @@ $$;
 
 -- Claims up to p_limit deliveries that are due: of active subscriptions, the earliest pending one of each subject
 -- (a subject's events go out in order), leased for p_lease_seconds (a replica that dies leaves it to another).
+-- Without a sort, the planner reads the due index in its order and stops at p_limit: with a backlog of 100,000 due
+-- deliveries it otherwise chose to sort them all, 100 to 300 ms a claim.
 CREATE FUNCTION delivery.claim(p_limit integer, p_lease_seconds integer, p_now timestamptz)
 RETURNS TABLE (delivery_id bigint, message_id text, subscription_id uuid, url text, secret_sealed text, previous_secret_sealed text,
                previous_secret_until timestamptz, body text, attempts integer)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public
+SET enable_sort = off
 AS $$
 BEGIN
     RETURN QUERY
