@@ -16,9 +16,9 @@ struct WebhookPages {
     func register(on routes: RouteRegistrar) {
         routes.get("/admin/webhooks") { request, context in try await list(request, context) }
         routes.post("/admin/webhooks") { request, context in try await create(request, context) }
-        routes.get("/admin/webhooks/{id}") { request, context in try await detail(request, context) }
-        routes.post("/admin/webhooks/{id}/deliveries/{delivery}/replay") { request, context in try await replay(request, context) }
-        routes.post("/admin/webhooks/{id}/{change}") { request, context in try await change(request, context) }
+        routes.get("/admin/webhooks/{subscriptionId}") { request, context in try await detail(request, context) }
+        routes.post("/admin/webhooks/{subscriptionId}/deliveries/{deliveryId}/replay") { request, context in try await replay(request, context) }
+        routes.post("/admin/webhooks/{subscriptionId}/{change}") { request, context in try await change(request, context) }
     }
 
     private func list(
@@ -77,7 +77,7 @@ struct WebhookPages {
         guard let (actor, _) = try context.pageAccess({ .manageWebhooks(organisation: $0.organisationID) }) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let change = context.parameters.get("change"),
+        guard let id = context.parameters.get("subscriptionId").flatMap(UUID.init(uuidString:)), let change = context.parameters.get("change"),
             Self.changes.contains(change)
         else { throw Problem(status: .notFound, detail: "No such page.") }
         let catalogue = renderer.catalogue(for: request)
@@ -99,7 +99,7 @@ struct WebhookPages {
         guard let (actor, session) = try context.pageAccess({ .manageWebhooks(organisation: $0.organisationID) }) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw Problem(status: .notFound, detail: "No such page.") }
+        guard let id = context.parameters.get("subscriptionId").flatMap(UUID.init(uuidString:)) else { throw Problem(status: .notFound, detail: "No such page.") }
         let catalogue = renderer.catalogue(for: request)
         let format = Date.FormatStyle(date: .numeric, time: .standard).locale(Locale(identifier: catalogue.language.rawValue))
         let subscription: WebhookSubscription
@@ -138,8 +138,8 @@ struct WebhookPages {
         guard let (actor, _) = try context.pageAccess({ .manageWebhooks(organisation: $0.organisationID) }) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
-            let delivery = context.parameters.get("delivery").flatMap(Int64.init), delivery > 0
+        guard let id = context.parameters.get("subscriptionId").flatMap(UUID.init(uuidString:)),
+            let delivery = context.parameters.get("deliveryId").flatMap(Int64.init), delivery > 0
         else { throw Problem(status: .notFound, detail: "No such page.") }
         do {
             try await webhooks.replay(delivery, of: id, by: actor)
