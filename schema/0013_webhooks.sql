@@ -110,6 +110,16 @@ CREATE POLICY webhook_subscriptions_delivery ON webhook_subscriptions TO koppel_
 CREATE POLICY webhook_deliveries_delivery ON webhook_deliveries TO koppel_delivery USING (true) WITH CHECK (true);
 CREATE POLICY webhook_attempts_delivery ON webhook_attempts TO koppel_delivery USING (true) WITH CHECK (true);
 
+-- The JSON every delivery sends: its type, when it happened (UTC, to the microsecond) and its thin data. Fan-out and
+-- an org-admin's ping both make bodies with it.
+CREATE FUNCTION delivery.event_body(p_type text, p_at timestamptz, p_data jsonb)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, public
+AS $$
+    SELECT jsonb_build_object('type', p_type, 'timestamp', to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'data', p_data)::text
+$$;
+
 -- Hands up to p_limit outbox rows to the deliveries of the subscriptions that want them: those of the organisations
 -- the row names (any organisation's, when it names none), active or paused (a paused one keeps its deliveries for
 -- when it resumes). Returns how many rows it handed on.
@@ -134,10 +144,7 @@ BEGIN
         INSERT INTO public.webhook_deliveries (message_id, subscription_id, organisation_id, outbox_id, event_type, subject_id, body,
                                               next_attempt_at, created_at)
         SELECT 'msg_' || c.id || '_' || replace(s.id::text, '-', ''), s.id, s.organisation_id, c.id, c.event_type, c.subject_id,
-               jsonb_build_object(
-                   'type', c.event_type,
-                   'timestamp', to_char(c.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                   'data', c.data || jsonb_build_object('sequence', c.id))::text,
+               delivery.event_body(c.event_type, c.occurred_at, c.data || jsonb_build_object('sequence', c.id)),
                p_now, p_now
         FROM claimed c
         JOIN public.webhook_subscriptions s
@@ -189,11 +196,12 @@ $$;
 
 -- Records the tries of several deliveries at once (a replica's sends finished since its last turn), set-based, in one
 -- statement: each try's log row; each delivery delivered (2xx), dead (a next attempt at the epoch) or due again at its
--- next attempt; each subscription disabled as gone on a 410, or failing when it has had no success for five days,
+-- next attempt; each subscription disabled as gone on a 410, or failing when it has had no success for
+-- p_disable_after_seconds (DeliverySchedule.disableAfter, five days),
 -- and failing no longer on a success. A status of 0 means no answer came. A delivery deleted meanwhile (with its
 -- subscription) is passed over.
 CREATE FUNCTION delivery.record_all(p_deliveries bigint[], p_statuses integer[], p_latencies integer[], p_errors text[], p_excerpts text[],
-                                    p_next_attempts timestamptz[], p_now timestamptz)
+                                    p_next_attempts timestamptz[], p_disable_after_seconds integer, p_now timestamptz)
 RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public
@@ -215,17 +223,19 @@ AS $$
         INSERT INTO public.webhook_attempts (delivery_id, subscription_id, organisation_id, attempted_at, http_status, latency_ms, error_class,
                                              response_excerpt)
         SELECT id, subscription_id, organisation_id, p_now, status, latency_ms, error_class, excerpt FROM updated
-    ), outcomes AS (
-        SELECT subscription_id, bool_or(success) AS success, bool_or(status = 410) AS gone FROM updated GROUP BY subscription_id
+    ), verdicts AS (
+        SELECT u.subscription_id, bool_or(u.success) AS success, bool_or(u.status = 410) AS gone,
+               NOT bool_or(u.success) AND min(s.failing_since) < p_now - make_interval(secs => p_disable_after_seconds) AS failed_too_long
+        FROM updated u JOIN public.webhook_subscriptions s ON s.id = u.subscription_id
+        GROUP BY u.subscription_id
     )
     UPDATE public.webhook_subscriptions s
-    SET status = CASE WHEN o.gone OR (NOT o.success AND s.failing_since < p_now - interval '5 days') THEN 'disabled' ELSE s.status END,
-        disabled_reason = CASE WHEN o.gone THEN 'gone' WHEN NOT o.success AND s.failing_since < p_now - interval '5 days' THEN 'failing'
-                               ELSE s.disabled_reason END,
-        failing_since = CASE WHEN o.success THEN NULL ELSE coalesce(s.failing_since, p_now) END,
-        updated_at = CASE WHEN o.gone OR (NOT o.success AND s.failing_since < p_now - interval '5 days') THEN p_now ELSE s.updated_at END
-    FROM outcomes o
-    WHERE s.id = o.subscription_id AND (o.gone OR NOT o.success OR s.failing_since IS NOT NULL);
+    SET status = CASE WHEN v.gone OR v.failed_too_long THEN 'disabled' ELSE s.status END,
+        disabled_reason = CASE WHEN v.gone THEN 'gone' WHEN v.failed_too_long THEN 'failing' ELSE s.disabled_reason END,
+        failing_since = CASE WHEN v.success THEN NULL ELSE coalesce(s.failing_since, p_now) END,
+        updated_at = CASE WHEN v.gone OR v.failed_too_long THEN p_now ELSE s.updated_at END
+    FROM verdicts v
+    WHERE s.id = v.subscription_id AND (v.gone OR NOT v.success OR s.failing_since IS NOT NULL);
 $$;
 
 -- Forgets what is over: outbox rows handed on more than a day ago; delivered deliveries, dead letters nobody sent
@@ -241,14 +251,15 @@ AS $$
     DELETE FROM public.outbox WHERE delivered_at < p_now - interval '1 day';
 $$;
 
+ALTER FUNCTION delivery.event_body(text, timestamptz, jsonb) OWNER TO koppel_delivery;
 ALTER FUNCTION delivery.fan_out(integer, timestamptz) OWNER TO koppel_delivery;
 ALTER FUNCTION delivery.claim(integer, integer, timestamptz) OWNER TO koppel_delivery;
-ALTER FUNCTION delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], timestamptz) OWNER TO koppel_delivery;
+ALTER FUNCTION delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], integer, timestamptz) OWNER TO koppel_delivery;
 ALTER FUNCTION delivery.prune(timestamptz) OWNER TO koppel_delivery;
 REVOKE ALL ON FUNCTION delivery.fan_out(integer, timestamptz), delivery.claim(integer, integer, timestamptz),
-    delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], timestamptz), delivery.prune(timestamptz) FROM PUBLIC;
+    delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], integer, timestamptz), delivery.prune(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION delivery.fan_out(integer, timestamptz), delivery.claim(integer, integer, timestamptz),
-    delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], timestamptz), delivery.prune(timestamptz) TO koppel_app;
+    delivery.record_all(bigint[], integer[], integer[], text[], text[], timestamptz[], integer, timestamptz), delivery.prune(timestamptz) TO koppel_app;
 
 -- What a referral's event says of it, the same from every statement that writes one: ids, its state, its version and
 -- where to read more. Never who the client is: the API behind the links asks the access policy.

@@ -24,7 +24,7 @@ struct WebhookPages {
     private func list(
         _ request: Request, _ context: AppRequestContext, notice: [String: Any] = [:], status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        guard let (actor, session) = try context.pageAccess({ .manageWebhooks(organisation: $0.organisationID) }) else {
+        guard let (actor, session) = try Self.admin(context) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
         let catalogue = renderer.catalogue(for: request)
@@ -50,7 +50,7 @@ struct WebhookPages {
 
     private func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await Forms.submitted(NewSubscriptionForm.self, from: request, session: context.identity.session)
-        guard let (actor, _) = try context.pageAccess({ .manageWebhooks(organisation: $0.organisationID) }) else {
+        guard let (actor, _) = try Self.admin(context) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
         let catalogue = renderer.catalogue(for: request)
@@ -74,7 +74,7 @@ struct WebhookPages {
 
     private func change(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try await Forms.submitted(CSRFForm.self, from: request, session: context.identity.session)
-        guard let (actor, _) = try context.pageAccess({ .manageWebhooks(organisation: $0.organisationID) }) else {
+        guard let (actor, _) = try Self.admin(context) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
         guard let id = context.parameters.get("subscriptionId").flatMap(UUID.init(uuidString:)), let change = context.parameters.get("change"),
@@ -96,7 +96,7 @@ struct WebhookPages {
     }
 
     private func detail(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let (actor, session) = try context.pageAccess({ .manageWebhooks(organisation: $0.organisationID) }) else {
+        guard let (actor, session) = try Self.admin(context) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
         guard let id = context.parameters.get("subscriptionId").flatMap(UUID.init(uuidString:)) else { throw Problem(status: .notFound, detail: "No such page.") }
@@ -135,7 +135,7 @@ struct WebhookPages {
 
     private func replay(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try await Forms.submitted(CSRFForm.self, from: request, session: context.identity.session)
-        guard let (actor, _) = try context.pageAccess({ .manageWebhooks(organisation: $0.organisationID) }) else {
+        guard let (actor, _) = try Self.admin(context) else {
             return .redirect(to: "/sign-in", type: .normal)
         }
         guard let id = context.parameters.get("subscriptionId").flatMap(UUID.init(uuidString:)),
@@ -147,6 +147,11 @@ struct WebhookPages {
             throw Problem(status: .notFound, detail: Self.errorText(error, renderer.catalogue(for: request)))
         }
         return .redirect(to: "/admin/webhooks/\(id.uuidString.lowercased())", type: .normal)
+    }
+
+    /// The signed-in org-admin and their session, for their own organisation's webhooks; nil when nobody is signed in.
+    private static func admin(_ context: AppRequestContext) throws -> (Actor, SessionCookie)? {
+        try context.pageAccess { .manageWebhooks(organisation: $0.organisationID) }
     }
 
     private static func statusText(_ subscription: WebhookSubscription, _ catalogue: Catalogue) -> String {

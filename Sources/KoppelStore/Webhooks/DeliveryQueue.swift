@@ -85,7 +85,7 @@ public struct DeliveryQueue: Sendable {
             """
             SELECT delivery.record_all(\(tries.map(\.delivery.deliveryID)), \(tries.map { $0.outcome.httpStatus ?? 0 })::integer[],
                 \(tries.map(\.outcome.latencyMilliseconds))::integer[], \(tries.map { $0.outcome.errorClass ?? "" }),
-                \(tries.map { $0.outcome.responseExcerpt ?? "" }), \(next), \(now))
+                \(tries.map { $0.outcome.responseExcerpt ?? "" }), \(next), \(Int(DeliverySchedule.disableAfter.components.seconds))::integer, \(now))
             """, logger: logger
         ).collect()
     }

@@ -106,13 +106,13 @@ public struct WebhookStore: Sendable {
     /// Queues a `ping` for the subscription, to try the receiver; returns its message id.
     public func ping(_ id: UUID, by actor: Actor) async throws -> String {
         let message = "msg_ping_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let body = try Self.body(type: .ping, at: WallClock.current.now(), data: ["subscription_id": id.uuidString.lowercased()])
         try await transaction(actor) { connection in
             _ = try await Self.fetch(id, on: connection, logger: logger)
             try await connection.query(
                 """
                 INSERT INTO webhook_deliveries (message_id, subscription_id, organisation_id, event_type, body, next_attempt_at)
-                VALUES (\(message), \(id), \(actor.organisationID), 'ping', \(body), koppel_now())
+                VALUES (\(message), \(id), \(actor.organisationID), 'ping',
+                    delivery.event_body('ping', koppel_now(), jsonb_build_object('subscription_id', \(id))), koppel_now())
                 """, logger: logger)
         }
         return message
@@ -170,13 +170,6 @@ public struct WebhookStore: Sendable {
     }
 
     // MARK: -
-
-    /// The JSON a delivery sends: the type, the time and the thin data.
-    static func body(type: WebhookEventType, at time: Date, data: [String: String]) throws -> String {
-        let timestamp = time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
-        let object: [String: Any] = ["type": type.rawValue, "timestamp": timestamp, "data": data]
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
-    }
 
     static func fetch(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> WebhookSubscription {
         let rows = try await connection.query(
