@@ -27,10 +27,7 @@ struct WebhookDeliveryTests {
             receiver.answer(.serviceUnavailable)
             try await TestApp.run(clock: time.clock, webhookDeliveries: 4) { client, database in
                 let api = APICall(client: client)
-                let admin = try await WebhookAdmin.make(database, "vluchtelingenwerk", tokenDays: 30)
-                let (id, _) = try await admin.subscribe(url, api)
-                let path = "\(admin.webhooks)/\(id)"
-                #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok)
+                let (admin, path) = try await Self.pinged(url, by: "vluchtelingenwerk", tokenDays: 30, api, database)
                 try await receiver.wait("the first try") { $0.requests.count == 1 }
                 try await Self.logged(1, api, path, admin)
                 // Each wait of the schedule is at most 10 hours and a tenth: moving 11 hours makes the next try due.
@@ -87,10 +84,7 @@ struct WebhookDeliveryTests {
             receiver.answer(.internalServerError)
             try await TestApp.run(clock: time.clock, webhookDeliveries: 4) { client, database in
                 let api = APICall(client: client)
-                let admin = try await WebhookAdmin.make(database, "stek", tokenDays: 30)
-                let (id, _) = try await admin.subscribe(url, api)
-                let path = "\(admin.webhooks)/\(id)"
-                #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok)
+                let (admin, path) = try await Self.pinged(url, by: "stek", tokenDays: 30, api, database)
                 try await receiver.wait("the first try") { $0.requests.count == 1 }
                 try await Self.logged(1, api, path, admin)
                 time.advance(hours: 5 * 24 + 1)
@@ -116,10 +110,7 @@ struct WebhookDeliveryTests {
             let byName = url.replacingOccurrences(of: "127.0.0.1", with: "localhost")
             try await TestApp.run(webhookDeliveries: 4, webhookPolicy: WebhookEndpointPolicy(allowPlainHTTP: true)) { client, database in
                 let api = APICall(client: client)
-                let admin = try await WebhookAdmin.make(database, "vluchtelingenwerk")
-                let (id, _) = try await admin.subscribe(byName, api)
-                let path = "\(admin.webhooks)/\(id)"
-                #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok)
+                let (admin, path) = try await Self.pinged(byName, by: "vluchtelingenwerk", api, database)
                 var log: [[String: Any]] = []
                 for _ in 0..<100 where log.isEmpty {
                     try await Task.sleep(for: .milliseconds(100))
@@ -137,10 +128,7 @@ struct WebhookDeliveryTests {
             receiver.answer(.found)
             try await TestApp.run(webhookDeliveries: 4) { client, database in
                 let api = APICall(client: client)
-                let admin = try await WebhookAdmin.make(database, "vluchtelingenwerk")
-                let (id, _) = try await admin.subscribe(url, api)
-                let path = "\(admin.webhooks)/\(id)"
-                #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok)
+                let (admin, path) = try await Self.pinged(url, by: "vluchtelingenwerk", api, database)
                 try await receiver.wait("the try") { $0.requests.count == 1 }
                 try await Task.sleep(for: .milliseconds(500))
                 #expect(receiver.requests.count == 1, "the Location was not visited")
@@ -149,6 +137,18 @@ struct WebhookDeliveryTests {
                 #expect(try await api(.get, "\(path)/attempts", as: admin.token).list.first?["http_status"] as? Int == 302)
             }
         }
+    }
+
+    /// An org-admin of `slug` subscribes `url` and asks for a test event; returns the admin and the subscription's path.
+    private static func pinged(
+        _ url: String, by slug: String, tokenDays: Int = 1, _ api: APICall, _ database: TestDatabase,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (WebhookAdmin, String) {
+        let admin = try await WebhookAdmin.make(database, slug, tokenDays: tokenDays)
+        let (id, _) = try await admin.subscribe(url, api, sourceLocation: sourceLocation)
+        let path = "\(admin.webhooks)/\(id)"
+        #expect(try await api(.post, "\(path)/ping", as: admin.token).status == .ok, sourceLocation: sourceLocation)
+        return (admin, path)
     }
 
     /// Waits until the delivery log has `count` tries: the clock moves only once a try is recorded.
