@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Domain: decisions and value types. Foundation at most; no I/O.
@@ -45,6 +47,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/demo-data.json")],
+            swiftSettings: swiftSettings
+        ),
+        // E-mail: a small SMTP client on SwiftNIO (STARTTLS or TLS, AUTH), and the messages it sends.
+        .target(
+            name: "KoppelMail",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The API contract: openapi.yaml and the code generated from it.
@@ -65,6 +78,7 @@ let package = Package(
                 "KoppelCore",
                 "KoppelStore",
                 "KoppelAPI",
+                "KoppelMail",
                 "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -87,6 +101,7 @@ let package = Package(
                 "KoppelServer",
                 "KoppelStore",
                 "KoppelCore",
+                "KoppelMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -109,6 +124,16 @@ let package = Package(
         .testTarget(
             name: "KoppelCoreTests",
             dependencies: ["KoppelCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KoppelMailTests",
+            dependencies: [
+                "KoppelMail",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -19,13 +19,16 @@ public struct Programme: Sendable, Hashable, Identifiable {
     public var website: String?
     /// Places in total; nil when the programme has no limit. Places in use follow from referrals.
     public var placesTotal: Int?
+    /// Its deadlines, in working days of its operator's country.
+    public var responseTerms: ResponseTerms
 
     public init(
         id: UUID, slug: String, name: String, description: LocalizedText, status: ProgrammeStatus,
         operatorOrganisation: OrganisationSummary, eligibility: Eligibility, serviceAreas: [ServiceArea],
         languages: [String], typicalDurationMonths: Int?, applicationProcess: LocalizedText?, website: String?,
-        placesTotal: Int? = nil
+        placesTotal: Int? = nil, responseTerms: ResponseTerms = ResponseTerms(country: .netherlands)
     ) {
+        self.responseTerms = responseTerms
         self.id = id
         self.slug = slug
         self.name = name

@@ -24,3 +24,10 @@ public struct WallClock: Sendable {
     /// The clock of the running task.
     @TaskLocal public static var current: WallClock = .system
 }
+
+extension Day {
+    /// Today in Amsterdam on the task's clock: the day `koppel_today()` gives in the same transaction.
+    public static func today() -> Day {
+        Day(CalendarDay.day(at: WallClock.current.now()))!
+    }
+}

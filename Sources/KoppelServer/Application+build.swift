@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import KoppelAPI
 import KoppelCore
+import KoppelMail
 import KoppelStore
 import Logging
 import PostgresNIO
@@ -70,6 +71,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let statistics = StatisticsReports(
         store: StatisticsStore(client: client, logger: logger), directory: directory, threshold: settings.statisticsThreshold,
         gate: AsyncGate(width: settings.databasePoolSize / 2))
+    let notices = NoticeStore(client: client, logger: logger)
     let webhooks = WebhookStore(client: client, keys: keys, policy: settings.webhookPolicy, logger: logger)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
@@ -85,8 +87,9 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         .register(on: routes)
     AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
     WebhookPages(renderer: renderer, webhooks: webhooks).register(on: routes)
+    NoticePages(renderer: renderer, notices: notices, mailConfigured: settings.mail != nil).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
-    ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
+    ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy, notices: notices).register(on: routes)
     ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
     ClientPage(renderer: renderer, privacy: privacy, directory: directory).register(on: routes)
     StatisticsPage(renderer: renderer, statistics: statistics).register(on: routes)
@@ -103,15 +106,24 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     if settings.webhookDeliveries > 0 {
         // Deliveries have a small pool of their own, so they cannot take the requests' connections. Their commits need
         // not wait for the disk: a commit lost in a crash of PostgreSQL only means an event is sent again (decision 0016).
-        let deliveryClient = PostgresClient(
-            configuration: settings.databaseURL.clientConfiguration(
-                maximumConnections: 4, statementTimeout: .seconds(15), startupParameters: [("synchronous_commit", "off")]),
-            backgroundLogger: logger)
+        let deliveryClient = backgroundPool(settings, connections: 4, logger: logger)
         services.append(deliveryClient)
         services.append(DeliveryService(
             queue: DeliveryQueue(client: deliveryClient, keys: keys, logger: logger),
             sender: WebhookSender(policy: settings.webhookPolicy, logger: logger), width: settings.webhookDeliveries, clock: settings.clock,
             logger: logger))
+    }
+    if settings.noticeWorker {
+        // Notices have a pool of their own too, for the same reasons; a notice lost in a crash of PostgreSQL is lost with
+        // the outbox row's mark, and made again.
+        let noticeClient = backgroundPool(settings, connections: 2, logger: logger)
+        services.append(noticeClient)
+        services.append(NoticeService(
+            queue: NoticeQueue(client: noticeClient, logger: logger),
+            mail: try settings.mail.map { mail in
+                (try SMTPClient(settings: mail.smtp, logger: logger), NoticeMail(catalogues: catalogues, publicURL: settings.publicURL, sender: mail.sender))
+            },
+            clock: settings.clock, logger: logger))
     }
     if settings.retentionIntervalHours > 0 {
         services.append(RetentionService(
@@ -123,4 +135,13 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         services: services,
         logger: logger)
     return (application, routes.catalogue)
+}
+
+/// A small pool for background work that any replica may do, beside the requests' pool. Its commits need not wait for
+/// the disk: each statement only claims or records work that is done again if its commit is lost.
+private func backgroundPool(_ settings: ServerSettings, connections: Int, logger: Logger) -> PostgresClient {
+    PostgresClient(
+        configuration: settings.databaseURL.clientConfiguration(
+            maximumConnections: connections, statementTimeout: .seconds(15), startupParameters: [("synchronous_commit", "off")]),
+        backgroundLogger: logger)
 }

@@ -71,6 +71,23 @@ public enum Settings {
         key: "webhooks.allow-private-addresses",
         help: "Whether webhook endpoints may resolve to loopback, private or link-local addresses (a receiver on the test machine).",
         defaultValue: "false", isSecret: false)
+    public static let noticeWorker = SettingDescription(
+        key: "notices.worker",
+        help: "Whether this replica makes notices, marks late referrals and sends notices' mail; false leaves that to other replicas.",
+        defaultValue: "true", isSecret: false)
+    public static let smtpURL = SettingDescription(
+        key: "smtp.url",
+        help: "Mail server for notices: smtp://USER:PASSWORD@HOST:587 (STARTTLS) or smtps://USER:PASSWORD@HOST:465 (TLS). Empty: notices are shown in Koppel only.",
+        defaultValue: nil, isSecret: true)
+    public static let smtpCAFile = SettingDescription(
+        key: "smtp.ca-file", help: "PEM file of the certificate authorities to trust for the mail server; empty: the system's.",
+        defaultValue: nil, isSecret: false)
+    public static let mailFrom = SettingDescription(
+        key: "mail.from", help: "Sender of notices' e-mail, an address or `Name <address>`.", defaultValue: "Koppel <koppel@localhost>",
+        isSecret: false)
+    public static let publicURL = SettingDescription(
+        key: "http.public-url", help: "Koppel's address as its users reach it, for links in e-mail (such as https://koppel.example.nl).",
+        defaultValue: "http://127.0.0.1:8080", isSecret: false)
     public static let databasePoolSize = SettingDescription(
         key: "database.pool-size", help: "Most connections this replica opens to PostgreSQL.", defaultValue: "10", isSecret: false)
     public static let schemaDirectory = SettingDescription(
@@ -83,7 +100,7 @@ public enum Settings {
 
     public static let all: [SettingDescription] = [
         host, port, requestTimeout, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold,
-        webhookDeliveries, webhookAllowHTTP, webhookAllowPrivate, databasePoolSize,
+        webhookDeliveries, webhookAllowHTTP, webhookAllowPrivate, noticeWorker, smtpURL, smtpCAFile, mailFrom, publicURL, databasePoolSize,
         schemaDirectory, logLevel, logFormat,
     ]
 
@@ -130,6 +147,10 @@ public struct ServerSettings: Sendable {
     /// Webhook deliveries sent at once by this replica (0: none), and what endpoints may be.
     public var webhookDeliveries: Int = 8
     public var webhookPolicy: WebhookEndpointPolicy = .init()
+    /// Where notices' e-mail goes (nil: notices in Koppel only), from whom, and the address links point to.
+    public var mail: MailSettings?
+    public var noticeWorker = true
+    public var publicURL: String = "http://127.0.0.1:8080"
     /// The time for every request and background task; tests give one they move (decision 0014).
     public var clock: WallClock = .system
 
@@ -202,6 +223,10 @@ public struct ServerSettings: Sendable {
             }
         }
         webhookPolicy = WebhookEndpointPolicy(allowPlainHTTP: try flag(Settings.webhookAllowHTTP), allowPrivateAddresses: try flag(Settings.webhookAllowPrivate))
+        mail = try MailSettings(
+            url: string(Settings.smtpURL), caFile: string(Settings.smtpCAFile), from: string(Settings.mailFrom) ?? "koppel@localhost")
+        publicURL = try Self.publicURL(string(Settings.publicURL))
+        noticeWorker = try flag(Settings.noticeWorker)
         sessionIdleMinutes = try integer(Settings.sessionIdle, in: 1...720)
         sessionAbsoluteHours = try integer(Settings.sessionAbsolute, in: 1...168)
         databasePoolSize = try integer(Settings.databasePoolSize, in: 1...200)
@@ -214,6 +239,16 @@ public struct ServerSettings: Sendable {
             throw SettingsError(setting: Settings.logFormat, problem: "must be json or text")
         }
         logFormat = format
+    }
+}
+
+extension ServerSettings {
+    static func publicURL(_ text: String?) throws(SettingsError) -> String {
+        let text = (text ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.query == nil else {
+            throw SettingsError(setting: Settings.publicURL, problem: "must be an http:// or https:// address such as https://koppel.example.nl")
+        }
+        return text
     }
 }
 

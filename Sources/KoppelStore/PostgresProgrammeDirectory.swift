@@ -23,7 +23,8 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
 
     private typealias ProgrammeRow = (
         UUID, String, String, String, String, String?, String?, String?, String?, String?,
-        Int?, Int?, [String], [String], Int?, String?, UUID, String, String?, String, Int?
+        Int?, Int?, [String], [String], Int?, String?, UUID, String, String?, String, Int?,
+        Int, Int, Int, String
     )
 
     public func programme(id: UUID) async throws -> Programme? {
@@ -61,14 +62,15 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
         o.id, o.name, o.website,
         coalesce((SELECT json_agg(json_build_object('name', a.name, 'extent', a.extent) ORDER BY a.position)
                   FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
-        p.places_total
+        p.places_total, p.response_working_days, p.start_working_days, p.review_working_days, o.country
         FROM programmes p JOIN organisations o ON o.id = p.operator_id
         """
 
     private static func programme(from row: PostgresRow) throws -> Programme {
         let (id, slug, name, status, descriptionNL, descriptionEN, eligibilityNL, eligibilityEN,
              applicationNL, applicationEN, minimumAge, maximumAge, targetGroups, languages,
-             duration, website, operatorID, operatorName, operatorWebsite, areasJSON, placesTotal) = try row.decode(ProgrammeRow.self)
+             duration, website, operatorID, operatorName, operatorWebsite, areasJSON, placesTotal,
+             responseDays, startDays, reviewDays, country) = try row.decode(ProgrammeRow.self)
         return Programme(
             id: id, slug: slug, name: name,
             description: LocalizedText(dutch: descriptionNL, english: descriptionEN),
@@ -84,7 +86,9 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
             typicalDurationMonths: duration,
             applicationProcess: applicationNL.map { LocalizedText(dutch: $0, english: applicationEN) },
             website: website,
-            placesTotal: placesTotal
+            placesTotal: placesTotal,
+            responseTerms: ResponseTerms(
+                responseDays: responseDays, startDays: startDays, reviewDays: reviewDays, country: HolidayCountry(isoCode: country))
         )
     }
 }

@@ -25,6 +25,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("webhooks-deliveries"), help: help(Settings.webhookDeliveries)) var webhookDeliveries: String?
     @Option(name: .customLong("webhooks-allow-http"), help: help(Settings.webhookAllowHTTP)) var webhookAllowHTTP: String?
     @Option(name: .customLong("webhooks-allow-private-addresses"), help: help(Settings.webhookAllowPrivate)) var webhookAllowPrivate: String?
+    @Option(name: .customLong("notices-worker"), help: help(Settings.noticeWorker)) var noticeWorker: String?
+    @Option(name: .customLong("smtp-url"), help: help(Settings.smtpURL)) var smtpURL: String?
+    @Option(name: .customLong("smtp-ca-file"), help: help(Settings.smtpCAFile)) var smtpCAFile: String?
+    @Option(name: .customLong("mail-from"), help: help(Settings.mailFrom)) var mailFrom: String?
+    @Option(name: .customLong("http-public-url"), help: help(Settings.publicURL)) var publicURL: String?
     @Option(name: .customLong("statistics-threshold"), help: help(Settings.statisticsThreshold)) var statisticsThreshold: String?
     @Option(name: .customLong("database-pool-size"), help: help(Settings.databasePoolSize)) var databasePoolSize: String?
     @Option(name: .customLong("schema-dir"), help: help(Settings.schemaDirectory)) var schemaDirectory: String?
@@ -44,7 +49,8 @@ struct Serve: AsyncParsableCommand {
             Settings.statisticsThreshold.key: statisticsThreshold,
             Settings.trustedProxies.key: trustedProxies, Settings.rateLimit.key: rateLimit,
             Settings.webhookDeliveries.key: webhookDeliveries, Settings.webhookAllowHTTP.key: webhookAllowHTTP,
-            Settings.webhookAllowPrivate.key: webhookAllowPrivate,
+            Settings.webhookAllowPrivate.key: webhookAllowPrivate, Settings.noticeWorker.key: noticeWorker, Settings.smtpURL.key: smtpURL, Settings.smtpCAFile.key: smtpCAFile,
+            Settings.mailFrom.key: mailFrom, Settings.publicURL.key: publicURL,
             Settings.databasePoolSize.key: databasePoolSize, Settings.schemaDirectory.key: schemaDirectory,
             Settings.logLevel.key: logLevel, Settings.logFormat.key: logFormat,
         ]

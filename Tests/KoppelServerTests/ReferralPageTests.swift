@@ -86,7 +86,7 @@ struct ReferralPageTests {
             let location = try #require(filed.headers[.location])
             let inbox = try await coordinator.get("/referrals")
             #expect(inbox.text.contains(location))
-            #expect(inbox.text.contains("Nieuw binnengekomen"))
+            #expect(inbox.text.contains("id=\"queue\"") && inbox.text.contains("Reageren uiterlijk"), "in the queue, with its deadline")
             let page = try await coordinator.get(location)
             #expect(page.text.contains("id=\"step-accept\""))
             #expect(!page.text.contains("id=\"step-withdraw\""), "withdrawing is the referrer's step")

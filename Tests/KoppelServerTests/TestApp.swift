@@ -17,7 +17,7 @@ enum TestApp {
     static func run<T: Sendable>(
         _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router, keys: String? = nil,
         trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0, webhookDeliveries: Int = 0,
-        webhookPolicy: WebhookEndpointPolicy = .permissive, _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
+        webhookPolicy: WebhookEndpointPolicy = .permissive, notices: Bool = false, _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
     ) async throws -> T {
         let body: @Sendable (TestDatabase) async throws -> T = { database in
             if data == .seeded {
@@ -30,7 +30,7 @@ enum TestApp {
                 databaseURL: role == .app ? database.appURL : role == .owner ? database.ownerURL : database.adminURL,
                 vaultURL: database.vaultURL, keys: keys,
                 requestTimeoutSeconds: 60, trustedProxies: trustedProxies, clock: clock, rateLimit: rateLimit,
-                webhookDeliveries: webhookDeliveries, webhookPolicy: webhookPolicy, over: transport
+                webhookDeliveries: webhookDeliveries, webhookPolicy: webhookPolicy, notices: notices, over: transport
             ) { client in
                 try await test(client, database)
             }
@@ -42,7 +42,7 @@ enum TestApp {
     static func run<T: Sendable>(
         databaseURL: DatabaseURL, vaultURL: DatabaseURL? = nil, keys: String? = nil, requestTimeoutSeconds: Int = 10,
         trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0, webhookDeliveries: Int = 0,
-        webhookPolicy: WebhookEndpointPolicy = .permissive, over transport: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
+        webhookPolicy: WebhookEndpointPolicy = .permissive, notices: Bool = false, over transport: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         TestLogging.bootstrap()
         let keyFile = try keys ?? TestKeys.newKeyFile()
@@ -55,6 +55,8 @@ enum TestApp {
         var configured = settings
         // Sending webhooks is a background loop most tests do not need; those that do turn it on.
         configured.webhookDeliveries = webhookDeliveries
+        // Most tests need no notices: a notice worker in each of the suites running at once only loads the machine.
+        configured.noticeWorker = notices
         configured.webhookPolicy = webhookPolicy
         let app = try await buildApplication(settings: configured)
         return try await app.test(transport) { client in try await test(client) }

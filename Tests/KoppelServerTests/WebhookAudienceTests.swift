@@ -84,8 +84,19 @@ struct WebhookAudienceTests {
             // The directory is public: a programme's change reaches every subscription.
             #expect(try await api(.patch, "/api/v1/programmes/\(cast.twoGoID)", as: cast.twoGo, ["places_total": 40]).status == .ok)
 
+            // A referral 2GO never answers is overdue once its five working days have passed: both sides hear it.
+            let late = try await api.file(cast.forTwoGo(), as: cast.caseworker)
+            try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { db in
+                _ = try await db.query("SELECT delivery.scan_deadlines(1000, now() + interval '30 days')", logger: quietLogger).collect()
+            }
+
             let received = try await Self.fanOut(database)
             let both = ["vluchtelingenwerk", "stek"]
+            for slug in both {
+                #expect(received.types(slug, about: late) == ["referral.submitted", "referral.overdue"], "\(slug)")
+            }
+            let overdue = try #require(received.events["stek", default: []].first { $0.type == "referral.overdue" })
+            #expect(overdue.body.contains("\"due_kind\": \"respond\"") || overdue.body.contains("\"due_kind\":\"respond\""), "\(overdue.body)")
             for slug in both {
                 #expect(received.types(slug, about: completed) == [
                     "referral.submitted", "referral.accepted", "referral.message_posted", "referral.message_posted", "referral.started",
@@ -104,7 +115,7 @@ struct WebhookAudienceTests {
             #expect(received.types("vluchtelingenwerk", about: atTandem).prefix(2) == ["referral.submitted", "referral.accepted"])
             #expect(received.types("humanitas", about: forwarded).isEmpty, "the new operator hears nothing from before the forward")
             for slug in ["humanitas", "payoke"] {
-                for subject in [completed, declined, forwarded, ended, withdrawn, draft] {
+                for subject in [completed, declined, forwarded, ended, withdrawn, draft, late] {
                     #expect(received.types(slug, about: subject).isEmpty, "\(slug) is a third organisation to \(subject)")
                 }
             }
@@ -126,7 +137,8 @@ struct WebhookAudienceTests {
                 #expect(data["sequence"] is Int, "\(event.type) has a sequence number")
                 #expect(Set(data.keys).isSubset(of: [
                     "referral_id", "programme_id", "state", "version", "sequence", "forwarded_from", "forwarded_to", "consent_id", "client_id", "links",
-                ]), "only ids, states and links: \(data.keys.sorted())")
+                    "due_kind", "due_on",
+                ]), "only ids, states, deadlines and links: \(data.keys.sorted())")
             }
         }
     }

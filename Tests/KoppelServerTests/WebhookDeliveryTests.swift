@@ -11,10 +11,28 @@ import Testing
 final class MovingClock: Sendable {
     private let offset = Mutex<TimeInterval>(0)
 
+    init() {}
+
+    /// A clock that reads `start` now, and runs on from there.
+    init(startingAt start: Date) {
+        offset.withLock { $0 = start.timeIntervalSinceNow }
+    }
+
+    /// `2026-04-02T09:00:00+02:00`.
+    convenience init(startingAt text: String) {
+        self.init(startingAt: ISO8601DateFormatter().date(from: text)!)
+    }
+
     var clock: WallClock { WallClock { [self] in Date().addingTimeInterval(self.offset.withLock { $0 }) } }
 
     func advance(hours: Double) {
         offset.withLock { $0 += hours * 3600 }
+    }
+
+    /// Moves to `text` (ISO 8601), forward or back.
+    func set(_ text: String) {
+        let target = ISO8601DateFormatter().date(from: text)!
+        offset.withLock { $0 = target.timeIntervalSinceNow }
     }
 }
 

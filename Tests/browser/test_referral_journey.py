@@ -80,9 +80,9 @@ def test_referral_from_caseworker_to_coordinator_and_back(koppel, fresh_browser)
     sign_in_with_password(browser, koppel.url, "coordinator@stek.example")
     enrol_second_factor(browser)
     browser.get(koppel.url + "/referrals")
-    incoming = browser.find_element(By.ID, "incoming")
-    assert "VluchtelingenWerk" in incoming.text
-    incoming.find_element(By.CSS_SELECTOR, f"a[href='{referral_url.removeprefix(koppel.url)}']").click()
+    queue = browser.find_element(By.ID, "queue")
+    assert "VluchtelingenWerk" in queue.text
+    queue.find_element(By.CSS_SELECTOR, f"a[href='{referral_url.removeprefix(koppel.url)}']").click()
     submit(browser, "#step-accept button")
     assert browser.find_element(By.ID, "referral-state").text == "Aangenomen"
     submit(browser, "#step-start button")

@@ -29,6 +29,8 @@ public struct Referral: Sendable, Hashable, Identifiable {
     /// The consent it was submitted under; or, when none covered the programme, why it went ahead anyway.
     public var consentID: UUID?
     public var consentOverrideReason: ConsentOverrideReason?
+    /// The step the programme owes, and by when; nil in a state where it owes none.
+    public var deadline: ReferralDeadline?
 
     public init(
         id: UUID, clientID: UUID, referringOrganisation: NamedID, referringUserID: UUID, programme: NamedID, operatorID: UUID,

@@ -13,6 +13,8 @@ public enum WebhookEventType: String, CaseIterable, Sendable, Codable {
     case referralForwarded = "referral.forwarded"
     case referralEnded = "referral.ended"
     case referralMessagePosted = "referral.message_posted"
+    /// Written by the deadline scan, not by a step.
+    case referralOverdue = "referral.overdue"
     case consentWithdrawn = "consent.withdrawn"
     case programmeChanged = "programme.changed"
     /// Sent only when an org-admin asks for a test event.

@@ -164,6 +164,11 @@ extension APIHandlers {
             overriddenRules: referral.overriddenRules.map(recode), overrideReason: referral.overrideReason.map(recode),
             consentId: referral.consentID?.uuidString.lowercased(), consentOverrideReason: referral.consentOverrideReason.map(recode),
             forwardedFrom: referral.forwardedFrom?.uuidString.lowercased(), waitlistPosition: referral.waitlistPosition,
+            deadline: referral.deadline.map { deadline in
+                .init(
+                    kind: recode(deadline.kind), dueOn: deadline.due.description, escalateOn: deadline.escalation.description,
+                    status: recode(deadline.status(on: Day.today())))
+            },
             createdAt: referral.createdAt, submittedAt: referral.submittedAt, stateChangedAt: referral.stateChangedAt,
             version: referral.version, allowedActions: referral.actions(for: actor).map(recode))
     }

@@ -54,7 +54,12 @@ struct PageRenderer: Sendable {
         context["pageTitle"] = title
         context["path"] = request.uri.path
         if let account = identity.account, let session = identity.session {
-            context["user"] = ["name": account.displayName, "csrf": session.record.csrfToken, "signedIn": identity.actor != nil]
+            let unread = session.record.unreadNotices
+            context["user"] = [
+                "name": account.displayName, "csrf": session.record.csrfToken, "signedIn": identity.actor != nil,
+                "notices": unread >= NoticeStore.countLimit ? "\(NoticeStore.countLimit - 1)+" : String(unread), "unread": unread > 0,
+                "noticesLabel": catalogue.text("notices.bell_unread", ["count": String(unread)]),
+            ]
         }
         context["switchLanguage"] = UILanguage.allCases.filter { $0 != language }.map { other in
             ["code": other.rawValue, "label": catalogues[other].text("language_switch.label")]

@@ -53,7 +53,19 @@ struct ReferralLabels {
             ]
         }
         if let from = referral.forwardedFrom { row["forwardedFrom"] = from.uuidString.lowercased() }
+        row["reference"] = ReferralReference.short(referral.id)
+        if let deadline = deadline(referral) { row["deadline"] = deadline }
         return row
+    }
+
+    /// "Respond by 13 April 2026 (overdue)": the step the programme owes and where it stands today, for both sides.
+    func deadline(_ referral: Referral) -> [String: Any]? {
+        guard let deadline = referral.deadline else { return nil }
+        let status = deadline.status(on: Day.today())
+        return [
+            "label": text("deadline.label.\(deadline.kind.rawValue)"), "date": NoticeText(catalogue: catalogue).formatted(deadline.due),
+            "iso": deadline.due.description, "status": text("deadline.status.\(status.rawValue)"), "late": status.isLate,
+        ]
     }
 
     func event(_ event: ReferralEvent) -> [String: Any] {

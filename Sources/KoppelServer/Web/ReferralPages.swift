@@ -11,6 +11,7 @@ struct ReferralPages {
     let referrals: ReferralStore
     let directory: any ProgrammeDirectory
     let privacy: Privacy
+    let notices: NoticeStore
 
     func register(on routes: RouteRegistrar) {
         routes.get("/referrals") { request, context in try await list(request, context) }
@@ -25,17 +26,27 @@ struct ReferralPages {
         var values: [String: Any] = ["canCreate": AccessPolicy.decide(actor, .createReferral(referringOrganisation: actor.organisationID)).isAllowed]
         if visibility.referringOrganisation != nil {
             let ours = try await referrals.list(ReferralFilter(referringOrganisationID: actor.organisationID, limit: 100), actingFor: actor)
-            values["ours"] = ours.map(labels.row)
+            let news = try await notices.unreadReferrals(for: actor)
+            values["ours"] = ours.map { referral in
+                var row = labels.row(referral)
+                row["news"] = news.contains(referral.id)
+                return row
+            }
+            // What waits on the caseworker: drafts to send, and referrals with news they have not read.
+            values["waitsOnYou"] = ours.filter { $0.state == .draft || news.contains($0.id) }.map(labels.row)
         }
         if !visibility.programmes.isEmpty {
-            for (key, state) in [("incoming", ReferralState.submitted), ("waiting", .waitlisted), ("accepted", .accepted), ("active", .active)] {
-                let found = try await referrals.list(
-                    ReferralFilter(state: state, limit: 100), actingFor: actor, visibility: visibility.programmeSide)
-                values[key] = found.map(labels.row)
-            }
+            let queue = CoordinatorQueue(request.uri.queryParameters, programmes: try await coordinatedProgrammes(actor))
+            let found = try await referrals.list(queue.filter, actingFor: actor, visibility: visibility.programmeSide)
+            values["queue"] = found.map(labels.row)
+            values["queueFilter"] = queue.choices(labels)
             values["coordinates"] = true
         }
         return renderer.page("referrals", titleKey: "referral.list.title", values: values, request: request, identity: context.identity)
+    }
+
+    private func coordinatedProgrammes(_ actor: Actor) async throws -> [Programme] {
+        try await directory.listedProgrammes().filter { actor.coordinatedProgrammes.contains($0.id) }
     }
 
     private func newForm(

@@ -43,6 +43,8 @@ public struct SessionRecord: Sendable {
     public let csrfToken: String
     public let createdAt: Date
     public let lastSeenAt: Date
+    /// Notices not yet read, up to `NoticeStore.countLimit`: the bell on every page.
+    public var unreadNotices: Int = 0
 }
 
 /// An API token as its organisation's admins see it: never the token itself.

@@ -37,23 +37,25 @@ public struct SessionStore: Sendable {
     public func resume(_ token: SecretToken) async throws -> SessionRecord? {
         let owner = try await client.query("SELECT user_id, organisation_id FROM auth.session(\(token.hash))", logger: logger)
             .collect().first?.decode((UUID, UUID).self)
-        guard let (_, organisation) = owner else { return nil }
-        return try await client.withTenantTransaction(organisation: organisation, logger: logger) { connection in
+        guard let (user, organisation) = owner else { return nil }
+        return try await client.withTenantTransaction(organisation: organisation, user: user, logger: logger) { connection in
             let live = try await connection.query(
                 """
                 UPDATE sessions SET last_seen_at = koppel_now()
                 WHERE token_hash = \(token.hash) AND expires_at > koppel_now()
                   AND last_seen_at > koppel_now() - \(seconds(idleTimeout)) * interval '1 second'
-                RETURNING user_id, organisation_id, stage, csrf_token, created_at, last_seen_at
+                RETURNING user_id, organisation_id, stage, csrf_token, created_at, last_seen_at,
+                    (SELECT count(*)::integer FROM (SELECT 1 FROM notices n WHERE n.user_id = sessions.user_id AND n.read_at IS NULL
+                     LIMIT \(NoticeStore.countLimit)) AS unread)
                 """, logger: logger
-            ).collect().first?.decode((UUID, UUID, String, String, Date, Date).self)
+            ).collect().first?.decode((UUID, UUID, String, String, Date, Date, Int).self)
             guard let live else {
                 try await connection.query("DELETE FROM sessions WHERE token_hash = \(token.hash)", logger: logger)
                 return nil
             }
             return SessionRecord(
                 userID: live.0, organisationID: live.1, stage: SessionRecord.Stage(rawValue: live.2) ?? .password,
-                csrfToken: live.3, createdAt: live.4, lastSeenAt: live.5)
+                csrfToken: live.3, createdAt: live.4, lastSeenAt: live.5, unreadNotices: live.6)
         }
     }
 

@@ -101,6 +101,10 @@ public struct ReferralFilter: Sendable {
     public var limit: Int
     /// The last referral of the previous page.
     public var after: ReferralCursor?
+    /// Any of these states (with `state`, both must hold); empty: any.
+    public var states: Set<ReferralState> = []
+    /// Soonest due first (those with no deadline last), instead of newest first; not paged.
+    public var byDeadline = false
 
     public init(
         state: ReferralState? = nil, programmeID: UUID? = nil, referringOrganisationID: UUID? = nil, createdFrom: String? = nil,

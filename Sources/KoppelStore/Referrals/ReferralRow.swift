@@ -8,7 +8,8 @@ enum ReferralRow {
         r.id, r.client_id, r.referring_organisation_id, ro.name, r.referring_user_id, r.programme_id, p.name, r.operator_id,
         r.target_group, r.age_band, r.municipality, m.region, m.country, r.needs, r.urgency, r.requested_start::text, r.state,
         r.overridden_rules, r.override_reason, r.forwarded_from, r.created_at, r.submitted_at, r.state_changed_at, r.version,
-        CASE WHEN r.state = 'waitlisted' THEN counts.waitlist_position(r.id) END, r.consent_id, r.consent_override_reason
+        CASE WHEN r.state = 'waitlisted' THEN counts.waitlist_position(r.id) END, r.consent_id, r.consent_override_reason,
+        r.due_kind, r.due_on::text, r.escalate_on::text
         """
 
     /// What a referral row is shown with: its referrer's and programme's names, its municipality's region.
@@ -20,9 +21,11 @@ enum ReferralRow {
     static func decode(_ row: PostgresRow) throws -> Referral {
         let (id, client, referrer, referrerName, referringUser, programme, programmeName, operatorID,
              targetGroup, ageBand, municipality, region, country, needs, urgency, requestedStart, state,
-             overridden, overrideReason, forwardedFrom, createdAt, submittedAt, changedAt, version, position, consent, consentOverride) =
+             overridden, overrideReason, forwardedFrom, createdAt, submittedAt, changedAt, version, position, consent, consentOverride,
+             dueKind, dueOn, escalateOn) =
             try row.decode((UUID, UUID, UUID, String, UUID, UUID, String, UUID, String, String, String, String, String, [String],
-                            String, String?, String, [String], String?, UUID?, Date, Date?, Date, Int, Int?, UUID?, String?).self)
+                            String, String?, String, [String], String?, UUID?, Date, Date?, Date, Int, Int?, UUID?, String?,
+                            String?, String?, String?).self)
         var referral = Referral(
             id: id, clientID: client, referringOrganisation: NamedID(id: referrer, name: referrerName), referringUserID: referringUser,
             programme: NamedID(id: programme, name: programmeName), operatorID: operatorID,
@@ -35,6 +38,9 @@ enum ReferralRow {
             createdAt: createdAt, submittedAt: submittedAt, stateChangedAt: changedAt, version: version, waitlistPosition: position)
         referral.consentID = consent
         referral.consentOverrideReason = consentOverride.flatMap(ConsentOverrideReason.init(rawValue:))
+        if let kind = dueKind.flatMap(DeadlineKind.init(rawValue:)), let due = dueOn.flatMap(Day.init), let escalation = escalateOn.flatMap(Day.init) {
+            referral.deadline = ReferralDeadline(kind: kind, due: due, escalation: escalation)
+        }
         return referral
     }
 

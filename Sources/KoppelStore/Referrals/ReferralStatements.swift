@@ -56,9 +56,9 @@ struct FileReferral: PreparedStatement {
         WITH r AS (
         INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
             target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
-            consent_id, consent_override_reason, created_at, submitted_at, state_changed_at)
+            consent_id, consent_override_reason, created_at, submitted_at, state_changed_at, due_kind, due_on, escalate_on)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15, $16, $17, koppel_now(),
-            CASE WHEN $18 THEN koppel_now() END, koppel_now())
+            CASE WHEN $18 THEN koppel_now() END, koppel_now(), $20, $21::date, $22::date)
         RETURNING *
         ), event AS (
         INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
@@ -76,7 +76,7 @@ struct FileReferral: PreparedStatement {
     /// Named, as a null in the first call would otherwise leave PostgreSQL to guess the type for good.
     static let bindingDataTypes: [PostgresDataType] = [
         .uuid, .uuid, .uuid, .uuid, .uuid, .uuid, .text, .text, .text, .textArray, .text, .text, .text, .textArray, .text, .uuid,
-        .text, .bool, .uuidArray,
+        .text, .bool, .uuidArray, .text, .text, .text,
     ]
     let id: UUID
     let new: NewReferral
@@ -88,6 +88,8 @@ struct FileReferral: PreparedStatement {
     let basis: ConsentBasis
     /// Who hears of it: none for a draft.
     let notify: Set<UUID>
+    /// The programme's answer is due by then: none for a draft.
+    let deadline: ReferralDeadline?
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
@@ -110,6 +112,9 @@ struct FileReferral: PreparedStatement {
         binds.append(basis.override?.rawValue)
         binds.append(new.submit)
         binds.append(Array(notify))
+        binds.append(deadline?.kind.rawValue)
+        binds.append(deadline?.due.description)
+        binds.append(deadline?.escalation.description)
         return binds
     }
 }

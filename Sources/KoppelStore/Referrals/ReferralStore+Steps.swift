@@ -68,10 +68,16 @@ extension ReferralStore {
         _ referral: Referral, to next: ReferralState, action: String, reason: ReferralReason?, related: UUID?, user: UUID?, organisation: UUID,
         on connection: PostgresConnection, logger: Logger
     ) async throws {
+        let today = Day.today()
+        let deadline = try await Self.deadline(of: referral.programme.id, reaching: next, on: today, on: connection, logger: logger)
+        let answeredInTime = ReferralAction(rawValue: action).flatMap { referral.deadline?.answeredInTime(by: $0, on: today) }
         try await connection.query(
             """
             UPDATE referrals SET state = \(next.rawValue), state_changed_at = koppel_now(), version = version + 1,
-                submitted_at = coalesce(submitted_at, CASE WHEN \(next.rawValue) = 'submitted' THEN koppel_now() END)
+                submitted_at = coalesce(submitted_at, CASE WHEN \(next.rawValue) = 'submitted' THEN koppel_now() END),
+                due_kind = \(deadline?.kind.rawValue), due_on = \(deadline?.due.description)::date,
+                escalate_on = \(deadline?.escalation.description)::date, overdue_at = NULL, escalated_at = NULL,
+                answered_in_time = coalesce(answered_in_time, \(answeredInTime))
             WHERE id = \(referral.id)
             """, logger: logger)
         try await ReferralHistory.append(
@@ -83,6 +89,22 @@ extension ReferralStore {
         try await Outbox.referralChanged(
             .init(referral, after: next), event: .referral(reaching: next), notify: referral.audience(after: next), extra: extra,
             on: connection, logger: logger)
+    }
+
+    /// The deadline a referral of `programme` has once it reaches `state`: its terms are read only when it has one.
+    static func deadline(
+        of programme: UUID, reaching state: ReferralState, on day: Day, on connection: PostgresConnection, logger: Logger
+    ) async throws -> ReferralDeadline? {
+        guard ReferralDeadline.after(reaching: state, on: day, terms: ResponseTerms(country: nil)) != nil else { return nil }
+        let rows = try await connection.query(
+            """
+            SELECT p.response_working_days, p.start_working_days, p.review_working_days, o.country
+            FROM programmes p JOIN organisations o ON o.id = p.operator_id WHERE p.id = \(programme)
+            """, logger: logger
+        ).collect()
+        guard let (response, start, review, country) = try rows.first?.decode((Int, Int, Int, String).self) else { return nil }
+        let terms = ResponseTerms(responseDays: response, startDays: start, reviewDays: review, country: HolidayCountry(isoCode: country))
+        return ReferralDeadline.after(reaching: state, on: day, terms: terms)
     }
 
     /// Accepting takes a place: refused when none is free. The programme lock makes concurrent accepts queue, and
@@ -133,15 +155,18 @@ extension ReferralStore {
         if !unmet.isEmpty && request.overrideReason == nil { throw ReferralError.ineligible(unmet) }
         let basis = try await consentBasis(client: referral.clientID, programme: rules, override: nil, by: actor, on: connection, logger: logger)
         let id = UUID()
+        let deadline = ReferralDeadline.after(reaching: .submitted, on: Day.today(), terms: rules.programme.responseTerms)
         try await connection.query(
             """
             INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
                 target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
-                forwarded_from, forwarded_by_organisation_id, consent_id, created_at, submitted_at, state_changed_at)
+                forwarded_from, forwarded_by_organisation_id, consent_id, created_at, submitted_at, state_changed_at, due_kind, due_on,
+                escalate_on)
             VALUES (\(id), \(referral.clientID), \(referral.referringOrganisation.id), \(referral.referringUserID), \(target),
                 \(rules.operatorID), \(referral.targetGroup.rawValue), \(referral.ageBand.rawValue), \(referral.municipality.name),
                 \(referral.needs.map(\.rawValue)), \(referral.urgency.rawValue), \(referral.requestedStart)::date, 'submitted',
-                \(unmet.map(\.rawValue)), \(unmet.isEmpty ? nil : request.overrideReason?.rawValue), \(referral.id), \(actor.organisationID), \(basis.consent), koppel_now(), koppel_now(), koppel_now())
+                \(unmet.map(\.rawValue)), \(unmet.isEmpty ? nil : request.overrideReason?.rawValue), \(referral.id), \(actor.organisationID), \(basis.consent), koppel_now(), koppel_now(), koppel_now(),
+                \(deadline?.kind.rawValue), \(deadline?.due.description)::date, \(deadline?.escalation.description)::date)
             """, logger: logger)
         try await ReferralHistory.append(
             referral: id, referrer: referral.referringOrganisation.id, operatorID: rules.operatorID, by: actor, action: "submit",

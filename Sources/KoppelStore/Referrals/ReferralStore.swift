@@ -67,7 +67,8 @@ public struct ReferralStore: Sendable {
         let filed = FileReferral(
             id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.name,
             state: new.submit ? .submitted : .draft, overridden: overridden, basis: basis,
-            notify: Referral.audienceOfFiling(referrer: actor.organisationID, operatorID: target.operatorID, submitted: new.submit))
+            notify: Referral.audienceOfFiling(referrer: actor.organisationID, operatorID: target.operatorID, submitted: new.submit),
+            deadline: Day(facts.today).flatMap { ReferralDeadline.after(reaching: new.submit ? .submitted : .draft, on: $0, terms: target.programme.responseTerms) })
         return try ReferralRow.decode(try await connection.rows(filed, logger: logger)[0])
     }
 
@@ -103,6 +104,7 @@ public struct ReferralStore: Sendable {
         guard !sides.isEmpty else { return nil }
         var conditions = ["(" + sides.joined(separator: " OR ") + ")"]
         if let state = filter.state { conditions.append("r.state = \(try parameter(state.rawValue))") }
+        if !filter.states.isEmpty { conditions.append("r.state = ANY(\(try parameter(filter.states.map(\.rawValue).sorted())))") }
         if let programme = filter.programmeID { conditions.append("r.programme_id = \(try parameter(programme))") }
         if let organisation = filter.referringOrganisationID { conditions.append("r.referring_organisation_id = \(try parameter(organisation))") }
         if let from = filter.createdFrom { conditions.append("r.created_at >= \(try parameter(from))::date") }
@@ -110,13 +112,15 @@ public struct ReferralStore: Sendable {
         if let after = filter.after {
             conditions.append("(r.created_at, r.id) < (\(try parameter(after.createdAt)), \(try parameter(after.id)))")
         }
+        // Overdue ones have the earliest due days, so they come first.
+        let order = filter.byDeadline ? "r.due_on ASC NULLS LAST, r.created_at, r.id" : "r.created_at DESC, r.id DESC"
         let sql = """
             WITH page AS (
-                SELECT r.id, r.created_at FROM referrals r WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY r.created_at DESC, r.id DESC LIMIT \(try parameter(filter.limit))
+                SELECT r.id, r.created_at, r.due_on FROM referrals r WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY \(order) LIMIT \(try parameter(filter.limit))
             )
             SELECT \(ReferralRow.columns) FROM page JOIN referrals r ON r.id = page.id \(ReferralRow.lookups)
-            ORDER BY page.created_at DESC, page.id DESC
+            ORDER BY \(order.replacingOccurrences(of: "r.", with: "page."))
             """
         return PostgresQuery(unsafeSQL: sql, binds: binds)
     }

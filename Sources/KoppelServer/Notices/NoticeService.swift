@@ -1,0 +1,89 @@
+import Foundation
+import KoppelCore
+import KoppelMail
+import KoppelStore
+import Logging
+import ServiceLifecycle
+
+/// Tells people what needs them (decision 0017), in every replica: each tick it marks referrals whose deadline passed
+/// (with their events), turns new outbox rows into notices, and, with a mail server, sends the notices' mail that is
+/// due. Everything it does is a claimed row in PostgreSQL, so replicas share the work and one that dies leaves its
+/// claims to the others after their lease.
+struct NoticeService: Service {
+    let queue: NoticeQueue
+    let mail: (client: SMTPClient, composer: NoticeMail)?
+    let clock: WallClock
+    let logger: Logger
+    static let tick: Duration = .milliseconds(500)
+    static let expireEvery: Duration = .seconds(3600)
+    static let batch = 500
+    static let mailBatch = 20
+    /// Longer than a send may take (30 s) with its recording.
+    static let mailLease: Duration = .seconds(120)
+
+    func run() async throws {
+        // Mail has a loop of its own, so a slow mail server never holds up the notices in Koppel.
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                var nextExpiry = ContinuousClock.now
+                await every(Self.tick, "marking deadlines and making notices") {
+                    try await makeNotices()
+                    if ContinuousClock.now >= nextExpiry {
+                        nextExpiry = .now + Self.expireEvery
+                        try await queue.expireAndPrune()
+                    }
+                }
+            }
+            if let mail {
+                group.addTask { await every(Self.tick, "sending notices' mail") { try await sendDue(mail.client, mail.composer) } }
+            }
+        }
+    }
+
+    private func makeNotices() async throws {
+        while try await queue.scanDeadlines(limit: Self.batch) >= Self.batch {}
+        while try await queue.fanOut(limit: Self.batch) >= Self.batch {}
+    }
+
+    private func every(_ interval: Duration, _ what: String, _ round: () async throws -> Void) async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await WallClock.$current.withValue(clock) {
+                do { try await round() } catch {
+                    logger.warning("notices: a round failed; the next tries again", metadata: ["work": "\(what)", "error": "\(String(reflecting: type(of: error)))"])
+                }
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Sends what is due: each notice at once on its own, each person's digest notices together.
+    private func sendDue(_ client: SMTPClient, _ composer: NoticeMail) async throws {
+        let claimed = try await queue.claimMail(limit: Self.mailBatch, lease: Self.mailLease)
+        guard !claimed.isEmpty else { return }
+        let mails: [[MailNotice]] =
+            claimed.filter { !$0.digest }.map { [$0] } + Dictionary(grouping: claimed.filter(\.digest), by: \.userID).values.map { $0 }
+        var outcomes: [(notice: Int64, outcome: MailOutcome)] = []
+        for notices in mails {
+            let outcome = await send(notices, client, composer)
+            outcomes += notices.map { ($0.noticeID, outcome) }
+        }
+        try await queue.recordMail(outcomes)
+    }
+
+    private func send(_ notices: [MailNotice], _ client: SMTPClient, _ composer: NoticeMail) async -> MailOutcome {
+        let now = WallClock.current.now()
+        do {
+            try await client.send(try composer.message(for: notices, at: now))
+            return .sent
+        } catch let error as MailMessageError {
+            return .failed(error: error.description)
+        } catch let error as SMTPError where error.isPermanent {
+            logger.warning("notices: the mail server refused a notice for good", metadata: ["smtp.code": "\(error.replyCode ?? 0)"])
+            return .failed(error: error.description)
+        } catch {
+            let attempts = notices.map(\.attempts).max() ?? 1
+            logger.info("notices: mail not sent; tried again later", metadata: ["attempts": "\(attempts)"])
+            return .retry(at: now.addingTimeInterval(Double(MailSchedule.retryDelay(after: attempts).components.seconds)), error: "\(error)")
+        }
+    }
+}
