@@ -1,4 +1,5 @@
 """Writes the benchmark's figures (JSON on stdin) to docs/benchmarks.md."""
+import re
 import json
 import sys
 
@@ -96,11 +97,14 @@ kept report's median.
 
 Peak resident memory of the server over the whole run: {f['peak_rss']}.
 """
-# The webhook figures come from scripts/bench-webhooks, run on its own: kept as they are.
+# The webhook and deadline figures come from scripts/bench-webhooks and scripts/bench-deadlines, run on their own: kept
+# as they are.
 try:
     previous = open(sys.argv[1]).read()
-    start, end = previous.index("<!-- webhooks -->"), previous.index("<!-- /webhooks -->") + len("<!-- /webhooks -->")
-    text += "\n" + previous[start:end] + "\n"
-except (OSError, ValueError):
-    pass
+except OSError:
+    previous = ""
+for name in ("webhooks", "deadlines"):
+    kept = re.search(f"<!-- {name} -->.*<!-- /{name} -->", previous, flags=re.S)
+    if kept:
+        text += "\n" + kept.group(0) + "\n"
 open(sys.argv[1], "w").write(text)
