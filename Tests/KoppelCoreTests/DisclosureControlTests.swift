@@ -177,12 +177,15 @@ struct Attacker {
         for month in months.indices {
             let table = months[month].0
             let rowsAndTotal = table.rows.indices.map(Optional.some) + [nil]
-            // Each column adds up over the rows; each measure over its reasons.
+            // Each column adds up over the rows; each measure over its reasons, and answers over in time and late.
             for column in table.columns.indices {
                 add(table.rows.indices.map { Cell(month: month, row: $0, column: column) }, equals: Cell(month: month, row: nil, column: column))
             }
             for (measureColumn, column) in table.columns.enumerated() where column.reason == nil {
-                let reasons = table.columns.indices.filter { table.columns[$0].measure == column.measure && table.columns[$0].reason != nil }
+                let reasons = table.columns.indices.filter {
+                    (table.columns[$0].measure == column.measure && table.columns[$0].reason != nil)
+                        || (column.measure == .answered && [.answeredInTime, .answeredLate].contains(table.columns[$0].measure))
+                }
                 guard !reasons.isEmpty else { continue }
                 for row in rowsAndTotal {
                     add(reasons.map { Cell(month: month, row: row, column: $0) }, equals: Cell(month: month, row: row, column: measureColumn))

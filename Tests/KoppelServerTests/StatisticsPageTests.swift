@@ -41,7 +41,9 @@ struct StatisticsPageTests {
             #expect(page.headers[.cacheControl] == "no-store")
             #expect(page.text.contains("2GO maatjesprojecten"), "the programme Den Haag funds")
             #expect(!page.text.contains("PIMENTA"), "nor one it does not")
-            #expect(page.text.components(separatedBy: "<svg class=\"chart\" role=\"img\"").count - 1 == 3, "received, by target group, occupancy")
+            #expect(
+                page.text.components(separatedBy: "<svg class=\"chart\" role=\"img\"").count - 1 == 4,
+                "received, by target group, occupancy, answered within the response time")
             #expect(cell(page.text, table: "flows-table", row: "Ontvangen") == "8")
             #expect(cell(page.text, table: "flows-table", row: "Geaccepteerd") == "5")
             #expect(cell(page.text, table: "flows-table", row: "Afgewezen") == "&lt;5", "1 decline is withheld")
@@ -50,11 +52,16 @@ struct StatisticsPageTests {
             #expect(cell(page.text, table: "breakdown-table", row: "Ontvangen", column: 1) == "&lt;5")
             #expect(cell(page.text, table: "occupancy-table", row: month) == "5")
             #expect(cell(page.text, table: "waits-table", row: "Totaal") == "–", "no waiting time from fewer than 10 referrals")
+            // 6 answered the day they came in: all in time; the 1 decline of domestic violence withholds its row's share.
+            #expect(cell(page.text, table: "response-time-table", row: "Totaal", column: 2) == "100,0%")
+            #expect(cell(page.text, table: "response-time-table", row: month, column: 0) == "6")
+            #expect(cell(page.text, table: "breakdown-table", row: "Beantwoord binnen de reactietermijn", column: 1) == "afgeschermd")
             #expect(page.text.contains("href=\"/statistics/report.csv?period=\(month)&amp;breakdown=target_group\""))
 
             let english = try await browser.get("/statistics?period=\(month)&lang=en")
             #expect(cell(english.text, table: "flows-table", row: "Received") == "8")
             #expect(!english.text.contains("id=\"breakdown-table\""), "no breakdown asked for")
+            #expect(cell(english.text, table: "response-time-table", row: "Total", column: 2) == "100.0%")
 
             // The same figures as a file; labels in the reader's language.
             let csv = try await browser.get("/statistics/report.csv?period=\(month)&breakdown=target_group&lang=nl")

@@ -25,9 +25,10 @@ public struct ProtectedTable: Sendable, Hashable {
 ///
 /// - Primary suppression: a count from 1 to `threshold - 1` is withheld; zero stays zero.
 /// - Secondary suppression: each published total makes a line with the cells it adds up (a column over the rows;
-///   a measure over its reasons, in every row and in the total row). A line with exactly one withheld figure, or
-///   whose withheld cells could only all be 1 (a withheld cell is known not to be zero), gets another figure
-///   withheld, the smallest non-zero one, until no line gives any away.
+///   a measure over its reasons or the measures it splits into, in every row and in the total row). A line with
+///   exactly one withheld figure, or whose withheld cells could only all be 1 (a withheld cell is known not to be
+///   zero), gets another figure withheld, the smallest non-zero one, until no line gives any away.
+/// - Shares (`share`) are worked out from published figures only, and withheld when either figure is.
 /// - Periods: tables are protected per calendar month and a longer period is the sum of its months, a cell
 ///   withheld in any month withheld in the sum. Every figure in every response is then a sum of published
 ///   monthly figures, so comparing two responses (overlapping periods, other breakdowns) tells nothing the
@@ -91,16 +92,16 @@ public enum DisclosureControl {
     }
 
     /// The lines of a table: each column over the rows, and in every row (total row included) each measure
-    /// over its reasons.
+    /// over its parts (its reasons, or the measures it splits into) that the table has.
     static func lines(of table: CountTable) -> [Line] {
         var lines = table.columns.indices.map { column in
             Line(parts: table.rows.indices.map { Position(row: $0, column: column) }, total: Position(row: nil, column: column))
         }
-        for (index, column) in table.columns.enumerated() where column.reason == nil {
-            let reasons = table.columns.indices.filter { table.columns[$0].measure == column.measure && table.columns[$0].reason != nil }
-            guard !reasons.isEmpty else { continue }
+        for (index, column) in table.columns.enumerated() {
+            let parts = column.parts.compactMap(table.columns.firstIndex(of:))
+            guard !parts.isEmpty else { continue }
             for row in table.rows.indices.map(Optional.some) + [nil] {
-                lines.append(Line(parts: reasons.map { Position(row: row, column: $0) }, total: Position(row: row, column: index)))
+                lines.append(Line(parts: parts.map { Position(row: row, column: $0) }, total: Position(row: row, column: index)))
             }
         }
         return lines

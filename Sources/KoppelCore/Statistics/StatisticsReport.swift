@@ -90,9 +90,24 @@ public struct StatisticsReport: Sendable {
     public let table: ProtectedTable
     /// Per breakdown row (and "total"), the waits that may be shown.
     public let waits: [String: [WaitKind: WaitingTime]]
-    /// Places in use (referrals active) at the end of each month that has begun (now, for the month in
-    /// progress), as protected in that month's table.
-    public let occupancy: [(month: String, inUse: PublishedCount)]
+    /// The total row of each month that has begun, as protected in that month's tables (the programmes added up).
+    public let monthTotals: [(month: String, totals: [PublishedCount])]
+
+    /// Places in use (referrals active) at the end of each month that has begun (now, for the month in progress).
+    public var occupancy: [(month: String, inUse: PublishedCount)] {
+        let active = StatisticsColumn.all.firstIndex(of: StatisticsColumn(.activeAtEnd))!
+        return monthTotals.map { ($0.month, $0.totals[active]) }
+    }
+
+    /// The share answered within the response time in each month that has begun (nil: nothing answered).
+    public var answeredInTimeByMonth: [(month: String, share: PublishedShare?)] {
+        monthTotals.map { ($0.month, DisclosureControl.answeredInTime($0.totals, columns: StatisticsColumn.all)) }
+    }
+
+    /// The share answered within the response time in one row of `table` (a row's cells, or its totals).
+    public func answeredInTime(_ figures: [PublishedCount]) -> PublishedShare? {
+        DisclosureControl.answeredInTime(figures, columns: table.columns)
+    }
 
     /// The breakdowns a programme's month is protected by together (`DisclosureControl.protectTogether`); the
     /// programme breakdown is made of each programme's total.
@@ -145,10 +160,9 @@ public struct StatisticsReport: Sendable {
                 shownWaits[wait.value, default: [:]][wait.kind] = time
             }
         }
-        let active = columnIndex[StatisticsColumn(.activeAtEnd)]!
-        let occupancy = begun.indices.map { month in
-            (begun[month], DisclosureControl.sum(protectedMonths.map { $0[month] })?.totals[active] ?? .count(0))
+        let monthTotals = begun.indices.map { month in
+            (begun[month], DisclosureControl.sum(protectedMonths.map { $0[month] })?.totals ?? empty.totals)
         }
-        return StatisticsReport(period: period, breakdown: breakdown, table: table, waits: shownWaits, occupancy: occupancy)
+        return StatisticsReport(period: period, breakdown: breakdown, table: table, waits: shownWaits, monthTotals: monthTotals)
     }
 }

@@ -1,12 +1,16 @@
 import Foundation
 
 /// What a funder's report counts, per period. Flows count referrals that took a step in the period; the one
-/// stock (`activeAtEnd`) counts those active on its last day.
+/// stock (`activeAtEnd`) counts those active on its last day. `answered` counts the programme's first answers to
+/// referrals with a response time, split into those on or before the due day and those after it.
 public enum StatisticsMeasure: String, CaseIterable, Sendable, Codable {
     case received, accepted, declined, waitlisted, withdrawn, forwarded
     case activeAtEnd = "active_at_end"
     case completed
     case endedEarly = "ended_early"
+    case answered
+    case answeredInTime = "answered_in_time"
+    case answeredLate = "answered_late"
 
     /// The coded reasons a measure is broken down by: a declined or ended referral always has one.
     public var reasons: [ReferralReason] {
@@ -15,6 +19,12 @@ public enum StatisticsMeasure: String, CaseIterable, Sendable, Codable {
         case .endedEarly: ReferralReason.allCases.filter { $0.action == .end }
         default: []
         }
+    }
+
+    /// The measures this one splits into, each referral in exactly one. Published beside it, they add up to it as
+    /// its reasons do, so disclosure control protects them as a line (else two shown figures could differ by a small count).
+    public var parts: [StatisticsMeasure] {
+        self == .answered ? [.answeredInTime, .answeredLate] : []
     }
 
     public var isStock: Bool { self == .activeAtEnd }
@@ -36,6 +46,17 @@ public struct StatisticsColumn: Sendable, Hashable, Codable {
     }
 
     public var key: String { reason.map { "\(measure.rawValue).\($0.rawValue)" } ?? measure.rawValue }
+
+    /// The columns that add up to this one: a measure's reasons, or the measures it splits into.
+    public var parts: [StatisticsColumn] {
+        guard reason == nil else { return [] }
+        return measure.reasons.map { StatisticsColumn(measure, reason: $0) } + measure.parts.map { StatisticsColumn($0) }
+    }
+
+    /// Whether this column is a part of another (shown under it).
+    public var isPart: Bool {
+        reason != nil || StatisticsMeasure.allCases.contains { $0.parts.contains(measure) }
+    }
 }
 
 /// The only ways a report may be broken down; funders can ask for nothing finer, and never for a cross-tab.

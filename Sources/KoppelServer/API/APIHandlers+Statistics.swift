@@ -32,6 +32,13 @@ extension APIHandlers {
             case .suppressed: .init(suppressed: true)
             }
         }
+        func share(_ published: PublishedShare?) -> Components.Schemas.StatisticsShare? {
+            switch published {
+            case .percent(let percent): .init(percent: percent, suppressed: false)
+            case .suppressed: .init(suppressed: true)
+            case nil: nil
+            }
+        }
         func wait(_ key: String, _ kind: WaitKind) -> Components.Schemas.StatisticsWait? {
             report.waits[key]?[kind].map { .init(medianDays: $0.medianDays, p90Days: $0.p90Days) }
         }
@@ -39,7 +46,8 @@ extension APIHandlers {
             .init(
                 key: key, label: label,
                 figures: .init(additionalProperties: Dictionary(uniqueKeysWithValues: zip(report.table.columns.map(\.key), figures.map(figure)))),
-                submittedToAccepted: wait(key, .submittedToAccepted), acceptedToActive: wait(key, .acceptedToActive))
+                submittedToAccepted: wait(key, .submittedToAccepted), acceptedToActive: wait(key, .acceptedToActive),
+                answeredInTimeShare: share(report.answeredInTime(figures)))
         }
         let rows = report.breakdown == .total ? [] : report.table.rows.enumerated().map { index, key in
             row(key, labelled.label(key, catalogue: catalogue), report.table.cells[index])
@@ -47,6 +55,7 @@ extension APIHandlers {
         return .init(
             firstMonth: report.period.first, lastMonth: report.period.last, breakdown: report.breakdown.rawValue, threshold: labelled.threshold,
             columns: report.table.columns.map(\.key), rows: rows, total: row("total", catalogue.text("statistics.total"), report.table.totals),
-            occupancy: report.occupancy.map { .init(month: $0.month, inUse: figure($0.inUse), placesTotal: labelled.placesTotal) })
+            occupancy: report.occupancy.map { .init(month: $0.month, inUse: figure($0.inUse), placesTotal: labelled.placesTotal) },
+            answeredInTimeByMonth: report.answeredInTimeByMonth.map { .init(month: $0.month, answeredInTimeShare: share($0.share)) })
     }
 }

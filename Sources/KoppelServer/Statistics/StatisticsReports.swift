@@ -116,16 +116,31 @@ extension StatisticsReports.Labelled {
         }
     }
 
-    /// The report as CSV: a row per breakdown value and the total, a column per measure and reason, then waits.
+    /// A share in a file: the percentage as a number, withheld in words (`<N` would read as a percentage), empty
+    /// when nothing was answered.
+    func fileText(_ share: PublishedShare?, catalogue: Catalogue) -> String {
+        switch share {
+        case .percent(let percent): Self.oneDecimal(percent)
+        case .suppressed: catalogue.text("statistics.share.withheld")
+        case nil: ""
+        }
+    }
+
+    /// The report as CSV: a row per breakdown value and the total, a column per measure and reason, then waits,
+    /// then the share answered within the response time (a number, as the counts are).
     func csv(catalogue: Catalogue) -> String {
         let table = report.table
-        var lines = [(["breakdown", "key", "label"] + table.columns.map(\.key) + WaitKind.allCases.flatMap { ["\($0.rawValue)_median_days", "\($0.rawValue)_p90_days"] })]
+        var lines = [
+            ["breakdown", "key", "label"] + table.columns.map(\.key)
+                + WaitKind.allCases.flatMap { ["\($0.rawValue)_median_days", "\($0.rawValue)_p90_days"] } + ["answered_in_time_share_percent"]
+        ]
         func line(_ key: String, _ label: String, _ figures: [PublishedCount]) -> [String] {
             let waits = WaitKind.allCases.flatMap { kind -> [String] in
                 guard let wait = report.waits[key]?[kind] else { return ["", ""] }
-                return [Self.days(wait.medianDays), Self.days(wait.p90Days)]
+                return [Self.oneDecimal(wait.medianDays), Self.oneDecimal(wait.p90Days)]
             }
-            return [report.breakdown.rawValue, key, label] + figures.map(text) + waits
+            let share = fileText(report.answeredInTime(figures), catalogue: catalogue)
+            return [report.breakdown.rawValue, key, label] + figures.map(text) + waits + [share]
         }
         for (index, key) in table.rows.enumerated() where report.breakdown != .total {
             lines.append(line(key, label(key, catalogue: catalogue), table.cells[index]))
@@ -134,7 +149,8 @@ extension StatisticsReports.Labelled {
         return lines.map { $0.map(Self.quoted).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    static func days(_ value: Double) -> String { String(format: "%.1f", value) }
+    /// Days and percentages, with `.` as the decimal separator.
+    static func oneDecimal(_ value: Double) -> String { String(format: "%.1f", value) }
 
     /// RFC 4180 quoting; a leading =, +, - or @ is prefixed so a spreadsheet never runs it as a formula.
     static func quoted(_ field: String) -> String {

@@ -7,7 +7,7 @@ struct StatisticsDashboard {
     let labelled: StatisticsReports.Labelled
     let catalogue: Catalogue
 
-    private var report: StatisticsReport { labelled.report }
+    var report: StatisticsReport { labelled.report }
 
     var values: [String: Any] {
         var values: [String: Any] = [
@@ -26,6 +26,9 @@ struct StatisticsDashboard {
                 ["month": month.month, "inUse": labelled.text(month.inUse), "places": labelled.placesTotal.map(String.init) ?? "–"]
             },
             "waitRows": waitRows,
+            "responseTimeNote": catalogue.text("statistics.response_time.note", ["threshold": "\(labelled.threshold)"]),
+            "responseTimeChart": responseTimeChart,
+            "responseTimeRows": responseTimeRows,
         ]
         if let chart = waitsChart { values["waitsChart"] = chart }
         if report.breakdown != .total {
@@ -36,8 +39,8 @@ struct StatisticsDashboard {
                 "rowLabels": report.table.rows.map { labelled.label($0, catalogue: catalogue) },
                 "lines": report.table.columns.indices.map { column -> [String: Any] in
                     let cells = report.table.cells.map { labelled.text($0[column]) } + [labelled.text(report.table.totals[column])]
-                    return ["label": columnLabel(report.table.columns[column]), "isReason": report.table.columns[column].reason != nil, "cells": cells]
-                },
+                    return ["label": columnLabel(report.table.columns[column]), "isReason": report.table.columns[column].isPart, "cells": cells]
+                } + [answeredInTimeLine],
             ]
         }
         return values
@@ -58,13 +61,14 @@ struct StatisticsDashboard {
         report.table.totals[report.table.columns.firstIndex(of: column)!]
     }
 
+    /// A bar per measure; the parts of one (in time, late) only in the table, where they read under it.
     private var flowBars: [SVGChart.Bar] {
-        StatisticsMeasure.allCases.map { bar(columnLabel(StatisticsColumn($0)), total(StatisticsColumn($0))) }
+        StatisticsMeasure.allCases.map { StatisticsColumn($0) }.filter { !$0.isPart }.map { bar(columnLabel($0), total($0)) }
     }
 
     private var flowRows: [[String: Any]] {
         report.table.columns.map { column in
-            ["label": columnLabel(column), "isReason": column.reason != nil, "value": labelled.text(total(column))]
+            ["label": columnLabel(column), "isReason": column.isPart, "value": labelled.text(total(column))]
         }
     }
 
@@ -106,7 +110,11 @@ struct StatisticsDashboard {
     }
 
     private func days(_ value: Double) -> String {
-        let number = StatisticsReports.Labelled.days(value).replacingOccurrences(of: ".", with: catalogue.text("statistics.decimal_separator"))
-        return catalogue.text("statistics.wait.days", ["days": number])
+        catalogue.text("statistics.wait.days", ["days": decimal(value)])
+    }
+
+    /// One decimal, with the catalogue's separator.
+    func decimal(_ value: Double) -> String {
+        StatisticsReports.Labelled.oneDecimal(value).replacingOccurrences(of: ".", with: catalogue.text("statistics.decimal_separator"))
     }
 }
