@@ -11,6 +11,8 @@ ALTER TABLE programmes
     ADD COLUMN response_working_days integer NOT NULL DEFAULT 5 CHECK (response_working_days BETWEEN 1 AND 60),
     ADD COLUMN start_working_days integer NOT NULL DEFAULT 20 CHECK (start_working_days BETWEEN 1 AND 60),
     ADD COLUMN review_working_days integer NOT NULL DEFAULT 20 CHECK (review_working_days BETWEEN 1 AND 60);
+-- Set by the programme's coordinators and hub-admins, as its other operational details.
+GRANT UPDATE (response_working_days, start_working_days, review_working_days) ON programmes TO koppel_app;
 
 -- The step the programme owes: its kind, the last day on time, the day past which it is escalated; when the scan
 -- marked it overdue and escalated; and whether the first answer came in time (for funders).
@@ -207,6 +209,8 @@ CREATE FUNCTION delivery.scan_deadlines(p_limit integer, p_now timestamptz)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public
+-- In the index's order, never a sort of every late referral (as delivery.claim).
+SET enable_sort = off
 AS $$
 DECLARE
     v_today date := (p_now AT TIME ZONE 'Europe/Amsterdam')::date;
@@ -269,11 +273,12 @@ AS $$
 BEGIN
     RETURN QUERY
     WITH due AS (
-        SELECT n.id FROM public.notices n
+        -- Nobody whose account was disabled since: their notices' mail expires unsent.
+        SELECT n.id FROM public.notices n JOIN public.users u ON u.id = n.user_id AND u.disabled_at IS NULL
         WHERE n.email_state IN ('pending', 'digest') AND n.email_due_at <= p_now
         ORDER BY n.email_due_at, n.id
         LIMIT p_limit
-        FOR UPDATE SKIP LOCKED
+        FOR UPDATE OF n SKIP LOCKED
     ), leased AS (
         UPDATE public.notices n
         SET email_due_at = p_now + make_interval(secs => p_lease_seconds), email_attempts = n.email_attempts + 1

@@ -10,6 +10,10 @@ public struct ProgrammeChange: Sendable, Equatable {
     public var targetGroups: [TargetGroup]?
     public var languages: [String]?
     public var typicalDurationMonths: Int?
+    /// Its deadlines, in working days (`ResponseTerms`).
+    public var responseDays: Int?
+    public var startDays: Int?
+    public var reviewDays: Int?
     public var description: [UILanguage: String] = [:]
     public var eligibility: [UILanguage: String] = [:]
     public var applicationProcess: [UILanguage: String] = [:]
@@ -30,6 +34,11 @@ public struct ProgrammeChange: Sendable, Equatable {
             problems.append("minimum_age (\(minimum)) may not be above maximum_age (\(maximum))")
         }
         if let months = typicalDurationMonths, !(1...120).contains(months) { problems.append("typical_duration_months must be from 1 to 120") }
+        for (name, days) in [("response_working_days", responseDays), ("start_working_days", startDays), ("review_working_days", reviewDays)] {
+            if let days, !ResponseTerms.allowedDays.contains(days) {
+                problems.append("\(name) must be from \(ResponseTerms.allowedDays.lowerBound) to \(ResponseTerms.allowedDays.upperBound)")
+            }
+        }
         if let languages {
             if languages.isEmpty { problems.append("languages needs at least one language") }
             if languages.contains(where: { $0.wholeMatch(of: /[a-z]{2}/) == nil }) { problems.append("languages are ISO 639-1 codes such as nl or en") }

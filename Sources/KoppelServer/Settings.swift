@@ -223,9 +223,10 @@ public struct ServerSettings: Sendable {
             }
         }
         webhookPolicy = WebhookEndpointPolicy(allowPlainHTTP: try flag(Settings.webhookAllowHTTP), allowPrivateAddresses: try flag(Settings.webhookAllowPrivate))
-        mail = try MailSettings(
-            url: string(Settings.smtpURL), caFile: string(Settings.smtpCAFile), from: string(Settings.mailFrom) ?? "koppel@localhost")
         publicURL = try Self.publicURL(string(Settings.publicURL))
+        mail = try MailSettings(
+            url: string(Settings.smtpURL), caFile: string(Settings.smtpCAFile), from: string(Settings.mailFrom) ?? "koppel@localhost",
+            publicURL: publicURL)
         noticeWorker = try flag(Settings.noticeWorker)
         sessionIdleMinutes = try integer(Settings.sessionIdle, in: 1...720)
         sessionAbsoluteHours = try integer(Settings.sessionAbsolute, in: 1...168)

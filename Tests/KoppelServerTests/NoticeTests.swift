@@ -15,7 +15,7 @@ struct NoticeReader: Sendable {
 
     static func make(
         _ client: any TestClientProtocol, _ database: TestDatabase, _ slug: String, _ email: String, _ roles: Set<Role>,
-        programme: String? = nil, at now: Date
+        programme: String? = nil, clock: WallClock = .system
     ) async throws -> NoticeReader {
         let person = try await TestPeople.make(
             database, organisation: slug, email: email, roles: roles, enrolled: true, programmes: Set([programme].compactMap { $0.flatMap(UUID.init) }))
@@ -24,7 +24,8 @@ struct NoticeReader: Sendable {
                 .create(userID: person.id, organisation: person.organisation, name: "test", expiresInDays: 365).token.value
         }
         let reader = NoticeReader(person: person, browser: TestBrowser(client), token: token)
-        try await TestPeople.signIn(reader.browser, person, at: now)
+        // The code of the moment of signing in: making people (bcrypt) can take long on a busy machine.
+        try await TestPeople.signIn(reader.browser, person, at: clock.now())
         return reader
     }
 
@@ -52,13 +53,12 @@ struct NoticeTests {
         try await TestApp.run(clock: time.clock, notices: true) { client, database in
             let api = APICall(client: client)
             let twoGo = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
-            let now = time.clock.now()
-            let caseworker = try await NoticeReader.make(client, database, "vluchtelingenwerk", "cw@vw.example", [.caseworker], at: now)
-            let coordinator = try await NoticeReader.make(client, database, "stek", "co@stek.example", [.coordinator], programme: twoGo, at: now)
-            let colleague = try await NoticeReader.make(client, database, "stek", "co2@stek.example", [.coordinator], programme: twoGo, at: now)
+            let caseworker = try await NoticeReader.make(client, database, "vluchtelingenwerk", "cw@vw.example", [.caseworker], clock: time.clock)
+            let coordinator = try await NoticeReader.make(client, database, "stek", "co@stek.example", [.coordinator], programme: twoGo, clock: time.clock)
+            let colleague = try await NoticeReader.make(client, database, "stek", "co2@stek.example", [.coordinator], programme: twoGo, clock: time.clock)
             let pimenta = try await NoticeReader.make(
                 client, database, "de-aanzet", "co@aanzet.example", [.coordinator],
-                programme: try await TestApp.programmeID(named: "PIMENTA", client), at: now)
+                programme: try await TestApp.programmeID(named: "PIMENTA", client), clock: time.clock)
 
             let clientID = try await api.consentedClient(as: caseworker.token, identity: ["name": Self.canaryName, "birth_date": "1987-03-14"])
             let id = try await api.file(
@@ -113,11 +113,10 @@ struct NoticeTests {
             let api = APICall(client: client)
             let twoGo = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
             let pimentaID = try await TestApp.programmeID(named: "PIMENTA", client)
-            let now = time.clock.now()
-            let caseworker = try await NoticeReader.make(client, database, "vluchtelingenwerk", "cw@vw.example", [.caseworker], at: now)
-            let coordinator = try await NoticeReader.make(client, database, "stek", "co@stek.example", [.coordinator], programme: twoGo, at: now)
-            let admin = try await NoticeReader.make(client, database, "stek", "admin@stek.example", [.orgAdmin], at: now)
-            let pimenta = try await NoticeReader.make(client, database, "de-aanzet", "co@aanzet.example", [.coordinator], programme: pimentaID, at: now)
+            let caseworker = try await NoticeReader.make(client, database, "vluchtelingenwerk", "cw@vw.example", [.caseworker], clock: time.clock)
+            let coordinator = try await NoticeReader.make(client, database, "stek", "co@stek.example", [.coordinator], programme: twoGo, clock: time.clock)
+            let admin = try await NoticeReader.make(client, database, "stek", "admin@stek.example", [.orgAdmin], clock: time.clock)
+            let pimenta = try await NoticeReader.make(client, database, "de-aanzet", "co@aanzet.example", [.coordinator], programme: pimentaID, clock: time.clock)
             let dutch = try await api.file(
                 ["programme_id": twoGo, "target_group": "human_trafficking", "age_band": "26-35", "municipality": "Den Haag",
                  "needs": ["social_contact"], "urgency": "soon"], as: caseworker.token)
@@ -182,9 +181,9 @@ struct NoticeTests {
         try await TestApp.run(notices: true) { client, database in
             let api = APICall(client: client)
             let twoGo = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
-            let caseworker = try await NoticeReader.make(client, database, "vluchtelingenwerk", "cw@vw.example", [.caseworker], at: Date())
-            let coordinator = try await NoticeReader.make(client, database, "stek", "co@stek.example", [.coordinator], programme: twoGo, at: Date())
-            let admin = try await NoticeReader.make(client, database, "stek", "admin@stek.example", [.orgAdmin], at: Date())
+            let caseworker = try await NoticeReader.make(client, database, "vluchtelingenwerk", "cw@vw.example", [.caseworker])
+            let coordinator = try await NoticeReader.make(client, database, "stek", "co@stek.example", [.coordinator], programme: twoGo)
+            let admin = try await NoticeReader.make(client, database, "stek", "admin@stek.example", [.orgAdmin])
 
             let settings = try await caseworker.browser.get("/notices/settings").text
             #expect(settings.contains("Besluit of stap op een verwijzing") && !settings.contains("Nieuwe verwijzing"), "only a caseworker's kinds")
@@ -222,4 +221,31 @@ func waitUntil(_ what: String, sourceLocation: SourceLocation = #_sourceLocation
         try await Task.sleep(for: .milliseconds(100))
     }
     Issue.record("waited in vain: \(what)", sourceLocation: sourceLocation)
+}
+
+@Suite("A programme's own deadlines")
+struct ProgrammeDeadlineTests {
+    @Test("a coordinator sets 2GO's response time to two working days: a new referral is due two working days on; 0 and 61 are refused")
+    func ownResponseTime() async throws {
+        let time = MovingClock(startingAt: "2026-04-02T09:00:00+02:00")
+        try await TestApp.run(clock: time.clock) { client, database in
+            let api = APICall(client: client)
+            let cast = try await ReferralCast.make(client, database)
+            let path = "/api/v1/programmes/\(cast.twoGoID)"
+            for wrong in [0, 61] {
+                let refused = try await api(.patch, path, as: cast.twoGo, ["response_working_days": wrong])
+                #expect(refused.status == .unprocessableContent || refused.status == .badRequest, "\(refused.status)")
+            }
+            #expect(try await api(.get, path, as: nil).json["response_working_days"] as? Int == 5, "nothing changed; 5 by default")
+            let changed = try await api(.patch, path, as: cast.twoGo, ["response_working_days": 2, "start_working_days": 10])
+            #expect(changed.status == .ok && changed.json["response_working_days"] as? Int == 2 && changed.json["start_working_days"] as? Int == 10)
+            let id = try await api.file(cast.forTwoGo(), as: cast.caseworker)
+            let deadline = try #require(try await api(.get, "/api/v1/referrals/\(id)", as: cast.caseworker).json["deadline"] as? [String: Any])
+            // Thursday 2 April, then Good Friday, the weekend and Easter Monday: Tuesday 7 and Wednesday 8 April.
+            #expect(deadline["due_on"] as? String == "2026-04-08" && deadline["escalate_on"] as? String == "2026-04-10")
+            #expect(try await api.step(id, "accept", as: cast.twoGo).status == .ok)
+            let start = try #require(try await api(.get, "/api/v1/referrals/\(id)", as: cast.caseworker).json["deadline"] as? [String: Any])
+            #expect(start["kind"] as? String == "start" && start["due_on"] as? String == "2026-04-20")
+        }
+    }
 }

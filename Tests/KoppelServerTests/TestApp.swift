@@ -17,7 +17,9 @@ enum TestApp {
     static func run<T: Sendable>(
         _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router, keys: String? = nil,
         trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0, webhookDeliveries: Int = 0,
-        webhookPolicy: WebhookEndpointPolicy = .permissive, notices: Bool = false, _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
+        webhookPolicy: WebhookEndpointPolicy = .permissive, notices: Bool = false,
+        before start: @escaping @Sendable (TestDatabase) async throws -> Void = { _ in },
+        _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
     ) async throws -> T {
         let body: @Sendable (TestDatabase) async throws -> T = { database in
             if data == .seeded {
@@ -25,6 +27,7 @@ enum TestApp {
                     try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled())
                 }
             }
+            try await start(database)
             // A generous deadline: on two busy cores, bcrypt and sign-in slow-downs take seconds.
             return try await run(
                 databaseURL: role == .app ? database.appURL : role == .owner ? database.ownerURL : database.adminURL,

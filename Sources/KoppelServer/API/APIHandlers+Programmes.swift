@@ -18,6 +18,9 @@ extension APIHandlers {
         change.targetGroups = body.targetGroups?.map(recode)
         change.languages = body.languages
         change.typicalDurationMonths = body.typicalDurationMonths
+        change.responseDays = body.responseWorkingDays
+        change.startDays = body.startWorkingDays
+        change.reviewDays = body.reviewWorkingDays
         change.description = Self.texts(nl: body.descriptionNl, en: body.descriptionEn)
         change.eligibility = Self.texts(nl: body.eligibilityNl, en: body.eligibilityEn)
         change.applicationProcess = Self.texts(nl: body.applicationProcessNl, en: body.applicationProcessEn)

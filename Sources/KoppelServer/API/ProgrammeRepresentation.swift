@@ -27,6 +27,8 @@ enum ProgrammeRepresentation {
                 .init(code: $0, name: catalogue.text(LanguageNames.catalogueKey(forCode: $0)))
             },
             typicalDurationMonths: programme.typicalDurationMonths,
+            responseWorkingDays: programme.responseTerms.responseDays, startWorkingDays: programme.responseTerms.startDays,
+            reviewWorkingDays: programme.responseTerms.reviewDays,
             applicationProcess: programme.applicationProcess?.text(in: language)
         )
     }

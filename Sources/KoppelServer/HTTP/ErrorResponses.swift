@@ -26,24 +26,9 @@ enum ErrorResponses {
             logger.warning("database unavailable", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             return .databaseUnavailable
         default:
-            logger.error("unhandled error", metadata: metadata(of: error))
+            logger.error("unhandled error", metadata: Logger.Metadata.describing(error))
             return .internalError
         }
-    }
-
-    /// What may be logged of an unexpected error: its type and, from PostgreSQL, the SQLSTATE and the failing
-    /// statement's position in the code, never the server's message (it may quote values).
-    private static func metadata(of error: any Error) -> Logger.Metadata {
-        var metadata: Logger.Metadata = ["error.type": "\(String(reflecting: type(of: error)))"]
-        let database = (error as? PostgresTransactionError)?.closureError ?? error
-        if let error = database as? PSQLError {
-            metadata["db.sqlstate"] = "\(error.serverInfo?[.sqlState] ?? "none")"
-            metadata["db.code"] = "\(error.code)"
-            metadata["db.routine"] = "\(error.serverInfo?[.routine] ?? "")"
-        } else if let wrapped = error as? PostgresTransactionError, let cause = wrapped.closureError {
-            metadata["error.cause"] = "\(String(reflecting: type(of: cause)))"
-        }
-        return metadata
     }
 
     /// The generated server wraps every error. Input it could not decode is the client's to fix.
@@ -55,5 +40,22 @@ enum ErrorResponses {
         return Problem(
             status: status,
             detail: "The request could not be read: \(error.causeDescription) Check it against /openapi.yaml.")
+    }
+}
+
+extension Logger.Metadata {
+    /// What may be logged of an unexpected error: its type and, from PostgreSQL, the SQLSTATE and the failing
+    /// statement's position in the code, never the server's message (it may quote values).
+    static func describing(_ error: any Error) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["error.type": "\(String(reflecting: type(of: error)))"]
+        let database = (error as? PostgresTransactionError)?.closureError ?? error
+        if let error = database as? PSQLError {
+            metadata["db.sqlstate"] = "\(error.serverInfo?[.sqlState] ?? "none")"
+            metadata["db.code"] = "\(error.code)"
+            metadata["db.routine"] = "\(error.serverInfo?[.routine] ?? "")"
+        } else if let wrapped = error as? PostgresTransactionError, let cause = wrapped.closureError {
+            metadata["error.cause"] = "\(String(reflecting: type(of: cause)))"
+        }
+        return metadata
     }
 }

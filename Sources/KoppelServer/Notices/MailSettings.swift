@@ -8,11 +8,14 @@ public struct MailSettings: Sendable {
     public let smtp: SMTPSettings
     public let sender: MailAddress
 
-    /// Nil when no mail server is set.
-    init?(url: String?, caFile: String?, from: String) throws(SettingsError) {
+    /// Nil when no mail server is set. Koppel greets the server with the host name of its public address (some servers
+    /// distrust a client that calls itself localhost).
+    init?(url: String?, caFile: String?, from: String, publicURL: String) throws(SettingsError) {
         guard let url, !url.isEmpty else { return nil }
+        let host = URL(string: publicURL)?.host.map { $0.contains(":") ? "[IPv6:\($0)]" : $0 } ?? "localhost"
+        let ehloName = host.allSatisfy { $0.isNumber || $0 == "." } ? "[\(host)]" : host
         do {
-            smtp = try SMTPSettings(url: url, trustRoots: caFile.map { $0.isEmpty ? .system : .pemFile($0) } ?? .system)
+            smtp = try SMTPSettings(url: url, trustRoots: caFile.map { $0.isEmpty ? .system : .pemFile($0) } ?? .system, ehloName: ehloName)
         } catch {
             throw SettingsError(setting: Settings.smtpURL, problem: "is not usable: \(error.description)")
         }
@@ -33,7 +36,9 @@ public struct MailSettings: Sendable {
         func string(_ setting: SettingDescription) -> String? {
             reader.string(forKey: Settings.configKey(setting.key), isSecret: setting.isSecret) ?? setting.defaultValue
         }
-        return try MailSettings(url: string(Settings.smtpURL), caFile: string(Settings.smtpCAFile), from: string(Settings.mailFrom) ?? "")
+        return try MailSettings(
+            url: string(Settings.smtpURL), caFile: string(Settings.smtpCAFile), from: string(Settings.mailFrom) ?? "",
+            publicURL: try ServerSettings.publicURL(string(Settings.publicURL)))
     }
 
     /// `address` or `Name <address>`.

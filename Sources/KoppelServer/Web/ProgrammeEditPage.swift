@@ -34,6 +34,8 @@ struct ProgrammeEditPage {
             "minimumAge": programme.eligibility.minimumAge.map(String.init) ?? "",
             "maximumAge": programme.eligibility.maximumAge.map(String.init) ?? "",
             "duration": programme.typicalDurationMonths.map(String.init) ?? "",
+            "responseDays": String(programme.responseTerms.responseDays), "startDays": String(programme.responseTerms.startDays),
+            "reviewDays": String(programme.responseTerms.reviewDays),
             "targetGroups": TargetGroup.allCases.map {
                 ["value": $0.rawValue, "label": catalogue.text($0.catalogueKey), "selected": programme.eligibility.targetGroups.contains($0)]
             },
@@ -50,6 +52,9 @@ struct ProgrammeEditPage {
         let minimum_age: String?
         let maximum_age: String?
         let typical_duration_months: String?
+        let response_working_days: String?
+        let start_working_days: String?
+        let review_working_days: String?
         let target_groups: [String]?
         let eligibility_nl: String?
         let eligibility_en: String?
@@ -67,7 +72,8 @@ struct ProgrammeEditPage {
             return Int(text).map { .some($0) } ?? nil
         }
         guard let places = number(form.places_total), let minimum = number(form.minimum_age), let maximum = number(form.maximum_age),
-            let duration = number(form.typical_duration_months)
+            let duration = number(form.typical_duration_months), let responseDays = number(form.response_working_days),
+            let startDays = number(form.start_working_days), let reviewDays = number(form.review_working_days)
         else {
             return try await self.form(request, context, error: catalogue.text("programme.edit.numbers"), status: .unprocessableContent)
         }
@@ -77,6 +83,9 @@ struct ProgrammeEditPage {
         change.minimumAge = minimum
         change.maximumAge = maximum
         change.typicalDurationMonths = duration
+        change.responseDays = responseDays
+        change.startDays = startDays
+        change.reviewDays = reviewDays
         change.targetGroups = (form.target_groups ?? []).compactMap(TargetGroup.init(rawValue:))
         change.eligibility = [.dutch: form.eligibility_nl ?? "", .english: form.eligibility_en ?? ""].filter { !$0.value.isEmpty }
         change.applicationProcess = [.dutch: form.application_process_nl ?? "", .english: form.application_process_en ?? ""].filter { !$0.value.isEmpty }

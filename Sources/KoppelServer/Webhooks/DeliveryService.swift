@@ -97,9 +97,7 @@ struct DeliveryService: Service {
         do { try await queue.prune() } catch { logger.warning("pruning webhook deliveries failed", metadata: Self.metadata(error)) }
     }
 
-    private static func metadata(_ error: any Error) -> Logger.Metadata {
-        ["error.type": "\(String(reflecting: type(of: error)))"]
-    }
+    private static func metadata(_ error: any Error) -> Logger.Metadata { .describing(error) }
 }
 
 /// When to hand new outbox rows on: at once again while they come in full batches, otherwise at most every 20 ms, so a
