@@ -57,7 +57,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         configuration: settings.databaseURL.clientConfiguration(maximumConnections: 1, statementTimeout: .seconds(2)), backgroundLogger: logger)
     OperationalRoutes(
         readiness: ReadinessProbe(
-            client: probeClient, vaultClient: vaultClient, migrations: migrations, timeout: .seconds(2), stalledAfter: .seconds(settings.requestTimeoutSeconds * 2),
+            client: probeClient, vaultClient: vaultClient, migrations: migrations, timeout: settings.readinessTimeout, stalledAfter: .seconds(settings.requestTimeoutSeconds * 2),
             progress: progress, logger: logger)
     ).register(on: routes)
     try StaticFiles.bundled().register(on: routes)

@@ -150,6 +150,9 @@ public struct ServerSettings: Sendable {
     /// Where notices' e-mail goes (nil: notices in Koppel only), from whom, and the address links point to.
     public var mail: MailSettings?
     public var noticeWorker = true
+    /// How long readiness waits for PostgreSQL's answer before it says 503. Tests on a machine busy with every suite
+    /// at once give it longer, as they do requests.
+    public var readinessTimeout: Duration = .seconds(2)
     public var publicURL: String = "http://127.0.0.1:8080"
     /// The time for every request and background task; tests give one they move (decision 0014).
     public var clock: WallClock = .system

@@ -60,6 +60,7 @@ enum TestApp {
         configured.webhookDeliveries = webhookDeliveries
         // Most tests need no notices: a notice worker in each of the suites running at once only loads the machine.
         configured.noticeWorker = notices
+        configured.readinessTimeout = .seconds(requestTimeoutSeconds < 10 ? 2 : 10)
         configured.webhookPolicy = webhookPolicy
         let app = try await buildApplication(settings: configured)
         return try await app.test(transport) { client in try await test(client) }
