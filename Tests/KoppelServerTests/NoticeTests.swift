@@ -24,8 +24,7 @@ struct NoticeReader: Sendable {
                 .create(userID: person.id, organisation: person.organisation, name: "test", expiresInDays: 365).token.value
         }
         let reader = NoticeReader(person: person, browser: TestBrowser(client), token: token)
-        // The code of the moment of signing in: making people (bcrypt) can take long on a busy machine.
-        try await TestPeople.signIn(reader.browser, person, at: clock.now())
+        try await TestPeople.signIn(reader.browser, person, clock: clock)
         return reader
     }
 
@@ -150,11 +149,11 @@ struct NoticeTests {
             time.set("2026-04-14T00:30:00+02:00")
             try await waitUntil("2GO's referral is overdue") { try await overdueEvents() == [belgian, dutch] }
             let reference = ReferralReference.short(UUID(uuidString: dutch)!)
-            try await TestPeople.signIn(coordinator.browser, coordinator.person, at: time.clock.now())
+            try await TestPeople.signIn(coordinator.browser, coordinator.person, clock: time.clock)
             _ = try await coordinator.notices(showing: "Verwijzing \(reference) voor 2GO maatjesprojecten is over tijd: reageren uiterlijk 13 april 2026.")
             let queue = try await coordinator.browser.get("/referrals").text
             #expect(queue.contains("Over tijd"), "marked in the coordinator's queue")
-            try await TestPeople.signIn(admin.browser, admin.person, at: time.clock.now())
+            try await TestPeople.signIn(admin.browser, admin.person, clock: time.clock)
             #expect(!(try await admin.browser.get("/notices").text.contains("Escalatie")), "not yet escalated")
 
             // Twice the time: ten working days after 2 April is Monday 20 April.
@@ -162,9 +161,9 @@ struct NoticeTests {
             try await Task.sleep(for: .seconds(1))
             #expect(!(try await admin.browser.get("/notices").text.contains("Escalatie")))
             time.set("2026-04-21T00:30:00+02:00")
-            try await TestPeople.signIn(admin.browser, admin.person, at: time.clock.now())
+            try await TestPeople.signIn(admin.browser, admin.person, clock: time.clock)
             _ = try await admin.notices(showing: "Escalatie: verwijzing \(reference) voor 2GO maatjesprojecten")
-            try await TestPeople.signIn(coordinator.browser, coordinator.person, at: time.clock.now())
+            try await TestPeople.signIn(coordinator.browser, coordinator.person, clock: time.clock)
             #expect(!(try await coordinator.browser.get("/notices").text.contains("Escalatie")), "escalations go to the org-admins")
             #expect(try await overdueEvents().count == 2, "each referral is overdue once")
 

@@ -67,6 +67,9 @@ final class TestBrowser: @unchecked Sendable {
 /// People to sign in as, made directly in the database.
 enum TestPeople {
     static let password = "een lange zin als wachtwoord"
+    /// Hashed once for the whole run: bcrypt for every person made, in every suite at once, slowed the machine enough
+    /// for other suites' requests to time out.
+    private static let hashedPassword = Task { try await PasswordHasher.bundled().hash(password) }
 
     struct Person: Sendable {
         let id: UUID
@@ -80,7 +83,7 @@ enum TestPeople {
         _ database: TestDatabase, organisation slug: String, email: String, roles: Set<Role>,
         mustChangePassword: Bool = false, enrolled: Bool = false, programmes: Set<UUID> = []
     ) async throws -> Person {
-        let hash = try await PasswordHasher.bundled().hash(password)
+        let hash = try await hashedPassword.value
         return try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
             let organisation = try await OrganisationStore(client: client, logger: quietLogger).find(slug: slug)!.id
             let users = UserStore(client: client, logger: quietLogger)
@@ -117,12 +120,18 @@ enum TestPeople {
         return try await browser.post("/sign-in", form: ["email": email, "password": password, "csrf_token": csrf])
     }
 
-    /// Signs in fully: password, then the current TOTP code.
-    static func signIn(_ browser: TestBrowser, _ person: Person, at now: Date = Date()) async throws {
+    /// Signs in fully: password, then the TOTP code of `now`, or of the moment the password step is done (which can take
+    /// long on a busy machine).
+    static func signIn(_ browser: TestBrowser, _ person: Person, at now: Date? = nil) async throws {
+        try await signIn(browser, person, clock: now.map(WallClock.fixed) ?? .system)
+    }
+
+    /// Signs in fully on a clock a test moves: the code of the clock's time once the password step is done.
+    static func signIn(_ browser: TestBrowser, _ person: Person, clock: WallClock) async throws {
         try await submitPassword(browser, email: person.email)
         if let secret = person.totpSecret {
             let csrf = try await browser.csrf(on: "/sign-in/code")
-            try await browser.post("/sign-in/code", form: ["code": SecondFactor.code(secret: secret, at: now), "csrf_token": csrf])
+            try await browser.post("/sign-in/code", form: ["code": SecondFactor.code(secret: secret, at: clock.now()), "csrf_token": csrf])
         }
     }
 }

@@ -67,8 +67,17 @@ struct NoticeService: Service {
         let mails: [[MailNotice]] =
             claimed.filter { !$0.digest }.map { [$0] } + Dictionary(grouping: claimed.filter(\.digest), by: \.userID).values.map { $0 }
         var outcomes: [(notice: Int64, outcome: MailOutcome)] = []
+        // After one mail the server did not take for now, the rest of the claim waits too: a server that is down (or
+        // drops connections) costs one connect timeout a round, not one per mail, and the claim ends within its lease.
+        var deferred: MailOutcome?
         for notices in mails {
-            let outcome = await send(notices, client, composer)
+            let outcome: MailOutcome
+            if let deferred {
+                outcome = deferred
+            } else {
+                outcome = await send(notices, client, composer)
+            }
+            if case .retry = outcome { deferred = outcome }
             outcomes += notices.map { ($0.noticeID, outcome) }
         }
         try await queue.recordMail(outcomes)
