@@ -9,7 +9,7 @@ import uuid
 from axe_selenium_python import Axe
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from test_referral_journey import NEW_PASSWORD, enrol_second_factor, sign_out
 from test_sign_in_journey import submit
@@ -32,6 +32,11 @@ def first_sign_in(browser, url, email, initial):
     browser.find_element(By.ID, "repeat_password").send_keys(NEW_PASSWORD)
     submit(browser)
     enrol_second_factor(browser)
+
+
+def arrive(browser, path):
+    """Waits until a click or a sent form has brought the browser to `path`."""
+    WebDriverWait(browser, 15).until(lambda b: b.current_url.split("?")[0].endswith(path))
 
 
 def unread(browser):
@@ -71,12 +76,12 @@ def test_coordinator_opens_a_notice_and_caseworker_turns_a_kind_off(koppel, fres
     browser.get(koppel.url + "/referrals")
     assert unread(browser) == before, "the bell is on every page"
     browser.find_element(By.ID, "notice-bell").click()
-    assert browser.current_url.endswith("/notices")
+    arrive(browser, "/notices")
     accessible(browser)
     notice = next(item for item in browser.find_elements(By.CSS_SELECTOR, "#notice-list li") if reference in item.text)
     assert "Nieuwe verwijzing" in notice.text and CANARIES["name"] not in browser.page_source
     notice.find_element(By.CSS_SELECTOR, "form[action$='/open'] button").click()
-    assert browser.current_url.endswith(f"/referrals/{referral}")
+    arrive(browser, f"/referrals/{referral}")
     assert "Reageren uiterlijk" in browser.find_element(By.CSS_SELECTOR, "dl.facts").text
     assert browser.find_element(By.ID, "referral-reference").text == reference
     assert unread(browser) == before - 1, "opened, so read"
@@ -85,12 +90,14 @@ def test_coordinator_opens_a_notice_and_caseworker_turns_a_kind_off(koppel, fres
     first_sign_in(browser, koppel.url, caseworker_email, caseworker_initial)
     browser.get(koppel.url + "/notices")
     browser.find_element(By.LINK_TEXT, "Instellingen voor meldingen").click()
+    arrive(browser, "/notices/settings")
     accessible(browser)
     # Keyboard only: focus the choice for decisions, pick "Uit", and send the form with Enter.
     choice = browser.find_element(By.ID, "kind-referral_update")
     choice.send_keys(Keys.END)
     assert Select(choice).first_selected_option.get_attribute("value") == "off"
     browser.find_element(By.ID, "digest-time").send_keys(Keys.ENTER)
+    WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.ID, "settings-saved"))
     assert "Uw keuzes zijn opgeslagen." in browser.find_element(By.ID, "settings-saved").text
     assert Select(browser.find_element(By.ID, "kind-referral_update")).first_selected_option.get_attribute("value") == "off"
 
