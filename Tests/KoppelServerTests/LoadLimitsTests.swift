@@ -40,13 +40,17 @@ struct LoadLimitsTests {
     func floodBeforeAuthentication() async throws {
         try await TestApp.run(rateLimit: 60) { client, _ in
             var statuses: [HTTPResponse.Status] = []
+            let started = ContinuousClock.now
             for number in 0..<100 {
                 statuses.append(
                     try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer kpl_guess\(number)"]) { $0.status })
             }
-            // Four callers' worth a minute per address, a burst of 40: the rest refused while the allowance refills.
+            // Four callers' worth a minute per address, a burst of 40: the rest refused while the allowance refills, four
+            // a second (however slowly a busy machine sends them).
+            let refilled = 4 * Int((ContinuousClock.now - started).components.seconds) + 4
             #expect(statuses.prefix(40).allSatisfy { $0 == .unauthorized })
-            #expect(statuses.filter { $0 == .tooManyRequests }.count >= 20, "\(statuses.map(\.code))")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count >= min(20, 60 - refilled), "\(statuses.map(\.code))")
+            #expect(statuses.filter { $0 == .unauthorized }.count <= 40 + refilled, "no more looked up than the burst and the refill")
         }
     }
 
