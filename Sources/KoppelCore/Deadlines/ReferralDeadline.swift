@@ -33,6 +33,16 @@ public enum DeadlineKind: String, Sendable, CaseIterable, Codable {
     case start
 
     public var catalogueKey: String { "deadline.kind.\(rawValue)" }
+
+    /// The step the programme owes a referral in `state`; none when it owes none.
+    public init?(owedIn state: ReferralState) {
+        switch state {
+        case .submitted: self = .respond
+        case .waitlisted: self = .review
+        case .accepted: self = .start
+        case .draft, .active, .completed, .declined, .withdrawn, .forwarded, .ended: return nil
+        }
+    }
 }
 
 /// The date by which the programme owes a referral its next step, and the date past which the operator's org-admins
@@ -52,14 +62,13 @@ public struct ReferralDeadline: Sendable, Hashable {
 
     /// The deadline a referral has once it reaches `state` on `day`; none in a state where the programme owes nothing.
     public static func after(reaching state: ReferralState, on day: Day, terms: ResponseTerms) -> ReferralDeadline? {
-        let kind: DeadlineKind
-        let days: Int
-        switch state {
-        case .submitted: (kind, days) = (.respond, terms.responseDays)
-        case .waitlisted: (kind, days) = (.review, terms.reviewDays)
-        case .accepted: (kind, days) = (.start, terms.startDays)
-        case .draft, .active, .completed, .declined, .withdrawn, .forwarded, .ended: return nil
-        }
+        guard let kind = DeadlineKind(owedIn: state) else { return nil }
+        let days =
+            switch kind {
+            case .respond: terms.responseDays
+            case .review: terms.reviewDays
+            case .start: terms.startDays
+            }
         let calendar = WorkingDays(country: terms.country)
         return ReferralDeadline(kind: kind, due: calendar.adding(days, to: day), escalation: calendar.adding(2 * days, to: day))
     }

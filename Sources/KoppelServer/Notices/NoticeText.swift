@@ -12,7 +12,7 @@ struct NoticeText {
             "reference": content.reference ?? "", "programme": content.programmeName ?? "",
             "state": content.state.map { catalogue.text($0.catalogueKey).lowercased() } ?? "",
             "due_kind": content.dueKind.map { catalogue.text("deadline.kind.\($0.rawValue)") } ?? "",
-            "due": content.dueOn.map(formatted) ?? "",
+            "due": content.dueOn.map(catalogue.longDate) ?? "",
         ]
         values["programme"] = values["programme"]?.isEmpty == false ? values["programme"] : "Koppel"
         let forwarded = content.kind == .newReferral && content.forwarded
@@ -29,11 +29,13 @@ struct NoticeText {
     func linkLabel(_ content: NoticeContent) -> String {
         catalogue.text(content.referralID == nil ? "notices.webhook_link" : "notices.link")
     }
+}
 
-    /// A day as people write it: 12 mei 2026, 12 May 2026.
-    func formatted(_ day: Day) -> String {
+extension Catalogue {
+    /// A day as people write it in this language: 12 mei 2026, 12 May 2026.
+    func longDate(_ day: Day) -> String {
         guard let date = DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: .amsterdam, year: day.year, month: day.month, day: day.day).date
         else { return day.description }
-        return date.formatted(Date.FormatStyle(date: .long, time: .omitted, timeZone: .amsterdam).locale(Locale(identifier: catalogue.language.rawValue)))
+        return date.formatted(Date.FormatStyle(date: .long, time: .omitted, timeZone: .amsterdam).locale(Locale(identifier: language.rawValue)))
     }
 }

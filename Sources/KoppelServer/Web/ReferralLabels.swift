@@ -63,7 +63,7 @@ struct ReferralLabels {
         guard let deadline = referral.deadline else { return nil }
         let status = deadline.status(on: Day.today())
         return [
-            "label": text("deadline.label.\(deadline.kind.rawValue)"), "date": NoticeText(catalogue: catalogue).formatted(deadline.due),
+            "label": text("deadline.label.\(deadline.kind.rawValue)"), "date": catalogue.longDate(deadline.due),
             "iso": deadline.due.description, "status": text("deadline.status.\(status.rawValue)"), "late": status.isLate,
         ]
     }

@@ -95,7 +95,7 @@ extension ReferralStore {
     static func deadline(
         of programme: UUID, reaching state: ReferralState, on day: Day, on connection: PostgresConnection, logger: Logger
     ) async throws -> ReferralDeadline? {
-        guard ReferralDeadline.after(reaching: state, on: day, terms: ResponseTerms(country: nil)) != nil else { return nil }
+        guard DeadlineKind(owedIn: state) != nil else { return nil }
         let rows = try await connection.query(
             """
             SELECT p.response_working_days, p.start_working_days, p.review_working_days, o.country
