@@ -16,6 +16,8 @@ struct NoticeService: Service {
     let logger: Logger
     static let tick: Duration = .milliseconds(500)
     static let expireEvery: Duration = .seconds(3600)
+    /// Longer than any round of marking and fan-out takes (each statement ends within 15 s).
+    static let roundLimit: Duration = .seconds(30)
     static let batch = 500
     /// Each referral marked also writes its event: 200 keeps a run of the scan within about 20 ms.
     static let scanBatch = 200
@@ -24,20 +26,17 @@ struct NoticeService: Service {
     static let mailLease: Duration = .seconds(120)
 
     func run() async throws {
-        // Mail has a loop of its own, so a slow mail server never holds up the notices in Koppel.
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                var nextExpiry = ContinuousClock.now
-                await every(Self.tick, "marking deadlines and making notices") {
-                    try await makeNotices()
-                    if ContinuousClock.now >= nextExpiry {
-                        nextExpiry = .now + Self.expireEvery
-                        try await queue.expireAndPrune()
+        // Mail has a loop of its own, so a slow mail server never holds up the notices in Koppel. At shutdown the loops
+        // are cancelled at once: whatever a round had claimed is claimed again by a replica after its lease.
+        try? await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await every(Self.tick, limit: Self.roundLimit, "marking deadlines and making notices") { try await makeNotices() } }
+                group.addTask { await every(Self.expireEvery, limit: Self.roundLimit, "expiring notices") { try await queue.expireAndPrune() } }
+                if let mail {
+                    group.addTask {
+                        await every(Self.tick, limit: Self.mailLease, "sending notices' mail") { try await sendDue(mail.client, mail.composer) }
                     }
                 }
-            }
-            if let mail {
-                group.addTask { await every(Self.tick, "sending notices' mail") { try await sendDue(mail.client, mail.composer) } }
             }
         }
     }
@@ -47,14 +46,18 @@ struct NoticeService: Service {
         while try await queue.fanOut(limit: Self.batch) >= Self.batch {}
     }
 
-    private func every(_ interval: Duration, _ what: String, _ round: () async throws -> Void) async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await WallClock.$current.withValue(clock) {
-                do { try await round() } catch {
-                    var metadata = Logger.Metadata.describing(error)
-                    metadata["work"] = "\(what)"
-                    logger.warning("notices: a round failed; the next tries again", metadata: metadata)
-                }
+    /// Runs `round` every `interval` until shutdown. Each round races `limit`: a database call that never returns after
+    /// PostgreSQL restarted (decision 0013) is left behind, and the next round goes on with a new connection.
+    private func every(_ interval: Duration, limit: Duration, _ what: String, _ round: @escaping @Sendable () async throws -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await withDeadline(limit) { try await WallClock.$current.withValue(clock) { try await round() } }
+            } catch is CancellationError {
+                return
+            } catch {
+                var metadata = Logger.Metadata.describing(error)
+                metadata["work"] = "\(what)"
+                logger.warning("notices: a round failed; the next tries again", metadata: metadata)
             }
             try? await Task.sleep(for: interval)
         }
