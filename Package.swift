@@ -49,6 +49,12 @@ let package = Package(
             resources: [.copy("Resources/demo-data.json")],
             swiftSettings: swiftSettings
         ),
+        // Use cases: one home for each thing a user does, called by every door (API, pages, FHIR, CLI).
+        .target(
+            name: "KoppelUseCases",
+            dependencies: ["KoppelCore", "KoppelStore"],
+            swiftSettings: swiftSettings
+        ),
         // E-mail: a small SMTP client on SwiftNIO (STARTTLS or TLS, AUTH), and the messages it sends.
         .target(
             name: "KoppelMail",
@@ -77,6 +83,7 @@ let package = Package(
             dependencies: [
                 "KoppelCore",
                 "KoppelStore",
+                "KoppelUseCases",
                 "KoppelAPI",
                 "KoppelMail",
                 "CQREncode",
@@ -149,6 +156,7 @@ let package = Package(
             dependencies: [
                 "KoppelServer",
                 "KoppelStore",
+                "KoppelUseCases",
                 "KoppelTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

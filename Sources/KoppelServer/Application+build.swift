@@ -6,6 +6,7 @@ import KoppelAPI
 import KoppelCore
 import KoppelMail
 import KoppelStore
+import KoppelUseCases
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -73,10 +74,15 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         gate: AsyncGate(width: settings.databasePoolSize / 2))
     let notices = NoticeStore(client: client, logger: logger)
     let webhooks = WebhookStore(client: client, keys: keys, policy: settings.webhookPolicy, logger: logger)
+    let useCases = UseCases(referrals: referrals, privacy: privacy)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
-        referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics, webhooks: webhooks)
+        referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics, webhooks: webhooks, useCases: useCases)
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!, configuration: APIWireFormat.configuration)
+    FHIRDoor(
+        useCases: useCases, directory: directory, organisations: organisations, referrals: referrals, catalogues: catalogues,
+        publicURL: settings.publicURL
+    ).register(on: routes)
     DirectoryPages(directory: directory, renderer: renderer, referrals: referrals).register(on: routes)
     ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)
     SignInPages(
@@ -90,7 +96,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     NoticePages(renderer: renderer, notices: notices, mailConfigured: settings.mail != nil).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
     ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy, notices: notices).register(on: routes)
-    ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy).register(on: routes)
+    ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy, useCases: useCases).register(on: routes)
     ClientPage(renderer: renderer, privacy: privacy, directory: directory).register(on: routes)
     StatisticsPage(renderer: renderer, statistics: statistics).register(on: routes)
 

@@ -73,6 +73,7 @@ struct APICall: Sendable {
         let list: [[String: Any]]
         /// The body as sent.
         let text: String
+        var headers: HTTPFields? = nil
         var detail: String { json["detail"] as? String ?? "" }
         var id: String { json["id"] as? String ?? "" }
         var state: String { json["state"] as? String ?? "" }

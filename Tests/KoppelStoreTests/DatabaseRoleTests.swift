@@ -93,7 +93,7 @@ struct DatabaseRoleTests {
                     """, logger: logger
                 ).collect().map { try $0.decode((String, Bool, Bool).self) }
                 #expect(rows.map(\.0) == [
-                    "api_tokens", "clients", "consents", "coordinator_programmes", "idempotency_keys", "notice_preferences", "notices", "recovery_codes", "referral_events", "referral_facts", "referrals", "sessions",
+                    "api_tokens", "clients", "consents", "coordinator_programmes", "idempotency_keys", "notice_preferences", "notices", "recovery_codes", "referral_events", "referral_facts", "referral_identifiers", "referrals", "sessions",
                     "user_roles", "users", "webhook_attempts", "webhook_deliveries", "webhook_subscriptions",
                 ])
                 for (table, enabled, forced) in rows {

@@ -3,6 +3,7 @@ import HTTPTypes
 import KoppelAPI
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 import OpenAPIRuntime
 
 /// Clients and their consents: identifying data goes in and out only through `Privacy`, which asks the policy,
@@ -63,7 +64,7 @@ extension APIHandlers {
 
     func listConsents(_ input: Operations.ListConsents.Input) async throws -> Operations.ListConsents.Output {
         let (actor, id) = try clientRequest(input.path.clientId)
-        let (consents, today) = try await privacyOutcome { try await privacy.consents(of: id, by: actor) }
+        let (consents, today) = try await useCases.readConsents.run(of: id, by: actor)
         return .ok(.init(body: .json(consents.map { Self.consent($0, today: today) })))
     }
 
@@ -83,7 +84,7 @@ extension APIHandlers {
         let new = NewConsent(
             grantor: recode(body.grantor), obtainedOn: body.obtainedOn, evidence: recode(body.evidence), legalBasis: recode(body.legalBasis),
             validFrom: body.validFrom ?? body.obtainedOn, validUntil: body.validUntil, provisions: provisions)
-        let consent = try await privacyOutcome { try await privacy.recordConsent(new, for: id, by: actor) }
+        let consent = try await useCases.recordConsent.run(new, for: id, by: actor)
         return .created(.init(body: .json(Self.consent(consent, today: today))))
     }
 
@@ -126,9 +127,7 @@ extension APIHandlers {
 
     @discardableResult
     private func privacyOutcome<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as PrivacyError { throw PrivacyProblems.problem(for: error) } catch let error as ReferralError {
-            throw ReferralProblems.problem(for: error, id: nil)
-        }
+        do { return try await body() } catch { throw Failure.from(error) }
     }
 
     static func client(_ record: ClientRecord) -> Components.Schemas.Client {

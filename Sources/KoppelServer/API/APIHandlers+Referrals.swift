@@ -3,11 +3,12 @@ import HTTPTypes
 import KoppelAPI
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 
 /// Referrals: filed by caseworkers, decided by coordinators, followed by both.
 extension APIHandlers {
     func listReferrals(_ input: Operations.ListReferrals.Input) async throws -> Operations.ListReferrals.Output {
-        let actor = try signedIn(.listReferrals)
+        let actor = try signedIn()
         let query = input.query
         let limit = query.limit ?? 25
         guard (1...100).contains(limit) else { throw Problem(status: .badRequest, detail: "limit must be from 1 to 100.") }
@@ -22,7 +23,7 @@ extension APIHandlers {
             }
             filter.after = after
         }
-        let found = try await referrals.list(filter, actingFor: actor)
+        let found = try await useCases.readReferrals.list(filter, by: actor)
         let page = Array(found.prefix(limit))
         let next = found.count > limit ? page.last.map { ReferralCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
         return .ok(.init(body: .json(.init(items: page.map { Self.referral($0, for: actor) }, nextCursor: next))))
@@ -30,8 +31,7 @@ extension APIHandlers {
 
     func createReferral(_ input: Operations.CreateReferral.Input) async throws -> Operations.CreateReferral.Output {
         guard case .json(let body) = input.body else { throw Problem(status: .unsupportedMediaType, detail: "Send the referral as JSON.") }
-        let actor = try signedIn { .createReferral(referringOrganisation: $0.organisationID) }
-        guard body.needs.count == Set(body.needs).count else { throw Problem(status: .unprocessableContent, detail: "needs lists a need twice.") }
+        let actor = try signedIn()
         let new = NewReferral(
             clientID: try uuid(body.clientId, "client_id"), programmeID: try uuid(body.programmeId, "programme_id"),
             targetGroup: recode(body.targetGroup), ageBand: recode(body.ageBand), municipality: body.municipality,
@@ -39,9 +39,7 @@ extension APIHandlers {
             submit: body.state != .draft, overrideReason: body.overrideReason.map(recode),
             consentOverrideReason: body.consentOverrideReason.map(recode))
         let key = try input.headers.idempotencyKey.map { try IdempotencyKey(key: idempotencyKey($0), operation: "create-referral", request: body) }
-        let outcome = try await referralOutcome {
-            try await referrals.create(new, by: actor, idempotency: key, response: Self.stored(status: 201, for: actor))
-        }
+        let outcome = try await useCases.fileReferral.run(new, by: actor, idempotency: key, response: Self.stored(status: 201, for: actor))
         return .created(.init(body: .json(try Self.representation(outcome, for: actor))))
     }
 
@@ -53,7 +51,7 @@ extension APIHandlers {
     func transitionReferral(_ input: Operations.TransitionReferral.Input) async throws -> Operations.TransitionReferral.Output {
         guard case .json(let body) = input.body else { throw Problem(status: .unsupportedMediaType, detail: "Send the step as JSON.") }
         let id = try uuid(input.path.referralId, "referral id")
-        let actor = try signedIn(.listReferrals)
+        let actor = try signedIn()
         let request = ReferralStepRequest(
             action: recode(body.action), reason: body.reason.map(recode),
             targetProgrammeID: try body.targetProgrammeId.map { try uuid($0, "target_programme_id") },
@@ -61,9 +59,7 @@ extension APIHandlers {
         let key = try input.headers.idempotencyKey.map {
             try IdempotencyKey(key: idempotencyKey($0), operation: "step-referral \(id.uuidString)", request: body)
         }
-        let outcome = try await referralOutcome {
-            try await referrals.step(id, request, by: actor, idempotency: key, response: Self.stored(status: 200, for: actor))
-        }
+        let outcome = try await useCases.takeReferralStep.run(id, request, by: actor, idempotency: key, response: Self.stored(status: 200, for: actor))
         return .ok(.init(body: .json(try Self.representation(outcome, for: actor))))
     }
 
@@ -101,6 +97,12 @@ extension APIHandlers {
 
     // MARK: - Helpers
 
+    /// The actor of a request that needs someone signed in; what they may do is the use case's to decide.
+    func signedIn() throws -> Actor {
+        guard let actor = RequestIdentity.current.actor else { throw DenialReason.notSignedIn.failure }
+        return actor
+    }
+
     /// The actor, when the policy allows `action`; a referral action always needs someone signed in.
     func signedIn(_ action: Action) throws -> Actor {
         try signedIn { _ in action }
@@ -116,13 +118,8 @@ extension APIHandlers {
     /// A referral the caller may see, or 404: a referral one may not see is answered as one that does not exist.
     private func visibleReferral(_ text: String) async throws -> (Actor, Referral) {
         let id = try uuid(text, "referral id")
-        let actor = try signedIn(.listReferrals)
-        guard let referral = try await referrals.referral(id, actingFor: actor) else { throw ReferralProblems.problem(for: .notFound, id: id) }
-        return (actor, referral)
-    }
-
-    private func referralOutcome(_ body: () async throws -> Idempotent<Referral>) async throws -> Idempotent<Referral> {
-        do { return try await body() } catch let error as ReferralError { throw ReferralProblems.problem(for: error, id: nil) }
+        let actor = try signedIn()
+        return (actor, try await useCases.readReferrals.one(id, by: actor))
     }
 
     private func idempotencyKey(_ key: String) throws -> String {

@@ -3,6 +3,7 @@ import HTTPTypes
 import KoppelAPI
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 
 /// The API operations generated from `openapi.yaml`, one extension per area. Each asks the access policy
 /// before it answers; none decides on its own.
@@ -18,6 +19,7 @@ struct APIHandlers: APIProtocol {
     let privacy: Privacy
     let statistics: StatisticsReports
     let webhooks: WebhookStore
+    let useCases: UseCases
 
     /// The actor of this request, if the policy allows `action`; otherwise the problem to answer with.
     @discardableResult

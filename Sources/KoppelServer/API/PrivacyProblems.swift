@@ -2,32 +2,12 @@ import Foundation
 import HTTPTypes
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 
-/// What each client and consent error means to the caller: a status and words that say what to do.
+/// What each client and consent error means to an API caller: the failure table's status and developer message.
 enum PrivacyProblems {
     static func problem(for error: PrivacyError) -> Problem {
-        switch error {
-        case .notFound:
-            return Problem(status: .notFound, detail: "There is no client with that id that you may act on.")
-        case .consentNotFound:
-            return Problem(status: .notFound, detail: "The client has no consent with that id that your organisation recorded.")
-        case .consentNotActive(let status):
-            return Problem(status: .conflict, detail: "The consent is already \(status.rawValue); only an active consent can be withdrawn.")
-        case .erased:
-            return Problem(status: .gone, detail: "This client's identifying data was erased; nothing of it can be shown or changed.")
-        case .denied(let reason):
-            return Problem.denied(reason)
-        case .disclosure(.policy(let reason)):
-            return Problem.denied(reason)
-        case .disclosure(let denial):
-            return Problem(status: .forbidden, detail: "Not shown: \(denial.description).")
-        case .invalid(let problems):
-            return Problem(status: .unprocessableContent, detail: problems.joined(separator: " "))
-        case .tooManyLookups(let seconds):
-            return Problem(
-                status: .tooManyRequests, detail: "Too many duplicate checks in an hour; each is recorded. Try again later.",
-                retryAfterSeconds: seconds)
-        }
+        Problem(error.failure)
     }
 }
 

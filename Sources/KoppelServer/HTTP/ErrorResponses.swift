@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import OpenAPIRuntime
 import KoppelStore
+import KoppelUseCases
 import NIOCore
 
 /// The one mapping from an error to what the client sees. Bad input is a 4xx with a message that says
@@ -13,6 +14,8 @@ enum ErrorResponses {
         switch error {
         case let problem as Problem:
             return problem
+        case let failure as Failure:
+            return Problem(failure)
         case let error as ServerError:
             return problem(forOpenAPI: error, logger: logger)
         case let error as HTTPError:

@@ -84,6 +84,7 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     }
 
     private func errorResponse(_ problem: Problem, request: Request) -> Response {
+        if request.uri.path.hasPrefix(FHIRDoor.base + "/") { return FHIROutcome.response(problem) }
         if WebPaths.isPage(request.uri.path) {
             var page = errorPages.errorPage(for: problem, request: request)
             if let seconds = problem.retryAfterSeconds { page.headers[.retryAfter] = String(seconds) }
@@ -112,7 +113,7 @@ protocol ErrorPageRendering: Sendable {
 
 /// Which paths are web pages (HTML for people) rather than API or operational endpoints.
 enum WebPaths {
-    static let machinePrefixes = ["/api/", "/openapi.yaml", "/healthz", "/readyz", "/static/"]
+    static let machinePrefixes = ["/api/", "/fhir/", "/openapi.yaml", "/healthz", "/readyz", "/static/"]
 
     static func isPage(_ path: String) -> Bool {
         !machinePrefixes.contains { path.hasPrefix($0) }

@@ -30,6 +30,14 @@ final class RouteRegistrar: ServerTransport, @unchecked Sendable {
         router.post(RouterPath(path), use: handler)
     }
 
+    func put(
+        _ path: String,
+        use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response
+    ) {
+        catalogue.add(.put, path)
+        router.put(RouterPath(path), use: handler)
+    }
+
     func register(
         _ handler: @escaping @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?),
         method: HTTPRequest.Method,

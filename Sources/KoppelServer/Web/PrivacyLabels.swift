@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 
 /// How clients, consents and reveals read on the pages, in the reader's language.
 struct PrivacyLabels {
@@ -52,26 +53,12 @@ struct PrivacyLabels {
     }
 
     /// What a privacy error means on a page: the status and a message that says what is missing or what to do.
+    /// The status and message of a client or consent error, from the one failure table.
     func problem(_ error: PrivacyError) -> (HTTPResponse.Status, String) {
-        switch error {
-        case .notFound: (.notFound, text("privacy.error.not_found"))
-        case .consentNotFound: (.notFound, text("privacy.error.consent_not_found"))
-        case .consentNotActive(let status):
-            (.conflict, text("privacy.error.consent_not_active", ["status": text("privacy.consent.statuses.\(status.rawValue)")]))
-        case .erased: (.gone, text("privacy.error.erased"))
-        case .denied, .disclosure(.policy): (.forbidden, text("error.forbidden.message"))
-        case .disclosure(let denial): (.forbidden, text("privacy.error.denied", ["reason": reason(denial)]))
-        case .invalid(let problems): (.unprocessableContent, text("privacy.error.invalid", ["problems": problems.joined(separator: " ")]))
-        case .tooManyLookups: (.tooManyRequests, text("privacy.error.too_many_lookups"))
-        }
+        (HTTPResponse.Status(error.failure.kind), catalogue.message(error.failure))
     }
 
     func reason(_ denial: DisclosureDenial) -> String {
-        switch denial {
-        case .policy: text("error.forbidden.message")
-        case .referralClosed(let state): text("privacy.denial.referral_closed", ["state": text(state.catalogueKey)])
-        case .noConsent(let purpose): text("privacy.denial.no_consent", ["purpose": text("privacy.reveal.purposes.\(purpose.rawValue)")])
-        case .notARevealPurpose: text("privacy.denial.not_a_reveal_purpose")
-        }
+        catalogue.words([denial.message])
     }
 }

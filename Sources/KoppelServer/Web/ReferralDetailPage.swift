@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 
 /// One referral: what it asks, where it stands, its timeline, and a form for each step the reader may take.
 struct ReferralDetailPage {
@@ -10,6 +11,7 @@ struct ReferralDetailPage {
     let referrals: ReferralStore
     let directory: any ProgrammeDirectory
     let privacy: Privacy
+    let useCases: UseCases
 
     func register(on routes: RouteRegistrar) {
         routes.get("/referrals/{referralId}") { request, context in try await detail(request, context) }
@@ -20,10 +22,8 @@ struct ReferralDetailPage {
 
     func referral(_ context: AppRequestContext) async throws -> (Actor, SessionCookie, Referral)? {
         guard let (actor, session) = try context.pageAccess({ _ in .listReferrals }) else { return nil }
-        guard let id = context.parameters.get("referralId").flatMap(UUID.init(uuidString:)),
-            let referral = try await referrals.referral(id, actingFor: actor)
-        else { throw Problem(status: .notFound, detail: "There is no such referral that you may see.") }
-        return (actor, session, referral)
+        guard let id = context.parameters.get("referralId").flatMap(UUID.init(uuidString:)) else { throw ReferralError.notFound.failure }
+        return (actor, session, try await useCases.readReferrals.one(id, by: actor))
     }
 
     /// The page; `client` holds what a reveal or a message post adds to the client's part of it.
@@ -72,11 +72,10 @@ struct ReferralDetailPage {
             targetProgrammeID: form.target_programme.flatMap(UUID.init(uuidString:)),
             overrideReason: form.override_reason.flatMap(EligibilityOverrideReason.init(rawValue:)))
         do {
-            _ = try await referrals.step(referral.id, step, by: actor, idempotency: nil) { _ in (200, "") }
+            _ = try await useCases.takeReferralStep.run(referral.id, step, by: actor)
             return .redirect(to: "/referrals/\(referral.id.uuidString.lowercased())", type: .normal)
-        } catch let error as ReferralError {
-            let (status, message) = labels.problem(error)
-            return try await detail(request, context, error: message, status: status)
+        } catch let failure as Failure {
+            return try await detail(request, context, error: labels.catalogue.message(failure), status: HTTPResponse.Status(failure.kind))
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 
 /// A coded value with a label in the catalogues.
 protocol CatalogueCoded: RawRepresentable where RawValue == String {
@@ -94,25 +95,8 @@ struct ReferralLabels {
     }
 
     /// What a referral error means on a page: the status and a message in the reader's language.
+    /// The status and message of a referral error, from the one failure table.
     func problem(_ error: ReferralError) -> (HTTPResponse.Status, String) {
-        switch error {
-        case .notFound: (.notFound, text("referral.error.not_found"))
-        case .programmeNotFound: (.unprocessableContent, text("referral.error.programme"))
-        case .unknownMunicipality: (.unprocessableContent, text("referral.error.municipality"))
-        case .denied: (.forbidden, text("error.forbidden.message"))
-        case .impossibleStep(.impossible(_, let state, let allowed)):
-            (.conflict, text("referral.error.impossible", [
-                "state": text(state.catalogueKey), "steps": allowed.map { text($0.catalogueKey) }.joined(separator: ", "),
-            ]))
-        case .impossibleStep: (.unprocessableContent, text("referral.error.reason"))
-        case .ineligible(let rules):
-            (.unprocessableContent, text("referral.error.ineligible", ["rules": rules.map { text($0.catalogueKey) }.joined(separator: ", ")]))
-        case .noPlaceFree(let total): (.conflict, text("referral.error.full", ["total": "\(total)"]))
-        case .forwardTargetMissing, .forwardToSameProgramme: (.unprocessableContent, text("referral.error.forward"))
-        case .idempotencyKeyReused: (.unprocessableContent, text("referral.error.incomplete"))
-        case .unknownClient: (.unprocessableContent, text("referral.error.client_unknown"))
-        case .clientErased: (.gone, text("referral.error.client_erased"))
-        case .noConsent(let programme): (.unprocessableContent, text("referral.error.no_consent", ["programme": programme]))
-        }
+        (HTTPResponse.Status(error.failure.kind), catalogue.message(error.failure))
     }
 }

@@ -213,3 +213,12 @@ public struct ClientStore: Sendable {
             organisation: actor.organisationID, user: actor.userID, logger: logger, body)
     }
 }
+
+extension ClientStore {
+    /// The client a consent of the acting organisation belongs to; nil for any other consent.
+    public func clientOfConsent(_ consentID: UUID, actingFor actor: Actor) async throws -> UUID? {
+        try await transaction(actingFor: actor) { connection in
+            try await connection.query("SELECT client_id FROM consents WHERE id = \(consentID)", logger: logger).collect().first?.decode(UUID.self)
+        }
+    }
+}

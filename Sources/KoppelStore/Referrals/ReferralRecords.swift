@@ -58,6 +58,8 @@ public enum ReferralError: Error, Sendable, Equatable {
     case clientErased
     /// No consent in force covers the programme (named) for processing the referral.
     case noConsent(programme: String)
+    /// The referral is no longer at the version the caller read (a FHIR `If-Match`); it is now at `current`.
+    case versionMismatch(current: Int)
 }
 
 /// A request that may be retried: the same key and request give back the first answer.
@@ -105,6 +107,12 @@ public struct ReferralFilter: Sendable {
     public var states: Set<ReferralState> = []
     /// Soonest due first (those with no deadline last), instead of newest first; not paged.
     public var byDeadline = false
+    /// One client's referrals only.
+    public var clientID: UUID?
+    /// Referrals to programmes this organisation operates only.
+    public var operatorID: UUID?
+    /// Only referrals changed at or after this moment.
+    public var changedSince: Date?
 
     public init(
         state: ReferralState? = nil, programmeID: UUID? = nil, referringOrganisationID: UUID? = nil, createdFrom: String? = nil,

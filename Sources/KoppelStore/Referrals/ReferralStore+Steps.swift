@@ -31,7 +31,8 @@ extension ReferralStore {
     /// counted under a lock of the programme (so two coordinators cannot both take the last place), and the
     /// change, its event and its notification are written in one transaction.
     public func step(
-        _ id: UUID, _ request: ReferralStepRequest, by actor: Actor, idempotency: IdempotencyKey?, response: StoredResponse
+        _ id: UUID, _ request: ReferralStepRequest, by actor: Actor, idempotency: IdempotencyKey?, response: StoredResponse,
+        expectedVersion: Int? = nil
     ) async throws -> Idempotent<Referral> {
         try await transaction(actingFor: actor) { connection in
             if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
@@ -40,6 +41,7 @@ extension ReferralStore {
             guard let referral = try await Self.fetchIfVisible(id, to: actor, lock: true, on: connection, logger: logger) else {
                 throw ReferralError.notFound
             }
+            if let expectedVersion, expectedVersion != referral.version { throw ReferralError.versionMismatch(current: referral.version) }
             if case .deny(let reason) = AccessPolicy.decide(actor, .stepReferral(referral.scope, request.action)) {
                 throw ReferralError.denied(reason)
             }

@@ -107,6 +107,9 @@ public struct ReferralStore: Sendable {
         if !filter.states.isEmpty { conditions.append("r.state = ANY(\(try parameter(filter.states.map(\.rawValue).sorted())))") }
         if let programme = filter.programmeID { conditions.append("r.programme_id = \(try parameter(programme))") }
         if let organisation = filter.referringOrganisationID { conditions.append("r.referring_organisation_id = \(try parameter(organisation))") }
+        if let operatorID = filter.operatorID { conditions.append("r.operator_id = \(try parameter(operatorID))") }
+        if let client = filter.clientID { conditions.append("r.client_id = \(try parameter(client))") }
+        if let since = filter.changedSince { conditions.append("r.state_changed_at >= \(try parameter(since))") }
         if let from = filter.createdFrom { conditions.append("r.created_at >= \(try parameter(from))::date") }
         if let to = filter.createdTo { conditions.append("r.created_at < \(try parameter(to))::date + 1") }
         if let after = filter.after {
