@@ -1,4 +1,4 @@
-.PHONY: run test bench bench-webhooks bench-deadlines
+.PHONY: run test bench bench-webhooks bench-deadlines bench-fhir
 run:
 	scripts/run
 test:
@@ -6,6 +6,9 @@ test:
 
 bench-deadlines:
 	scripts/bench-deadlines
+
+bench-fhir:
+	scripts/bench-fhir
 
 bench:
 	scripts/bench

@@ -149,6 +149,11 @@ struct AuthorizationMatrixTests {
                 if case .text(let text) = row["organisation"] { scope = text }
                 var programme = programmeID
                 if case .text("2GO") = row["programme"] { programme = twoGoID }
+                // A FHIR row names what its {id} is: a referral, client or consent the rows know, or an organisation.
+                if case .text(let which) = row["id"] {
+                    let parts = which.split(separator: ":").map(String.init)
+                    programme = parts.count == 2 ? referrals[parts[0] == "referral" ? parts[1] : "\(parts[0])-\(parts[1])"] ?? "" : targets["stek"]?.organisation ?? ""
+                }
                 var referral = ""
                 if case .text(let which) = row["referral"] { referral = referrals[which] ?? "" }
                 var client = ""
@@ -174,8 +179,11 @@ struct AuthorizationMatrixTests {
                             .replacingOccurrences(of: "{subscriptionId}", with: target.subscription)
                             .replacingOccurrences(of: "{change}", with: "ping").replacingOccurrences(of: "{deliveryId}", with: "1")
                     }
+                    if case .text(let query) = row["query"] {
+                        path += "?" + substitutions.reduce(query) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+                    }
                     var headers: HTTPFields = [:]
-                    if path.hasPrefix("/api/"), let token = caller.token { headers[.authorization] = "Bearer \(token)" }
+                    if path.hasPrefix("/api/") || path.hasPrefix("/fhir/"), let token = caller.token { headers[.authorization] = "Bearer \(token)" }
                     var body: ByteBuffer?
                     if case .body(let fields) = row["body"] {
                         headers[.contentType] = "application/json"

@@ -117,7 +117,7 @@ struct FHIRDoor {
             guard let id = try search.id("_id", type: "Patient") ?? search.values["identifier"].flatMap(Self.clientIdentifier) else {
                 throw FHIRInvalid(kind: .structure, path: "Patient", key: "patient_search")
             }
-            let found = try? await useCases.readClients.pseudonym(id, by: actor)
+            let found = try await Self.unlessNotFound { try await useCases.readClients.pseudonym(id, by: actor) }
             return try bundle(found.map { [FHIRDirectory.patient($0.id, registeredAt: $0.registeredAt)] } ?? [], request)
         case "Consent":
             guard let patient = try search.id("patient", type: "Patient") else { throw FHIRInvalid(kind: .structure, path: "Consent", key: "consent_search") }
@@ -166,7 +166,7 @@ struct FHIRDoor {
                 filter.states = Set(ReferralState.allCases.filter { statuses.contains($0.fhirTaskStatus) })
             }
             if let focus = try search.id("focus", type: "ServiceRequest") {
-                let found = try? await useCases.readReferrals.one(focus, by: actor)
+                let found = try await Self.unlessNotFound { try await useCases.readReferrals.one(focus, by: actor) }
                 let matching = found.map { [$0] }?.filter { filter.states.isEmpty || filter.states.contains($0.state) } ?? []
                 return try bundle(try await referralResources(type, matching, actor), request)
             }
@@ -175,6 +175,12 @@ struct FHIRDoor {
         let page = Array(found.prefix(count))
         let next = found.count > count ? page.last.map { ReferralCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
         return try bundle(try await referralResources(type, page, actor), request, next: next)
+    }
+
+    /// What a search by id finds: nothing when the use case says there is nothing the caller may see; any other
+    /// refusal (the policy's) stands.
+    private static func unlessNotFound<T>(_ body: () async throws -> T) async throws -> T? {
+        do { return try await body() } catch let failure as Failure where failure.kind == .notFound { return nil }
     }
 
     private func bundle(_ resources: [FHIRResource], _ request: Request, next: String? = nil) throws -> Response {
