@@ -95,7 +95,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     WebhookPages(renderer: renderer, webhooks: webhooks).register(on: routes)
     NoticePages(renderer: renderer, notices: notices, mailConfigured: settings.mail != nil).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
-    ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy, notices: notices).register(on: routes)
+    ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy, notices: notices, useCases: useCases).register(on: routes)
     ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy, useCases: useCases).register(on: routes)
     ClientPage(renderer: renderer, privacy: privacy, directory: directory).register(on: routes)
     StatisticsPage(renderer: renderer, statistics: statistics).register(on: routes)

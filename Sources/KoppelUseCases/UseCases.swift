@@ -9,6 +9,7 @@ public struct UseCases: Sendable {
     public let recordConsent: RecordConsent
     public let readConsents: ReadConsents
     public let readClients: ReadClients
+    public let intakeReferral: IntakeReferral
 
     public init(referrals: ReferralStore, privacy: Privacy) {
         fileReferral = FileReferral(referrals: referrals)
@@ -17,6 +18,7 @@ public struct UseCases: Sendable {
         recordConsent = RecordConsent(privacy: privacy)
         readConsents = ReadConsents(privacy: privacy)
         readClients = ReadClients(privacy: privacy)
+        intakeReferral = IntakeReferral(privacy: privacy)
     }
 }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 
 /// The referral pages: a caseworker's "our referrals" and "new referral", a coordinator's inbox, and each
 /// referral with its timeline and the steps the reader may take. Every decision is the policy's.
@@ -12,6 +13,7 @@ struct ReferralPages {
     let directory: any ProgrammeDirectory
     let privacy: Privacy
     let notices: NoticeStore
+    let useCases: UseCases
 
     func register(on routes: RouteRegistrar) {
         routes.get("/referrals") { request, context in try await list(request, context) }
@@ -148,49 +150,18 @@ struct ReferralPages {
             try await newForm(request, context, form: form, intake: intake, error: error, duplicate: duplicate, status: status)
         }
         do {
-            let consent = try await checkedIntake(intake, programme: programme, actor: actor)
-            let outcome = try await privacy.intake(intake.identity, consent: consent, referral: new, by: actor, idempotency: key) {
-                (303, $0.id.uuidString.lowercased())
-            }
+            let outcome = try await useCases.intakeReferral.run(
+                intake.identity, consent: intake.consent(organisation: actor.organisationID, programme: programme, today: WallClock.current.today()),
+                referral: new, confirmedNotDuplicate: intake.confirm_duplicate == "yes", by: actor, idempotency: key
+            ) { (303, $0.id.uuidString.lowercased()) }
             switch outcome {
             case .done(let referral): return .redirect(to: "/referrals/\(referral.id.uuidString.lowercased())", type: .normal)
             case .replayed(_, let id): return .redirect(to: "/referrals/\(id)", type: .normal)
             }
-        } catch IntakeFailure.duplicate {
+        } catch let failure as Failure where failure.code == IntakeReferral.possibleDuplicate {
             return try await again(nil, duplicate: true)
-        } catch IntakeFailure.noConsent {
-            return try await again(labels.text("referral.error.no_consent", ["programme": ""]))
-        } catch let error as PrivacyError {
-            let (status, message) = PrivacyLabels(catalogue: renderer.catalogue(for: request)).problem(error)
-            return try await again(message, status: status)
-        } catch let error as ReferralError {
-            let (status, message) = labels.problem(error)
-            return try await again(message, status: status)
+        } catch let failure as Failure {
+            return try await again(labels.catalogue.message(failure), status: HTTPResponse.Status(failure.kind))
         }
-    }
-
-    enum IntakeFailure: Error, Equatable {
-        case duplicate, noConsent
-    }
-
-    /// The consent of the form, once the client's identity and the consent are complete and valid. Warns first when
-    /// someone with the same name and birth date may already have an open referral to the programme, unless confirmed.
-    private func checkedIntake(_ intake: ClientIntakeForm, programme: UUID, actor: Actor) async throws -> NewConsent {
-        let identity = intake.identity
-        let problems = identity.problems(complete: true)
-        guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
-        let today = WallClock.current.today()
-        guard let consent = intake.consent(organisation: actor.organisationID, programme: programme, today: today) else {
-            throw IntakeFailure.noConsent
-        }
-        let consentProblems = consent.problems(today: today)
-        guard consentProblems.isEmpty else { throw PrivacyError.invalid(consentProblems) }
-        if intake.confirm_duplicate != "yes",
-            try await privacy.possibleDuplicate(
-                name: identity.values[.name] ?? "", birthDate: identity.values[.birthDate] ?? "", programme: programme, by: actor)
-        {
-            throw IntakeFailure.duplicate
-        }
-        return consent
     }
 }
