@@ -1,0 +1,72 @@
+import Foundation
+import HTTPTypes
+import KoppelCore
+@testable import KoppelServer
+import KoppelStore
+import KoppelUseCases
+import Testing
+
+/// The one table of failures: every failure a use case can report reads in both languages, and each door's status
+/// comes from it.
+@Suite("Failure table")
+struct FailureTableTests {
+    let catalogues = try! Catalogues.bundled()
+
+    static let referralErrors: [ReferralError] = [
+        .notFound, .programmeNotFound, .unknownMunicipality("Atlantis"), .denied(.notReferrer), .denied(.notSignedIn),
+        .impossibleStep(.impossible(action: .complete, state: .submitted, allowed: [.accept, .withdraw])),
+        .impossibleStep(.reasonRequired(action: .decline, allowed: [.notEligible])), .ineligible(EligibilityRule.allCases),
+        .noPlaceFree(placesTotal: 12), .forwardTargetMissing, .forwardToSameProgramme, .idempotencyKeyReused, .unknownClient,
+        .clientErased, .noConsent(programme: "PIMENTA"), .versionMismatch(current: 3),
+    ]
+    static let privacyErrors: [PrivacyError] = [
+        .notFound, .consentNotFound, .consentNotActive(.withdrawn), .erased, .denied(.otherOrganisation),
+        .disclosure(.referralClosed(.declined)), .disclosure(.noConsent(.contact)), .disclosure(.notARevealPurpose),
+        .invalid(["obtained_on cannot lie in the future."]), .tooManyLookups(retryAfterSeconds: 60),
+    ]
+
+    var failures: [Failure] { Self.referralErrors.map(\.failure) + Self.privacyErrors.map(\.failure) }
+
+    @Test("every failure's message and every key in its arguments is in both catalogues, with no placeholder left open")
+    func messagesInBothLanguages() {
+        for failure in failures {
+            for language in [UILanguage.dutch, .english] {
+                let catalogue = catalogues[language]
+                #expect(catalogue.strings[failure.messageKey] != nil, "\(failure.code): \(language) lacks \(failure.messageKey)")
+                let message = catalogue.message(failure)
+                #expect(!message.contains("{"), "\(failure.code) in \(language): \(message)")
+                for key in Self.keys(in: failure.arguments.values.flatMap { $0 }) {
+                    #expect(catalogue.strings[key] != nil, "\(failure.code): \(language) lacks \(key)")
+                }
+            }
+            #expect(!failure.detail.isEmpty && failure.code.contains("."))
+        }
+    }
+
+    static func keys(in parts: [MessagePart]) -> [String] {
+        parts.flatMap { part -> [String] in
+            guard case .key(let key, let arguments) = part else { return [] }
+            return [key] + keys(in: arguments.values.flatMap { $0 })
+        }
+    }
+
+    @Test("the doors agree: the API's status is the table's, the page's the same, FHIR's differs only where FHIR says so")
+    func doorsAgree() {
+        for failure in failures {
+            #expect(Problem(failure).status == HTTPResponse.Status(failure.kind))
+            let fhir = FHIROutcome.status(failure.kind)
+            #expect(fhir == HTTPResponse.Status(failure.kind) || (failure.kind == .conflict && fhir == .unprocessableContent), "\(failure.code)")
+        }
+        #expect(ReferralError.clientErased.failure.kind == .invalid, "filing for an erased client is bad input, in every door")
+        #expect(ReferralError.noPlaceFree(placesTotal: 1).failure.kind == .conflict)
+        #expect(PrivacyError.tooManyLookups(retryAfterSeconds: 60).failure.retryAfterSeconds == 60)
+    }
+
+    @Test("the failures of a use case name the input at fault, which FHIR turns into an element path")
+    func fieldsHaveElements() {
+        for failure in failures {
+            guard let field = failure.field else { continue }
+            #expect(FHIRReferrals.elementOfField[field] != nil, "\(failure.code) names \(field), which has no FHIR element")
+        }
+    }
+}
