@@ -256,4 +256,47 @@ struct FHIRTests {
             #expect((revoked.json["entry"] as? [[String: Any]])?.isEmpty == true)
         }
     }
+
+    @Test("a coordinator forwards by cancelling the Task as forwarded: the new referral's Task is part of the first; a draft is sent by requesting it")
+    func forwardAndSubmit() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let fhir = FHIRCall(client: client)
+            let patient = try await APICall(client: client).consentedClient(as: cast.caseworker)
+            var draft = FHIRCall.serviceRequest(client: patient, programme: cast.twoGoID)
+            draft["status"] = "draft"
+            let drafted = try await fhir(.post, "ServiceRequest", as: cast.caseworker, draft)
+            #expect(drafted.json["status"] as? String == "draft")
+            #expect(try await fhir(.get, "Task/\(drafted.id)", as: cast.twoGo).status == .notFound, "a draft stays with the referrer")
+            var task = try await fhir(.get, "Task/\(drafted.id)", as: cast.caseworker).json
+            task["status"] = "requested"
+            let sent = try await fhir(.put, "Task/\(drafted.id)", as: cast.caseworker, task)
+            #expect(sent.json["status"] as? String == "requested", "\(sent.text)")
+
+            task = try await fhir(.get, "Task/\(drafted.id)", as: cast.twoGo).json
+            task["status"] = "cancelled"
+            task["businessStatus"] = ["coding": [["system": "https://koppel.nl/fhir/CodeSystem/referral-state", "code": "forwarded"]]]
+            task["extension"] = [[
+                "url": "https://koppel.nl/fhir/StructureDefinition/forward-to", "valueReference": ["reference": "HealthcareService/\(cast.tandemID)"],
+            ]]
+            let ineligible = try await fhir(.put, "Task/\(drafted.id)", as: cast.twoGo, task)
+            #expect(ineligible.status == .unprocessableContent, "Tandem does not take this target group")
+            #expect(FHIRCall.issue(ineligible)["expression"] as? [String] == ["Task.extension"])
+            task["extension"] = (task["extension"] as! [[String: Any]]) + [
+                ["url": "https://koppel.nl/fhir/StructureDefinition/eligibility-override-reason", "valueCode": "agreed_with_programme"]
+            ]
+            let forwarded = try await fhir(.put, "Task/\(drafted.id)", as: cast.twoGo, task)
+            #expect(forwarded.status == .ok, "\(forwarded.text)")
+            #expect((forwarded.json["businessStatus"] as? [String: Any]).flatMap { ($0["coding"] as? [[String: Any]])?.first?["code"] as? String } == "forwarded")
+            let tasks = try await fhir(.get, "Task?owner=Organization/\(try await Self.organisation(of: cast.tandem, client))", as: cast.tandem)
+            let next = (tasks.json["entry"] as? [[String: Any]] ?? []).compactMap { $0["resource"] as? [String: Any] }
+                .first { (($0["partOf"] as? [[String: Any]])?.first?["reference"] as? String) == "Task/\(drafted.id)" }
+            #expect(next != nil, "the Tandem coordinator sees the forwarded referral's Task, part of the first")
+        }
+    }
+
+    static func organisation(of token: String, _ client: any TestClientProtocol) async throws -> String {
+        let me = try await APICall(client: client)(.get, "/api/v1/me", as: token).json
+        return (me["organization"] as? [String: Any])?["id"] as? String ?? ""
+    }
 }

@@ -66,7 +66,8 @@ struct FailureTableTests {
     func fieldsHaveElements() {
         for failure in failures {
             guard let field = failure.field else { continue }
-            #expect(FHIRReferrals.elementOfField[field] != nil, "\(failure.code) names \(field), which has no FHIR element")
+            let known = ["ServiceRequest", "Task", "Consent"].contains { FHIRReferrals.elements(of: $0)[field] != nil }
+            #expect(known, "\(failure.code) names \(field), which has no FHIR element")
         }
     }
 }

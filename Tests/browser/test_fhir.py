@@ -191,6 +191,7 @@ class Partner:
         patient, _ = self.consented_client(identity)
         created = self.fhir.ok("POST", "ServiceRequest", service_request(patient, self.two_go, identifier))
         assert created.status == 201, created.text
+        assert created.headers["location"].endswith(f"/fhir/r4/ServiceRequest/{created.json['id']}")
         return patient, created.json["id"]
 
     def referral_count(self):
@@ -249,7 +250,9 @@ def test_the_capability_statement_is_valid_and_lists_the_six_resources(server):
 def test_a_filed_service_request_reads_and_searches_as_valid_fhir(partner):
     identifier = f"VW-{uuid.uuid4().hex[:10]}"
     patient, id = partner.file(identifier)
-    request = partner.fhir.read("ServiceRequest", id)
+    read = partner.fhir.ok("GET", f"ServiceRequest/{id}")
+    request = validate(read.json, "ServiceRequest")
+    assert read.headers["etag"] == f'W/"{request["meta"]["versionId"]}"'
     assert request["status"] == "active" and request["intent"] == "order" and request["priority"] == "urgent"
     assert request["subject"]["reference"] == f"Patient/{patient}"
     assert request["performer"][0]["reference"] == f"HealthcareService/{partner.two_go}"
@@ -277,6 +280,7 @@ def test_a_filed_service_request_reads_and_searches_as_valid_fhir(partner):
 
 def test_search_pages_through_searchset_bundles(partner):
     patient, _ = partner.consented_client()
+    since = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)).replace(microsecond=0)
     filed = {partner.fhir.ok("POST", "ServiceRequest", service_request(patient, partner.two_go)).json["id"] for _ in range(3)}
     seen, path = [], f"ServiceRequest?subject=Patient/{patient}&_count=2"
     for _ in range(5):
@@ -286,8 +290,10 @@ def test_search_pages_through_searchset_bundles(partner):
         if not path:
             break
     assert sorted(seen) == sorted(filed)
-    tasks = partner.fhir.search("Task", f"status=requested&_count=100&_lastUpdated=ge{datetime.date.today() - datetime.timedelta(days=1)}")
-    assert filed <= {t["id"] for t in tasks} or len(tasks) == 100
+    # Tasks changed since just before the filing: these three among them, and none changed earlier.
+    tasks = partner.fhir.search("Task", f"status=requested&_count=100&_lastUpdated=ge{since.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    assert filed <= {t["id"] for t in tasks}
+    assert all(datetime.datetime.fromisoformat(t["meta"]["lastUpdated"].replace("Z", "+00:00")) >= since for t in tasks)
 
 
 def test_the_coordinator_updates_the_task_and_the_state_machine_holds(partner):

@@ -20,23 +20,23 @@ struct FHIRDoor {
         routes.get("\(Self.base)/metadata") { _, _ in try FHIRResponse.resource(FHIRCapability.statement(publicURL: publicURL)) }
         for resource in FHIRCapability.resources {
             let path = "\(Self.base)/\(resource.type)"
-            routes.get(path) { request, _ in try await answer(request) { actor in try await search(resource.type, request, actor) } }
+            routes.get(path) { request, _ in try await answer(request, resource.type) { actor in try await search(resource.type, request, actor) } }
             routes.get("\(path)/{id}") { request, context in
-                try await answer(request) { actor in try await read(resource.type, id: try Self.id(context), actor, request: request) }
+                try await answer(request, resource.type) { actor in try await read(resource.type, id: try Self.id(context), actor, request: request) }
             }
             if resource.interactions.contains("create") {
-                routes.post(path) { request, _ in try await answer(request) { actor in try await create(resource.type, request, actor) } }
+                routes.post(path) { request, _ in try await answer(request, resource.type) { actor in try await create(resource.type, request, actor) } }
             }
             if resource.interactions.contains("update") {
                 routes.put("\(path)/{id}") { request, context in
-                    try await answer(request) { actor in try await update(resource.type, id: try Self.id(context), request, actor) }
+                    try await answer(request, resource.type) { actor in try await update(resource.type, id: try Self.id(context), request, actor) }
                 }
             }
         }
     }
 
     /// Runs a handler for a signed-in caller and turns every refusal into an OperationOutcome in their language.
-    private func answer(_ request: Request, _ handler: (Actor) async throws -> Response) async throws -> Response {
+    private func answer(_ request: Request, _ type: String, _ handler: (Actor) async throws -> Response) async throws -> Response {
         let catalogue = catalogues[UILanguage.negotiate(parameter: nil, cookie: nil, acceptLanguage: request.headers[.acceptLanguage])]
         do {
             guard let actor = RequestIdentity.current.actor else { throw DenialReason.notSignedIn.failure }
@@ -44,7 +44,7 @@ struct FHIRDoor {
         } catch let invalid as FHIRInvalid {
             return try FHIROutcome.response(invalid, catalogue: catalogue)
         } catch let failure as Failure {
-            return try FHIROutcome.response(failure, catalogue: catalogue, elements: FHIRReferrals.elementOfField)
+            return try FHIROutcome.response(failure, catalogue: catalogue, elements: FHIRReferrals.elements(of: type))
         }
     }
 

@@ -60,13 +60,21 @@ enum FHIRReferrals {
         return list
     }
 
-    /// Where in a ServiceRequest each field the use case names lives, so a refusal points at the element.
-    static let elementOfField: [String: String] = [
-        "programme_id": "ServiceRequest.performer", "municipality": "ServiceRequest.locationCode", "needs": "ServiceRequest.reasonCode",
-        "client_id": "ServiceRequest.subject", "requested_start": "ServiceRequest.occurrencePeriod.start",
-        "override_reason": "ServiceRequest.extension", "identifier": "ServiceRequest.identifier",
-        "reason": "Task.statusReason", "target_programme_id": "Task.extension",
-    ]
+    /// Where in a resource of `type` each field a use case names lives, so a refusal points at the element.
+    static func elements(of type: String) -> [String: String] {
+        switch type {
+        case "Task":
+            ["reason": "Task.statusReason", "target_programme_id": "Task.extension", "override_reason": "Task.extension"]
+        case "Consent":
+            ["provisions": "Consent.provision.provision"]
+        default:
+            [
+                "programme_id": "ServiceRequest.performer", "municipality": "ServiceRequest.locationCode", "needs": "ServiceRequest.reasonCode",
+                "client_id": "ServiceRequest.subject", "requested_start": "ServiceRequest.occurrencePeriod.start",
+                "override_reason": "ServiceRequest.extension", "identifier": "ServiceRequest.identifier",
+            ]
+        }
+    }
 }
 
 /// A partner's ServiceRequest read as a referral to file.
