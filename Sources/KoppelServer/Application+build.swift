@@ -73,12 +73,15 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         gate: AsyncGate(width: settings.databasePoolSize / 2))
     let notices = NoticeStore(client: client, logger: logger)
     let webhooks = WebhookStore(client: client, keys: keys, policy: settings.webhookPolicy, logger: logger)
+    let confirmations = DirectoryConfirmations(client: client, logger: logger)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
-        referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics, webhooks: webhooks)
+        referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics, webhooks: webhooks,
+        directoryConfirmations: confirmations, directoryImport: try DirectoryImport(store: DirectoryImportStore(client: client, logger: logger)))
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!, configuration: APIWireFormat.configuration)
     DirectoryPages(directory: directory, renderer: renderer, referrals: referrals).register(on: routes)
-    ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)
+    ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes, confirmations: confirmations).register(on: routes)
+    HSDSRoutes(directory: PostgresHSDSDirectory(client: client, logger: logger), catalogues: catalogues).register(on: routes)
     SignInPages(
         renderer: renderer, users: users, sessions: sessions,
         throttle: SignInThrottle(store: throttles), hasher: hasher, seeds: seeds

@@ -18,6 +18,8 @@ struct APIHandlers: APIProtocol {
     let privacy: Privacy
     let statistics: StatisticsReports
     let webhooks: WebhookStore
+    let directoryConfirmations: DirectoryConfirmations
+    let directoryImport: DirectoryImport
 
     /// The actor of this request, if the policy allows `action`; otherwise the problem to answer with.
     @discardableResult
