@@ -75,16 +75,19 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let notices = NoticeStore(client: client, logger: logger)
     let webhooks = WebhookStore(client: client, keys: keys, policy: settings.webhookPolicy, logger: logger)
     let useCases = UseCases(referrals: referrals, privacy: privacy)
+    let confirmations = DirectoryConfirmations(client: client, logger: logger)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
-        referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics, webhooks: webhooks, useCases: useCases)
+        referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics, webhooks: webhooks, useCases: useCases,
+        directoryConfirmations: confirmations, directoryImport: try DirectoryImport(store: DirectoryImportStore(client: client, logger: logger)))
         .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!, configuration: APIWireFormat.configuration)
     FHIRDoor(
         useCases: useCases, directory: directory, organisations: organisations, referrals: referrals, catalogues: catalogues,
         publicURL: settings.publicURL
     ).register(on: routes)
     DirectoryPages(directory: directory, renderer: renderer, referrals: referrals).register(on: routes)
-    ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes).register(on: routes)
+    ProgrammeEditPage(renderer: renderer, directory: directory, programmes: programmes, confirmations: confirmations).register(on: routes)
+    HSDSRoutes(directory: PostgresHSDSDirectory(client: client, logger: logger), catalogues: catalogues).register(on: routes)
     SignInPages(
         renderer: renderer, users: users, sessions: sessions,
         throttle: SignInThrottle(store: throttles), hasher: hasher, seeds: seeds

@@ -55,7 +55,7 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
     }
 
     /// Service areas come as one JSON array per programme so the directory is one query, not one per programme.
-    fileprivate static let selectProgrammes = """
+    static let selectProgrammes = """
         SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
         p.eligibility_nl, p.eligibility_en, p.application_process_nl, p.application_process_en,
         p.minimum_age, p.maximum_age, p.target_groups, p.languages, p.typical_duration_months, p.website,
@@ -66,7 +66,7 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
         FROM programmes p JOIN organisations o ON o.id = p.operator_id
         """
 
-    private static func programme(from row: PostgresRow) throws -> Programme {
+    static func programme(from row: PostgresRow) throws -> Programme {
         let (id, slug, name, status, descriptionNL, descriptionEN, eligibilityNL, eligibilityEN,
              applicationNL, applicationEN, minimumAge, maximumAge, targetGroups, languages,
              duration, website, operatorID, operatorName, operatorWebsite, areasJSON, placesTotal,

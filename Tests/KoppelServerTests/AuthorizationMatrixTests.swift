@@ -103,6 +103,9 @@ struct AuthorizationMatrixTests {
         try await TestApp.run { client, database in
             let programmeID = try await TestApp.programmeID(named: "PIMENTA", client)
             let twoGoID = try await TestApp.programmeID(named: "2GO maatjesprojecten", client)
+            let pimentaOperator = try await client.execute(uri: "/api/v1/programmes/\(programmeID)", method: .get) { response in
+                try #require((response.json["organization"] as? [String: Any])?["id"] as? String)
+            }
             let referrals = try await Self.referrals(client, database)
             // In each organisation: a user to disable and tokens to revoke (one for every caller who may).
             var targets: [String: (organisation: String, user: String, tokens: [String], subscription: String)] = [:]
@@ -163,7 +166,8 @@ struct AuthorizationMatrixTests {
                     consent = referrals["consent-\(which)"] ?? ""
                 }
                 for (index, caller) in callers.enumerated() {
-                    var path = String(parts[1]).replacingOccurrences(of: "{id}", with: programme)
+                    var path = String(parts[1]).replacingOccurrences(of: "/hsds/organizations/{id}", with: "/hsds/organizations/\(pimentaOperator)")
+                        .replacingOccurrences(of: "{id}", with: programme)
                         .replacingOccurrences(of: "{referralId}", with: referral).replacingOccurrences(of: "{clientId}", with: client)
                         .replacingOccurrences(of: "{consentId}", with: consent)
                     var substitutions = [

@@ -121,7 +121,7 @@ struct DatabaseRoleTests {
                 for (name, config, appMay, vaultMay, owner) in rows {
                     #expect(config.contains("search_path="), "\(name) does not pin its search_path")
                     #expect(appMay && !vaultMay, "\(name) must be executable by koppel_app only")
-                    #expect(["koppel_auth", "koppel_counts", "koppel_delivery"].contains(owner), "\(name) is owned by \(owner)")
+                    #expect(["koppel_auth", "koppel_counts", "koppel_delivery", "koppel_directory"].contains(owner), "\(name) is owned by \(owner)")
                 }
             }
         }

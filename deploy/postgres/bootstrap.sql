@@ -9,6 +9,7 @@
 --                 before the organisation is known.
 --   koppel_counts NOLOGIN; owns the functions that count places and waiting lists across organisations.
 --   koppel_delivery NOLOGIN; owns the functions that hand the outbox's events to webhook deliveries and claim them.
+--   koppel_directory NOLOGIN; owns the functions that write HSDS imports into the directory (schema 0017).
 \set ON_ERROR_STOP on
 
 SELECT 'CREATE ROLE koppel_owner' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_owner') \gexec
@@ -17,6 +18,7 @@ SELECT 'CREATE ROLE koppel_vault' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE r
 SELECT 'CREATE ROLE koppel_auth' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_auth') \gexec
 SELECT 'CREATE ROLE koppel_counts' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_counts') \gexec
 SELECT 'CREATE ROLE koppel_delivery' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_delivery') \gexec
+SELECT 'CREATE ROLE koppel_directory' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'koppel_directory') \gexec
 
 ALTER ROLE koppel_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD :'owner_password';
 ALTER ROLE koppel_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT PASSWORD :'app_password';
@@ -24,8 +26,9 @@ ALTER ROLE koppel_vault LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NO
 ALTER ROLE koppel_auth NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
 ALTER ROLE koppel_counts NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
 ALTER ROLE koppel_delivery NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
--- The owner hands the sign-in, counting and delivery functions to these roles in migrations.
-GRANT koppel_auth, koppel_counts, koppel_delivery TO koppel_owner;
+ALTER ROLE koppel_directory NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+-- The owner hands the sign-in, counting, delivery and directory-import functions to these roles in migrations.
+GRANT koppel_auth, koppel_counts, koppel_delivery, koppel_directory TO koppel_owner;
 
 -- The administrator may act as the owner (to run migrations with its own login).
 SELECT 'GRANT koppel_owner TO ' || quote_ident(current_user)
@@ -40,4 +43,4 @@ SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO koppel_app, koppel_vau
 \connect :dbname
 ALTER SCHEMA public OWNER TO koppel_owner;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
-GRANT USAGE ON SCHEMA public TO koppel_app, koppel_vault, koppel_auth, koppel_counts, koppel_delivery;
+GRANT USAGE ON SCHEMA public TO koppel_app, koppel_vault, koppel_auth, koppel_counts, koppel_delivery, koppel_directory;

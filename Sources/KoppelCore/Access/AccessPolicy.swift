@@ -34,6 +34,10 @@ public enum Action: Sendable, Hashable {
     case viewWaitingList(programme: UUID)
     /// Change a programme's operational details: status, places, rules, intake.
     case editProgramme(programme: UUID)
+    /// Confirm that a programme's directory entry is current (HSDS `assured_date`).
+    case confirmDirectoryEntry(programme: UUID)
+    /// Load services and organisations from another HSDS publisher into the directory.
+    case importDirectory
     /// Register a client of an organisation, with who they are.
     case registerClient(organisation: UUID)
     /// Change a client's identity, record or withdraw their consents, export what Koppel holds on them.
@@ -114,7 +118,7 @@ public enum AccessPolicy {
             if actor.roles.contains(.hubAdmin) && roles.isSubset(of: [.orgAdmin, .hubAdmin]) { return .allow }
             if roles.contains(.hubAdmin) { return .deny(.cannotGrant(.hubAdmin)) }
             return administers(actor, organisation)
-        case .manageOrganisations:
+        case .manageOrganisations, .importDirectory:
             return actor.roles.contains(.hubAdmin) ? .allow : .deny(.missingRole(.hubAdmin))
         case .createReferral(let organisation):
             return refers(actor, for: organisation)
@@ -136,6 +140,9 @@ public enum AccessPolicy {
             return coordinates(actor, programme)
         case .editProgramme(let programme):
             return actor.roles.contains(.hubAdmin) ? .allow : coordinates(actor, programme)
+        case .confirmDirectoryEntry(let programme):
+            // Only those who run the programme can vouch that what the directory says of it is true today.
+            return coordinates(actor, programme)
         case .registerClient(let organisation), .manageClient(let organisation):
             return refers(actor, for: organisation)
         case .eraseClient(let organisation):

@@ -20,6 +20,8 @@ struct APIHandlers: APIProtocol {
     let statistics: StatisticsReports
     let webhooks: WebhookStore
     let useCases: UseCases
+    let directoryConfirmations: DirectoryConfirmations
+    let directoryImport: DirectoryImport
 
     /// The actor of this request, if the policy allows `action`; otherwise the problem to answer with.
     @discardableResult

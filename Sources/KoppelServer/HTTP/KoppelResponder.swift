@@ -20,6 +20,8 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     let limits: RequestLimits
     /// No request body of Koppel's is larger; a larger one is refused before a handler reads it.
     static var maximumBodyBytes: Int { 64 * 1024 }
+    /// An HSDS file to import is the one larger body (a municipality's social map), for hub-admins only.
+    static func maximumBodyBytes(for path: String) -> Int { path == "/api/v1/directory/imports" ? 1024 * 1024 : maximumBodyBytes }
 
     func respond(to request: Request, context: AppRequestContext) async throws -> Response {
         try await WallClock.$current.withValue(clock) { try await respondOnClock(to: request, context: context) }
@@ -48,7 +50,7 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
                 response = try await withDeadline(requestTimeout) { [inner, authenticator, limits, contract, context, request] in
                     var request = request
                     // Read the body here, up to the limit and within the deadline, so that no handler ever buffers more.
-                    let body = try await request.collectBody(upTo: Self.maximumBodyBytes)
+                    let body = try await request.collectBody(upTo: Self.maximumBodyBytes(for: request.uri.path))
                     watch.begin()
                     if NULScreen.holdsNUL(uri: request.uri.description, body: body) { throw NULScreen.problem }
                     if let problem = contract.problem(for: request, body: body) { throw problem }
@@ -113,7 +115,7 @@ protocol ErrorPageRendering: Sendable {
 
 /// Which paths are web pages (HTML for people) rather than API or operational endpoints.
 enum WebPaths {
-    static let machinePrefixes = ["/api/", "/fhir/", "/openapi.yaml", "/healthz", "/readyz", "/static/"]
+    static let machinePrefixes = ["/api/", "/fhir/", "/openapi.yaml", "/healthz", "/readyz", "/static/", "/hsds"]
 
     static func isPage(_ path: String) -> Bool {
         !machinePrefixes.contains { path.hasPrefix($0) }

@@ -9,10 +9,12 @@ struct ProgrammeEditPage {
     let renderer: PageRenderer
     let directory: any ProgrammeDirectory
     let programmes: ProgrammeStore
+    let confirmations: DirectoryConfirmations
 
     func register(on routes: RouteRegistrar) {
         routes.get("/programmes/{id}/edit") { request, context in try await form(request, context) }
         routes.post("/programmes/{id}/edit") { request, context in try await save(request, context) }
+        DirectoryConfirmationForm(confirmations: confirmations).register(on: routes)
     }
 
     private func programme(_ context: AppRequestContext) async throws -> (Actor, SessionCookie, Programme)? {
@@ -23,9 +25,9 @@ struct ProgrammeEditPage {
     }
 
     private func form(_ request: Request, _ context: AppRequestContext, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        guard let (_, session, programme) = try await programme(context) else { return .redirect(to: "/sign-in", type: .normal) }
+        guard let (actor, session, programme) = try await programme(context) else { return .redirect(to: "/sign-in", type: .normal) }
         let catalogue = renderer.catalogue(for: request)
-        let values: [String: Any] = [
+        var values: [String: Any] = [
             "csrf": session.record.csrfToken, "id": programme.id.uuidString.lowercased(), "name": programme.name, "error": error as Any,
             "statuses": ProgrammeStatus.allCases.map {
                 ["value": $0.rawValue, "label": catalogue.text("programme.status.\($0.rawValue)"), "selected": $0 == programme.status]
@@ -42,6 +44,7 @@ struct ProgrammeEditPage {
             "eligibilityNl": programme.eligibility.description?.dutch ?? "", "eligibilityEn": programme.eligibility.description?.english ?? "",
             "intakeNl": programme.applicationProcess?.dutch ?? "", "intakeEn": programme.applicationProcess?.english ?? "",
         ]
+        values.merge(try await DirectoryConfirmationForm(confirmations: confirmations).values(programme.id, actor, request, catalogue)) { $1 }
         return renderer.page("programme-edit", title: catalogue.text("programme.edit.title", ["programme": programme.name]),
                              values: values, request: request, identity: context.identity, status: status)
     }
