@@ -21,6 +21,8 @@ public struct Programme: Sendable, Hashable, Identifiable {
     public var placesTotal: Int?
     /// Its deadlines, in working days of its operator's country.
     public var responseTerms: ResponseTerms
+    /// When its entry last changed, where the directory knows it.
+    public var updatedAt: Date?
 
     public init(
         id: UUID, slug: String, name: String, description: LocalizedText, status: ProgrammeStatus,

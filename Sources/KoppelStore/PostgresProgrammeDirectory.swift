@@ -24,7 +24,7 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
     private typealias ProgrammeRow = (
         UUID, String, String, String, String, String?, String?, String?, String?, String?,
         Int?, Int?, [String], [String], Int?, String?, UUID, String, String?, String, Int?,
-        Int, Int, Int, String
+        Int, Int, Int, String, Date
     )
 
     public func programme(id: UUID) async throws -> Programme? {
@@ -62,7 +62,7 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
         o.id, o.name, o.website,
         coalesce((SELECT json_agg(json_build_object('name', a.name, 'extent', a.extent) ORDER BY a.position)
                   FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
-        p.places_total, p.response_working_days, p.start_working_days, p.review_working_days, o.country
+        p.places_total, p.response_working_days, p.start_working_days, p.review_working_days, o.country, p.updated_at
         FROM programmes p JOIN organisations o ON o.id = p.operator_id
         """
 
@@ -70,8 +70,8 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
         let (id, slug, name, status, descriptionNL, descriptionEN, eligibilityNL, eligibilityEN,
              applicationNL, applicationEN, minimumAge, maximumAge, targetGroups, languages,
              duration, website, operatorID, operatorName, operatorWebsite, areasJSON, placesTotal,
-             responseDays, startDays, reviewDays, country) = try row.decode(ProgrammeRow.self)
-        return Programme(
+             responseDays, startDays, reviewDays, country, updatedAt) = try row.decode(ProgrammeRow.self)
+        var programme = Programme(
             id: id, slug: slug, name: name,
             description: LocalizedText(dutch: descriptionNL, english: descriptionEN),
             status: ProgrammeStatus(rawValue: status) ?? .closed,
@@ -90,6 +90,8 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
             responseTerms: ResponseTerms(
                 responseDays: responseDays, startDays: startDays, reviewDays: reviewDays, country: HolidayCountry(isoCode: country))
         )
+        programme.updatedAt = updatedAt
+        return programme
     }
 }
 

@@ -7,12 +7,15 @@ import KoppelStore
 public struct ReadClients: Sendable {
     let privacy: Privacy
 
-    /// The client's id and when they were registered (for their own organisation), or `client.not_found`.
-    public func pseudonym(_ id: UUID, by actor: Actor) async throws -> (id: UUID, registeredAt: Date?) {
+    /// The client's id and since when the caller knows them (registered, or first referred to them), or `client.not_found`.
+    public func pseudonym(_ id: UUID, by actor: Actor) async throws -> (id: UUID, registeredAt: Date) {
         if case .deny(let reason) = AccessPolicy.decide(actor, .listReferrals) { throw reason.failure }
         if let record = try await privacy.clients.client(id, actingFor: actor) { return (id, record.registeredAt) }
-        guard try await !privacy.referrals.referrals(ofClient: id, actingFor: actor).isEmpty else { throw PrivacyError.notFound.failure }
-        return (id, nil)
+        // A programme knows the client from the first referral it was sent.
+        guard let first = try await privacy.referrals.referrals(ofClient: id, actingFor: actor).map(\.createdAt).min() else {
+            throw PrivacyError.notFound.failure
+        }
+        return (id, first)
     }
 
     /// One consent of a client of the caller's organisation, with the day its status is read on.

@@ -12,7 +12,7 @@ enum FHIRDirectory {
         }
         var resource: FHIRResource = [
             "resourceType": "HealthcareService", "id": programme.id.uuidString.lowercased(),
-            "meta": ["versionId": "1", "lastUpdated": FHIRTime.string(Date(timeIntervalSince1970: 0))],
+            "meta": Self.meta(programme.updatedAt),
             "active": programme.status == .open, "name": programme.name,
             "comment": programme.description.text(in: language),
             "providedBy": FHIRCodes.reference("Organization", programme.operatorOrganisation.id, display: programme.operatorOrganisation.name),
@@ -39,10 +39,16 @@ enum FHIRDirectory {
         return parts.isEmpty ? "-" : parts.joined(separator: "; ")
     }
 
+    /// Directory entries keep no versions: the version is when the entry last changed, which is also what an ETag needs.
+    private static func meta(_ changed: Date?) -> [String: Any] {
+        let changed = changed ?? Date(timeIntervalSince1970: 0)
+        return ["versionId": String(Int(changed.timeIntervalSince1970)), "lastUpdated": FHIRTime.string(changed)]
+    }
+
     static func organization(_ organisation: OrganisationStore.Organisation) -> FHIRResource {
         [
             "resourceType": "Organization", "id": organisation.id.uuidString.lowercased(),
-            "meta": ["versionId": "1", "lastUpdated": FHIRTime.string(Date(timeIntervalSince1970: 0))],
+            "meta": Self.meta(organisation.createdAt),
             "identifier": [["system": FHIRCodes.system("organisation-slug"), "value": organisation.slug]],
             "active": true, "name": organisation.name,
             "type": [FHIRCodes.concept(FHIRCodes.system("organisation-type"), organisation.type.rawValue)],
@@ -54,7 +60,7 @@ enum FHIRDirectory {
     static func patient(_ id: UUID, registeredAt: Date?) -> FHIRResource {
         [
             "resourceType": "Patient", "id": id.uuidString.lowercased(),
-            "meta": ["versionId": "1", "lastUpdated": FHIRTime.string(registeredAt ?? Date(timeIntervalSince1970: 0))],
+            "meta": Self.meta(registeredAt),
             "identifier": [["system": FHIRCodes.clientID, "value": id.uuidString.lowercased()]],
         ]
     }

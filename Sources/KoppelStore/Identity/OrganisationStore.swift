@@ -12,6 +12,7 @@ public struct OrganisationStore: Sendable {
         public let kinds: [String]
         /// What kind of organisation it is, as funders' figures break referrers down.
         public let type: OrganisationType
+        public var createdAt: Date? = nil
     }
 
     let client: PostgresClient
@@ -24,10 +25,11 @@ public struct OrganisationStore: Sendable {
 
     public func all() async throws -> [Organisation] {
         let rows = try await client.query(
-            "SELECT id, slug, name, kinds, organisation_type FROM organisations ORDER BY lower(name)", logger: logger)
+            "SELECT id, slug, name, kinds, organisation_type, created_at FROM organisations ORDER BY lower(name)", logger: logger)
         var organisations: [Organisation] = []
-        for try await (id, slug, name, kinds, type) in rows.decode((UUID, String, String, [String], String).self) {
-            organisations.append(Organisation(id: id, slug: slug, name: name, kinds: kinds, type: OrganisationType(rawValue: type) ?? .civilSociety))
+        for try await (id, slug, name, kinds, type, createdAt) in rows.decode((UUID, String, String, [String], String, Date).self) {
+            organisations.append(Organisation(
+                id: id, slug: slug, name: name, kinds: kinds, type: OrganisationType(rawValue: type) ?? .civilSociety, createdAt: createdAt))
         }
         return organisations
     }
