@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "KoppelServer",
                 "KoppelStore",
+                "KoppelUseCases",
                 "KoppelCore",
                 "KoppelMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -74,7 +74,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         gate: AsyncGate(width: settings.databasePoolSize / 2))
     let notices = NoticeStore(client: client, logger: logger)
     let webhooks = WebhookStore(client: client, keys: keys, policy: settings.webhookPolicy, logger: logger)
-    let useCases = UseCases(referrals: referrals, privacy: privacy)
+    let useCases = UseCases(referrals: referrals, privacy: privacy, users: users) { try await hasher.hash($0) }
     let confirmations = DirectoryConfirmations(client: client, logger: logger)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
@@ -94,7 +94,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     ).register(on: routes)
     AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher, seeds: seeds, statistics: statistics)
         .register(on: routes)
-    AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher).register(on: routes)
+    AdminPages(renderer: renderer, users: users, tokens: tokens, hasher: hasher, useCases: useCases).register(on: routes)
     WebhookPages(renderer: renderer, webhooks: webhooks).register(on: routes)
     NoticePages(renderer: renderer, notices: notices, mailConfigured: settings.mail != nil).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)

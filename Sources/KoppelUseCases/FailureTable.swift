@@ -117,12 +117,26 @@ extension DisclosureDenial {
     }
 }
 
+extension IdentityError {
+    public var failure: Failure {
+        let field: String? = switch self {
+        case .emailTaken, .invalidEmail: "email"
+        case .invalidName: "display_name"
+        case .programmeNotOperated: "coordinated_programme_ids"
+        }
+        return Failure(
+            self == .emailTaken ? .conflict : .invalid, code: "user.\(code)", messageKey: "admin.users.error.\(code)",
+            detail: "The user was not created: \(self).", field: field)
+    }
+}
+
 extension Failure {
     /// The failure a door reports for an error a use case let through: a domain error by its table, anything else as it is.
     public static func from(_ error: any Error) -> (any Error) {
         switch error {
         case let error as ReferralError: error.failure
         case let error as PrivacyError: error.failure
+        case let error as IdentityError: error.failure
         default: error
         }
     }

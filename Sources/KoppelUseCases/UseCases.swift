@@ -10,8 +10,9 @@ public struct UseCases: Sendable {
     public let readConsents: ReadConsents
     public let readClients: ReadClients
     public let intakeReferral: IntakeReferral
+    public let createUser: CreateUser
 
-    public init(referrals: ReferralStore, privacy: Privacy) {
+    public init(referrals: ReferralStore, privacy: Privacy, users: UserStore, hash: @escaping @Sendable (String) async throws -> String) {
         fileReferral = FileReferral(referrals: referrals)
         takeReferralStep = TakeReferralStep(referrals: referrals)
         readReferrals = ReadReferrals(referrals: referrals)
@@ -19,6 +20,7 @@ public struct UseCases: Sendable {
         readConsents = ReadConsents(privacy: privacy)
         readClients = ReadClients(privacy: privacy)
         intakeReferral = IntakeReferral(privacy: privacy)
+        createUser = CreateUser(users: users, hash: hash)
     }
 }
 

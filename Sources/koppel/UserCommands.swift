@@ -3,6 +3,7 @@ import Foundation
 import KoppelCore
 import KoppelServer
 import KoppelStore
+import KoppelUseCases
 import Logging
 import PostgresNIO
 
@@ -30,9 +31,8 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = Logger(label: "koppel.user")
-            let password = ReadableSecret.generate(groups: 4)
-            let hash = try await PasswordHasher.bundled().hash(password)
-            try await connection.withClient(logger: logger) { client in
+            let hasher = try PasswordHasher.bundled()
+            let password = try await connection.withClient(logger: logger) { client in
                 guard let organisation = try await OrganisationStore(client: client, logger: logger).find(slug: org) else {
                     throw CommandFailure("no organisation has the short name '\(org)'; see koppel org create")
                 }
@@ -47,9 +47,10 @@ struct UserCommand: AsyncParsableCommand {
                     organisationID: organisation.id, email: email, displayName: name,
                     roles: Set(role.compactMap(Role.init(rawValue:))), coordinatedProgrammes: programmes)
                 do {
-                    _ = try await UserStore(client: client, logger: logger).create(user, passwordHash: hash)
-                } catch let error as IdentityError {
-                    throw CommandFailure(error.description)
+                    return try await CreateUser(users: UserStore(client: client, logger: logger)) { try await hasher.hash($0) }
+                        .run(user, by: nil).initialPassword
+                } catch let failure as Failure {
+                    throw CommandFailure(failure.detail)
                 }
             }
             print("user \(email.lowercased()) created; initial password (shown once, to be changed at first sign-in):")

@@ -3,6 +3,7 @@ import HTTPTypes
 import KoppelAPI
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 
 /// An organisation's users and API tokens, for its org-admins.
 extension APIHandlers {
@@ -15,19 +16,12 @@ extension APIHandlers {
     func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output {
         let organisation = try uuid(input.path.organisationId, "organisation id")
         guard case .json(let body) = input.body else { throw Problem(status: .unsupportedMediaType, detail: "Send the new user as JSON.") }
-        let roles = Set(body.roles.compactMap { Role(rawValue: $0.rawValue) })
-        try authorize(.createUser(organisation: organisation, roles: roles))
+        guard let actor = RequestIdentity.current.actor else { throw DenialReason.notSignedIn.failure }
         let programmes = try (body.coordinatedProgrammeIds ?? []).map { try uuid($0, "programme id") }
-        let password = ReadableSecret.generate(groups: 4)
-        let id: UUID
-        do {
-            id = try await users.create(
-                NewUser(organisationID: organisation, email: body.email, displayName: body.displayName, roles: roles,
-                        coordinatedProgrammes: Set(programmes)),
-                passwordHash: try await hasher.hash(password))
-        } catch let error as IdentityError {
-            throw Problem(status: error == .emailTaken ? .conflict : .unprocessableContent, detail: "The user was not created: \(error).")
-        }
+        let new = NewUser(
+            organisationID: organisation, email: body.email, displayName: body.displayName,
+            roles: Set(body.roles.compactMap { Role(rawValue: $0.rawValue) }), coordinatedProgrammes: Set(programmes))
+        let (id, password) = try await useCases.createUser.run(new, by: actor)
         guard let account = try await users.account(id: id, organisation: organisation) else { throw Problem.internalError }
         return .created(.init(body: .json(.init(user: Self.user(account), initialPassword: password))))
     }

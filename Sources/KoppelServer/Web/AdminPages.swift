@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KoppelCore
 import KoppelStore
+import KoppelUseCases
 
 /// An org-admin's pages: the organisation's users and API tokens. Always the admin's own organisation.
 struct AdminPages {
@@ -10,6 +11,7 @@ struct AdminPages {
     let users: UserStore
     let tokens: APITokenStore
     let hasher: PasswordHasher
+    let useCases: UseCases
 
     func register(on routes: RouteRegistrar) {
         routes.get("/admin/users") { request, context in try await userList(request, context) }
@@ -56,18 +58,13 @@ struct AdminPages {
             return .redirect(to: "/sign-in", type: .normal)
         }
         let catalogue = renderer.catalogue(for: request)
-        guard !roles.isEmpty else {
-            return try await userList(request, context, notice: ["error": catalogue.text("admin.users.no_role")], status: .unprocessableContent)
-        }
-        let password = ReadableSecret.generate(groups: 4)
         do {
-            _ = try await users.create(
-                NewUser(organisationID: actor.organisationID, email: form.email, displayName: form.name, roles: roles),
-                passwordHash: try await hasher.hash(password))
-        } catch let error as IdentityError {
-            return try await userList(request, context, notice: ["error": catalogue.text("admin.users.error.\(error.code)")], status: .unprocessableContent)
+            let (_, password) = try await useCases.createUser.run(
+                NewUser(organisationID: actor.organisationID, email: form.email, displayName: form.name, roles: roles), by: actor)
+            return try await userList(request, context, notice: ["created": ["email": form.email.lowercased(), "password": password]])
+        } catch let failure as Failure {
+            return try await userList(request, context, notice: ["error": catalogue.message(failure)], status: HTTPResponse.Status(failure.kind))
         }
-        return try await userList(request, context, notice: ["created": ["email": form.email.lowercased(), "password": password]])
     }
 
     private struct CSRFForm: AntiForgeryForm {
