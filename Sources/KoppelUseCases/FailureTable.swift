@@ -97,11 +97,19 @@ extension PrivacyError {
                     arguments: ["reason": [denial.message]], detail: "Not shown: \(denial.description).")
         case .invalid(let problems):
             Failure(.invalid, code: "client.invalid", messageKey: "privacy.error.invalid", arguments: ["problems": problems.map(MessagePart.text)],
-                    detail: problems.joined(separator: " "))
+                    detail: problems.joined(separator: " "), field: problems.first.flatMap(Self.field))
         case .tooManyLookups(let seconds):
             Failure(.tooManyRequests, code: "client.too_many_lookups", messageKey: "privacy.error.too_many_lookups",
                     detail: "Too many duplicate checks in an hour; each is recorded. Try again later.", retryAfterSeconds: seconds)
         }
+    }
+}
+
+extension PrivacyError {
+    /// The field a problem is about: the domain's problem messages start with it (`valid_until must…`, `provisions[2] names…`).
+    static func field(of problem: String) -> String? {
+        let word = problem.prefix { $0 != " " && $0 != "[" }
+        return !word.isEmpty && word.allSatisfy { $0.isLowercase || $0 == "_" } ? String(word) : nil
     }
 }
 

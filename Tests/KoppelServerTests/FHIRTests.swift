@@ -96,7 +96,7 @@ struct FHIRTests {
             let search = try await fhir(.get, "ServiceRequest?identifier=https://partner.example/referrals|VW-2026-0042", as: cast.caseworker)
             #expect((search.json["entry"] as? [[String: Any]])?.count == 1)
             let hidden = try await fhir(.get, "ServiceRequest?identifier=https://partner.example/referrals|VW-2026-0042", as: cast.otherCaseworker)
-            #expect((hidden.json["entry"] as? [[String: Any]])?.isEmpty == true)
+            #expect(hidden.json["entry"] == nil)
         }
     }
 
@@ -253,7 +253,7 @@ struct FHIRTests {
             }
             #expect(seen.count == 3)
             let revoked = try await fhir(.get, "ServiceRequest?subject=\(patient)&status=revoked", as: cast.caseworker)
-            #expect((revoked.json["entry"] as? [[String: Any]])?.isEmpty == true)
+            #expect(revoked.json["entry"] == nil, "an empty searchset has no entry element")
         }
     }
 
@@ -298,5 +298,52 @@ struct FHIRTests {
     static func organisation(of token: String, _ client: any TestClientProtocol) async throws -> String {
         let me = try await APICall(client: client)(.get, "/api/v1/me", as: token).json
         return (me["organization"] as? [String: Any])?["id"] as? String ?? ""
+    }
+
+    @Test("directory searches keep to _count with next links; a consent search for someone else's client is empty; a consent refused names its element")
+    func directoryPagingAndConsentEdges() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let fhir = FHIRCall(client: client)
+            var ids: Set<String> = []
+            var next: String? = "Organization?_count=4"
+            while let path = next {
+                let page = try await fhir(.get, path, as: cast.caseworker)
+                let entries = page.json["entry"] as? [[String: Any]] ?? []
+                #expect(entries.count <= 4)
+                ids.formUnion(entries.compactMap { ($0["resource"] as? [String: Any])?["id"] as? String })
+                let link = (page.json["link"] as? [[String: Any]])?.first { $0["relation"] as? String == "next" }?["url"] as? String
+                next = link.flatMap { url in url.range(of: "/fhir/r4/").map { String(url[$0.upperBound...]) } }
+            }
+            #expect(ids.count > 4, "every organisation, four at a time")
+            #expect((try await fhir(.get, "HealthcareService?_count=1", as: cast.caseworker).json["entry"] as? [[String: Any]])?.count == 1)
+
+            let theirs = try await APICall(client: client).consentedClient(as: cast.otherCaseworker)
+            let empty = try await fhir(.get, "Consent?patient=Patient/\(theirs)", as: cast.caseworker)
+            #expect(empty.status == .ok && empty.json["entry"] == nil)
+
+            let ours = try await APICall(client: client).consentedClient(as: cast.caseworker)
+            func consent(period: [String: String], actor: String) -> [String: Any] {
+                [
+                    "resourceType": "Consent", "status": "active", "patient": ["reference": "Patient/\(ours)"], "dateTime": "2026-11-30",
+                    "policyRule": ["coding": [["system": "https://koppel.nl/fhir/CodeSystem/legal-basis", "code": "explicit_consent"]]],
+                    "provision": [
+                        "type": "deny", "period": period,
+                        "provision": [[
+                            "type": "permit", "actor": [["reference": ["reference": actor]]],
+                            "purpose": [["system": "https://koppel.nl/fhir/CodeSystem/consent-purpose", "code": "referral"]],
+                            "class": [["system": "https://koppel.nl/fhir/CodeSystem/data-class", "code": "identity"]],
+                        ]],
+                    ] as [String: Any],
+                ]
+            }
+            let backwards = try await fhir(
+                .post, "Consent", as: cast.caseworker, consent(period: ["start": "2026-12-01", "end": "2026-01-01"], actor: "HealthcareService/\(cast.tandemID)"))
+            #expect(backwards.status == .unprocessableContent)
+            #expect(FHIRCall.issue(backwards)["expression"] as? [String] == ["Consent.provision.period.end"])
+            let nobody = try await fhir(.post, "Consent", as: cast.caseworker, consent(period: ["start": "2026-11-30"], actor: "HealthcareService/\(UUID())"))
+            #expect(nobody.status == .unprocessableContent, "a provision about a programme Koppel does not have permits nothing")
+            #expect(FHIRCall.issue(nobody)["expression"] as? [String] == ["Consent.provision.provision"])
+        }
     }
 }

@@ -39,10 +39,25 @@ def validate(resource, expected=None):
     if expected is not None:
         assert kind == expected, f"expected a {expected}, got {kind}: {json.dumps(resource)[:300]}"
     get_fhir_model_class(kind).model_validate(resource)  # raises pydantic's ValidationError, naming the element
+    assert_no_empty_elements(resource, kind)
     if kind in DOMAIN_TYPES:
         meta = resource.get("meta", {})
         assert meta.get("versionId") and meta.get("lastUpdated"), f"{kind} without meta.versionId/lastUpdated: {meta}"
     return resource
+
+
+def assert_no_empty_elements(value, path):
+    """FHIR JSON has no empty arrays, objects or strings (which the models let pass and the HL7 validator refuses)."""
+    if isinstance(value, dict):
+        assert value, f"{path} is an empty object"
+        for key, item in value.items():
+            assert_no_empty_elements(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        assert value, f"{path} is an empty array"
+        for index, item in enumerate(value):
+            assert_no_empty_elements(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        assert value, f"{path} is an empty string"
 
 
 def validate_bundle(bundle, entry_type=None):

@@ -21,7 +21,9 @@ extension FHIRDoor {
             return try bundle(found.map { [FHIRDirectory.patient($0.id, registeredAt: $0.registeredAt)] } ?? [], request)
         case "Consent":
             guard let patient = try search.id("patient", type: "Patient") else { throw FHIRInvalid(kind: .structure, path: "Consent", key: "consent_search") }
-            let (consents, today) = try await useCases.readConsents.run(of: patient, by: actor)
+            guard let (consents, today) = try await Self.unlessNotFound({ try await useCases.readConsents.run(of: patient, by: actor) }) else {
+                return try bundle([], request)
+            }
             let status = try search.tokens("status", known: ["active", "inactive"])
             let shown = consents.map { FHIRConsents.consent($0, today: today) }.filter { status?.contains($0["status"] as! String) ?? true }
             return try bundle(shown, request)
@@ -34,13 +36,14 @@ extension FHIRDoor {
                     && (active.map { $0.contains(programme.status == .open ? "true" : "false") } ?? true)
             }
             let places = try await referrals.places(actingFor: actor)
-            return try bundle(programmes.map { FHIRDirectory.healthcareService($0, places: places[$0.id], language: language(request)) }, request)
+            let resources = programmes.map { FHIRDirectory.healthcareService($0, places: places[$0.id], language: language(request)) }
+            return try page(resources, search, request)
         default:
             let (id, name) = (try search.id("_id", type: type), search.values["name"])
             let organisations = try await organisations.all().filter { organisation in
                 (id.map { $0 == organisation.id } ?? true) && (name.map { organisation.name.localizedCaseInsensitiveContains($0) } ?? true)
             }
-            return try bundle(organisations.map(FHIRDirectory.organization), request)
+            return try page(organisations.map(FHIRDirectory.organization), search, request)
         }
     }
 
@@ -75,6 +78,13 @@ extension FHIRDoor {
         let page = Array(found.prefix(count))
         let next = found.count > count ? page.last.map { ReferralCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
         return try bundle(try await referralResources(type, page, actor), request, next: next)
+    }
+
+    /// One page of a short list (the directory's), `_count` long, from the offset `_cursor` holds.
+    func page(_ resources: [FHIRResource], _ search: FHIRSearch, _ request: Request) throws -> Response {
+        let (count, offset) = (try search.count(), try search.offset())
+        let shown = Array(resources.dropFirst(offset).prefix(count))
+        return try bundle(shown, request, next: offset + count < resources.count ? String(offset + count) : nil)
     }
 
     /// What a search by id finds: nothing when the use case says there is nothing the caller may see; any other

@@ -66,7 +66,10 @@ enum FHIRReferrals {
         case "Task":
             ["reason": "Task.statusReason", "target_programme_id": "Task.extension", "override_reason": "Task.extension"]
         case "Consent":
-            ["provisions": "Consent.provision.provision"]
+            [
+                "provisions": "Consent.provision.provision", "obtained_on": "Consent.dateTime", "valid_from": "Consent.provision.period.start",
+                "valid_until": "Consent.provision.period.end",
+            ]
         default:
             [
                 "programme_id": "ServiceRequest.performer", "municipality": "ServiceRequest.locationCode", "needs": "ServiceRequest.reasonCode",

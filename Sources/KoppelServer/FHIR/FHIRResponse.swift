@@ -24,7 +24,7 @@ enum FHIRResponse {
     }
 
     static func data(_ resource: FHIRResource) throws -> Data {
-        try JSONSerialization.data(withJSONObject: resource, options: [.sortedKeys, .withoutEscapingSlashes])
+        FHIRJSONWriter.data(resource)
     }
 }
 

@@ -38,6 +38,13 @@ struct FHIRSearch {
         return cursor
     }
 
+    /// For a short list paged by position: where the page starts.
+    func offset() throws -> Int {
+        guard let text = values["_cursor"] else { return 0 }
+        guard let offset = Int(text), (0...10_000).contains(offset) else { throw FHIRInvalid(kind: .structure, path: "_cursor", key: "cursor") }
+        return offset
+    }
+
     /// The id in `Type/id` or a bare id.
     func id(_ name: String, type: String) throws -> UUID? {
         guard let text = values[name] else { return nil }

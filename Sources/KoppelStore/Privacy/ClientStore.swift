@@ -87,7 +87,8 @@ public struct ClientStore: Sendable {
     static func record(_ new: NewConsent, for clientID: UUID, by actor: Actor, on connection: PostgresConnection, logger: Logger) async throws -> Consent {
         guard let record = try await Self.record(clientID, on: connection, logger: logger) else { throw PrivacyError.notFound }
         if record.erasedAt != nil { throw PrivacyError.erased }
-        let problems = new.problems(today: try await ConsentRows.today(on: connection, logger: logger))
+        var problems = new.problems(today: try await ConsentRows.today(on: connection, logger: logger))
+        if problems.isEmpty { problems = try await Self.unknownActors(new.provisions, on: connection, logger: logger) }
         guard problems.isEmpty else { throw PrivacyError.invalid(problems) }
         let id = UUID()
         try await connection.query(
@@ -99,6 +100,20 @@ public struct ClientStore: Sendable {
                 \(new.validUntil)::date, \(try StoredProvision.encode(new.provisions))::jsonb)
             """, logger: logger)
         return try await ConsentRows.of(client: clientID, on: connection, logger: logger).first { $0.id == id }!
+    }
+
+    /// A provision about an organisation or programme Koppel does not have would permit or deny nothing anyone could
+    /// be held to: refused, with the provision named.
+    static func unknownActors(_ provisions: [ConsentProvision], on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        let rows = try await connection.query(
+            """
+            SELECT a.position::int FROM unnest(\(provisions.map(\.actor.type)), \(provisions.map(\.actor.id))) WITH ORDINALITY AS a(type, id, position)
+            WHERE NOT (CASE a.type WHEN 'organisation' THEN EXISTS (SELECT 1 FROM organisations o WHERE o.id = a.id)
+                                   ELSE EXISTS (SELECT 1 FROM programmes p WHERE p.id = a.id) END)
+            ORDER BY 1
+            """, logger: logger
+        ).collect()
+        return try rows.map { "provisions[\(try $0.decode(Int.self) - 1)] names no organisation or programme in Koppel." }
     }
 
     /// Withdraws a consent at once. Open referrals that relied on it go on under another consent in force
