@@ -28,6 +28,8 @@ ALTER ROLE koppel_counts NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS
 ALTER ROLE koppel_delivery NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
 ALTER ROLE koppel_directory NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
 -- The owner hands the sign-in, counting, delivery and directory-import functions to these roles in migrations.
+-- Run again, the grant says "already a member" for each role; that is expected, and not worth a line of output.
+SET client_min_messages = warning;
 GRANT koppel_auth, koppel_counts, koppel_delivery, koppel_directory TO koppel_owner;
 
 -- The administrator may act as the owner (to run migrations with its own login).
