@@ -37,7 +37,7 @@ struct FHIRDoor {
 
     /// Runs a handler for a signed-in caller and turns every refusal into an OperationOutcome in their language.
     private func answer(_ request: Request, _ type: String, _ handler: (Actor) async throws -> Response) async throws -> Response {
-        let catalogue = catalogues[UILanguage.negotiate(parameter: nil, cookie: nil, acceptLanguage: request.headers[.acceptLanguage])]
+        let catalogue = catalogues[language(request)]
         do {
             guard let actor = RequestIdentity.current.actor else { throw DenialReason.notSignedIn.failure }
             return try await handler(actor)

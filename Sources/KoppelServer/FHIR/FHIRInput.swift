@@ -109,16 +109,15 @@ struct FHIRInput {
         return code
     }
 
-    /// The value of the extension with `url`, of FHIR type `valueKey` (`valueCode`, `valueReference`…).
-    func extensionValue(_ url: String) throws -> (FHIRInput, String)? {
-        for element in try objects("extension") where try element.string("url") == url { return (element, element.path) }
-        return nil
+    /// The extension with `url`, whose `value…` element the caller reads.
+    func extensionElement(_ url: String) throws -> FHIRInput? {
+        try objects("extension").first { try $0.string("url") == url }
     }
 
     func extensionCode(_ url: String, known: [String]) throws -> String? {
-        guard let (element, path) = try extensionValue(url) else { return nil }
+        guard let element = try extensionElement(url) else { return nil }
         guard let code = try element.string("valueCode"), known.contains(code) else {
-            throw FHIRInvalid(kind: .value, path: "\(path).valueCode", key: "unknown_code", arguments: ["system": url, "codes": known.joined(separator: ", ")])
+            throw FHIRInvalid(kind: .value, path: "\(element.path).valueCode", key: "unknown_code", arguments: ["system": url, "codes": known.joined(separator: ", ")])
         }
         return code
     }

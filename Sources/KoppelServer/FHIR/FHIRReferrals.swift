@@ -153,7 +153,7 @@ struct IncomingTaskUpdate {
         case .step(let action):
             let reason = try input.object("statusReason")?.code(in: FHIRCodes.referralReason, known: ReferralReason.allCases.map(\.rawValue))
             var target: UUID?
-            if let (element, _) = try input.extensionValue(FHIRCodes.forwardTo) {
+            if let element = try input.extensionElement(FHIRCodes.forwardTo) {
                 target = try element.requiredReference("valueReference", to: ["HealthcareService"]).id
             }
             let override = try input.extensionCode(FHIRCodes.eligibilityOverride, known: EligibilityOverrideReason.allCases.map(\.rawValue))
