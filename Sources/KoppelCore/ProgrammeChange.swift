@@ -18,7 +18,6 @@ public struct ProgrammeChange: Sendable, Equatable {
     public var eligibility: [UILanguage: String] = [:]
     public var applicationProcess: [UILanguage: String] = [:]
     public var serviceAreas: [ServiceArea]?
-    public var funders: [UUID]?
 
     public init() {}
 

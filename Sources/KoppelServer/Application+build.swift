@@ -70,7 +70,8 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         clients: ClientStore(client: client, logger: logger), vault: VaultStore(client: vaultClient, keys: keys, logger: logger),
         referrals: referrals, lookups: throttles)
     let statistics = StatisticsReports(
-        store: StatisticsStore(client: client, logger: logger), directory: directory, threshold: settings.statisticsThreshold,
+        store: StatisticsStore(client: client, logger: logger), agreements: FundingAgreementStore(client: client, logger: logger),
+        directory: directory, threshold: settings.statisticsThreshold,
         gate: AsyncGate(width: settings.databasePoolSize / 2))
     let notices = NoticeStore(client: client, logger: logger)
     let webhooks = WebhookStore(client: client, keys: keys, policy: settings.webhookPolicy, logger: logger)

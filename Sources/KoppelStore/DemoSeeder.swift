@@ -23,6 +23,18 @@ public struct DemoSeeder: Sendable {
             for programme in demo.programmes {
                 try await upsert(programme, on: connection)
             }
+            // Areas and agreements came with schema 0018; a test of an earlier migration loads the demo before it.
+            let agreements = try await connection.query("SELECT to_regclass('funding_agreements') IS NOT NULL", logger: logger)
+                .collect().first!.decode(Bool.self)
+            guard agreements else { return }
+            for area in demo.areas {
+                try await upsert(area, on: connection)
+            }
+            try await connection.query("SELECT directory_import.refresh_municipality_places()", logger: logger)
+            let year = Int(WallClock.current.today().prefix(4)) ?? 2026
+            for agreement in demo.agreements {
+                try await upsert(agreement, year: year, on: connection)
+            }
         }
     }
 
@@ -92,13 +104,45 @@ public struct DemoSeeder: Sendable {
                 VALUES (\(programmeID), \(position), \(area.name), \(area.extent.rawValue))
                 """, logger: logger)
         }
-        try await connection.query("DELETE FROM programme_funders WHERE programme_id = \(programmeID)", logger: logger)
-        for funder in programme.funders {
-            try await connection.query(
-                """
-                INSERT INTO programme_funders (programme_id, funder_id)
-                SELECT \(programmeID), id FROM organisations WHERE slug = \(funder)
-                """, logger: logger)
-        }
+    }
+
+    /// Matched by name; its members replaced. A code the reference data lacks is skipped (a database not yet imported).
+    private func upsert(_ area: DemoData.Area, on connection: PostgresConnection) async throws {
+        let id = try await connection.query(
+            """
+            INSERT INTO areas (id, name, folded, description) VALUES (\(UUID()), \(area.name), \(PlaceName.folded(area.name)), \(area.description))
+            ON CONFLICT (folded) DO UPDATE SET name = excluded.name, description = excluded.description
+            RETURNING id
+            """, logger: logger
+        ).collect().first!.decode(UUID.self)
+        try await connection.query("DELETE FROM area_members WHERE area_id = \(id)", logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO area_members (area_id, municipality) SELECT \(id), code FROM municipalities WHERE code = ANY(\(area.municipalities ?? []))
+            """, logger: logger)
+        try await connection.query(
+            "INSERT INTO area_members (area_id, region) SELECT \(id), code FROM regions WHERE code = ANY(\(area.regions ?? []))", logger: logger)
+    }
+
+    /// Matched by funder, programme and first month; what the demo says replaces what was there (and the
+    /// everywhere-for-ever agreement migration 0018 made of the programme's funders before).
+    private func upsert(_ agreement: DemoData.Agreement, year: Int, on connection: PostgresConnection) async throws {
+        let funder = try await connection.query("SELECT id FROM organisations WHERE slug = \(agreement.funder)", logger: logger).collect().first!.decode(UUID.self)
+        let programme = try await connection.query("SELECT id FROM programmes WHERE slug = \(agreement.programme)", logger: logger).collect().first!.decode(UUID.self)
+        let area = try await connection.query("SELECT id FROM areas WHERE folded = \(PlaceName.folded(agreement.area))", logger: logger).collect().first!.decode(UUID.self)
+        let startsOn = DemoData.Agreement.month(agreement.from, year: year)! + "-01"
+        let endMonth = DemoData.Agreement.month(agreement.until, year: year)! + "-01"
+        try await connection.query(
+            """
+            DELETE FROM funding_agreements WHERE funder_id = \(funder) AND programme_id = \(programme)
+              AND (starts_on = \(startsOn)::date OR starts_on = DATE '2000-01-01')
+            """, logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO funding_agreements (id, funder_id, programme_id, area_id, starts_on, ends_on, budget_euros, target_places, reference)
+            VALUES (\(UUID()), \(funder), \(programme), \(area), \(startsOn)::date,
+                    (\(endMonth)::date + interval '1 month' - interval '1 day')::date, \(agreement.budgetEuros),
+                    \(agreement.targetPlaces), \(agreement.reference))
+            """, logger: logger)
     }
 }

@@ -6,7 +6,6 @@ import PostgresNIO
 /// Why a programme change could not be made.
 public enum ProgrammeChangeError: Error, Sendable, Equatable {
     case notFound
-    case notAFunder
 }
 
 /// Changes to programmes' operational details, each written with its notification in one transaction.
@@ -65,16 +64,6 @@ public struct ProgrammeStore: Sendable {
                 try await connection.query(
                     "INSERT INTO programme_service_areas (programme_id, position, name, extent) VALUES (\(id), \(position), \(area.name), \(area.extent.rawValue))",
                     logger: logger)
-            }
-        }
-        if let funders = change.funders {
-            let known = try await connection.query(
-                "SELECT count(*)::integer FROM organisations WHERE id = ANY(\(funders)) AND 'funder' = ANY(kinds)", logger: logger
-            ).collect().first!.decode(Int.self)
-            guard known == Set(funders).count else { throw ProgrammeChangeError.notAFunder }
-            try await connection.query("DELETE FROM programme_funders WHERE programme_id = \(id)", logger: logger)
-            for funder in Set(funders) {
-                try await connection.query("INSERT INTO programme_funders (programme_id, funder_id) VALUES (\(id), \(funder))", logger: logger)
             }
         }
         try await Outbox.programmeChanged(id, on: connection, logger: logger)

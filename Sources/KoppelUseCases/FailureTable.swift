@@ -23,9 +23,25 @@ extension ReferralError {
         case .programmeNotFound:
             Failure(.invalid, code: "referral.programme_not_found", messageKey: "referral.error.programme",
                     detail: "No open programme in the directory has that id; see /api/v1/programmes.", field: "programme_id")
-        case .unknownMunicipality(let name):
+        case .unknownMunicipality(let name, let suggestions) where !suggestions.isEmpty:
+            Failure(.invalid, code: "referral.unknown_municipality", messageKey: "referral.error.municipality_suggestions",
+                    arguments: ["suggestions": [.text(suggestions.joined(separator: ", "))]],
+                    detail: "No municipality is called '\(name)'. Closest: \(suggestions.joined(separator: ", ")). "
+                        + "Give a municipality's name or its code (CBS GM0153, NIS 21004).", field: "municipality")
+        case .unknownMunicipality(let name, _):
             Failure(.invalid, code: "referral.unknown_municipality", messageKey: "referral.error.municipality",
-                    detail: "Koppel does not know the municipality '\(name)'; give one such as Den Haag, Utrecht or Enschede.", field: "municipality")
+                    detail: "No municipality is called '\(name)'. Give a Dutch or Belgian municipality's name or its code (CBS GM0153, NIS 21004).",
+                    field: "municipality")
+        case .ambiguousMunicipality(let name, let candidates):
+            Failure(.invalid, code: "referral.ambiguous_municipality", messageKey: "referral.error.municipality_ambiguous",
+                    arguments: ["candidates": [.text(candidates.joined(separator: ", "))]],
+                    detail: "Several municipalities are called '\(name)': \(candidates.joined(separator: ", ")). Give the code of the one you mean.",
+                    field: "municipality")
+        case .endedMunicipality(let name, let endedOn, let successor):
+            Failure(.invalid, code: "referral.ended_municipality", messageKey: "referral.error.municipality_ended",
+                    arguments: ["name": [.text(name)], "ended": [.text(endedOn)], "successor": [.text(successor ?? "—")]],
+                    detail: "The municipality \(name) no longer exists since \(endedOn)"
+                        + (successor.map { "; it merged into \($0), name that one instead." } ?? "."), field: "municipality")
         case .denied(let reason):
             reason.failure
         case .impossibleStep(let error):

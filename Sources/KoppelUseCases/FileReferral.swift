@@ -37,7 +37,7 @@ public struct FileReferral: Sendable {
                 .invalid, code: "referral.requested_start", messageKey: "referral.error.date",
                 detail: "requested_start must be a day written as YYYY-MM-DD, such as 2026-03-01.", field: "requested_start")
         }
-        guard new.municipality.count <= 100 else { throw ReferralError.unknownMunicipality(String(new.municipality.prefix(100))).failure }
+        guard new.municipality.count <= 100 else { throw ReferralError.unknownMunicipality(String(new.municipality.prefix(100)), suggestions: []).failure }
     }
 
     private static func isPlain(_ text: String) -> Bool {

@@ -54,11 +54,12 @@ struct DisclosureCombinationTests {
 
     @Test("a programme asked for twice counts once, so its figures are never added up twice past suppression")
     func programmeOnce() throws {
-        let funder = UUID()
-        let programme = ProgrammeFunding(programme: UUID(), funders: [funder])
-        let actor = Actor(userID: UUID(), organisationID: funder, roles: [.funder])
-        let scope = try StatisticsAccess.scope(actor, requested: [programme, programme, programme], all: [programme]).get()
-        #expect(scope.programmes == [programme.programme])
+        let programme = UUID()
+        let actor = Actor(userID: UUID(), organisationID: UUID(), roles: [.hubAdmin])
+        let scope = try StatisticsAccess.scope(
+            actor, requested: [programme, programme, programme], all: [programme], agreements: [], period: StatisticsPeriod(first: "2026-01", last: "2026-12")!
+        ).get()
+        #expect(scope.programmes == [programme])
     }
 
     @Test("the total row of a programme's month is withheld alike in every breakdown")

@@ -4,9 +4,11 @@ import Testing
 
 @Suite("Eligibility at submission")
 struct EligibilityTests {
-    static let denHaag = Municipality(name: "Den Haag", region: "Haaglanden", country: "Nederland")
-    static let enschede = Municipality(name: "Enschede", region: "Twente", country: "Nederland")
-    static let mechelen = Municipality(name: "Mechelen", region: "Antwerpen", country: "België")
+    static let denHaag = Municipality(
+        code: "GM0518", name: "'s-Gravenhage", region: "Agglomeratie 's-Gravenhage", country: "Nederland", names: ["den haag"],
+        places: ["zuid holland", "haaglanden", "west nederland"])
+    static let enschede = Municipality(code: "GM0153", name: "Enschede", region: "Twente", country: "Nederland", places: ["overijssel"])
+    static let mechelen = Municipality(code: "12025", name: "Mechelen", region: "Arrondissement Mechelen", country: "België", names: ["malines"], places: ["antwerpen"])
 
     static func programme(
         minimumAge: Int? = nil, maximumAge: Int? = nil, groups: [TargetGroup] = [], areas: [ServiceArea], status: ProgrammeStatus = .open
@@ -58,5 +60,24 @@ struct CalendarDayTests {
     ])
     func days(text: String, valid: Bool) {
         #expect(CalendarDay.isValid(text) == valid, "\(text)")
+    }
+}
+
+extension EligibilityTests {
+    @Test("a municipality is covered by any of its names or its code, however it is written; a region by any region or named area it lies in")
+    func namesAndCodes() {
+        for name in ["Den Haag", "den-haag", "'s-Gravenhage", "S GRAVENHAGE", "GM0518", "gm0518"] {
+            let programme = Self.programme(areas: [.init(name: name, extent: .municipality)])
+            #expect(programme.unmetRules(ageBand: .from36to50, municipality: Self.denHaag, targetGroup: .domesticViolence).isEmpty, "\(name)")
+        }
+        #expect(Self.programme(areas: [.init(name: "Malines", extent: .municipality)])
+            .unmetRules(ageBand: .from36to50, municipality: Self.mechelen, targetGroup: .domesticViolence).isEmpty)
+        #expect(Self.programme(areas: [.init(name: "Zuid-Holland", extent: .region)])
+            .unmetRules(ageBand: .from36to50, municipality: Self.denHaag, targetGroup: .domesticViolence).isEmpty)
+        #expect(Self.programme(areas: [.init(name: "Den Haag", extent: .region)])
+            .unmetRules(ageBand: .from36to50, municipality: Self.denHaag, targetGroup: .domesticViolence) == [.region],
+            "a municipality's name is no region")
+        #expect(Self.programme(areas: [.init(name: "Delft", extent: .municipality)])
+            .unmetRules(ageBand: .from36to50, municipality: Self.denHaag, targetGroup: .domesticViolence) == [.region])
     }
 }

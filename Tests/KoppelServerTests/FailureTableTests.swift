@@ -13,7 +13,9 @@ struct FailureTableTests {
     let catalogues = try! Catalogues.bundled()
 
     static let referralErrors: [ReferralError] = [
-        .notFound, .programmeNotFound, .unknownMunicipality("Atlantis"), .denied(.notReferrer), .denied(.notSignedIn),
+        .notFound, .programmeNotFound, .unknownMunicipality("Atlantis", suggestions: []), .unknownMunicipality("Enschde", suggestions: ["Enschede"]),
+        .ambiguousMunicipality("Bergen", candidates: ["Bergen (NH.) (GM0373)", "Bergen (L.) (GM0893)"]),
+        .endedMunicipality("Weesp", endedOn: "2022-03-24", successor: "Amsterdam"), .denied(.notReferrer), .denied(.notSignedIn),
         .impossibleStep(.impossible(action: .complete, state: .submitted, allowed: [.accept, .withdraw])),
         .impossibleStep(.reasonRequired(action: .decline, allowed: [.notEligible])), .ineligible(EligibilityRule.allCases),
         .noPlaceFree(placesTotal: 12), .forwardTargetMissing, .forwardToSameProgramme, .idempotencyKeyReused, .unknownClient,

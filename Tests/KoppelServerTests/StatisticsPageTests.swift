@@ -56,7 +56,7 @@ struct StatisticsPageTests {
             #expect(cell(page.text, table: "response-time-table", row: "Totaal", column: 2) == "100,0%")
             #expect(cell(page.text, table: "response-time-table", row: month, column: 0) == "6")
             #expect(cell(page.text, table: "breakdown-table", row: "Beantwoord binnen de reactietermijn", column: 1) == "afgeschermd")
-            #expect(page.text.contains("href=\"/statistics/report.csv?period=\(month)&amp;breakdown=target_group\""))
+            #expect(page.text.contains("href=\"/statistics/report.csv?period=\(month)&amp;breakdown=target_group&amp;agreement="), "the agreement chosen for the funder")
 
             let english = try await browser.get("/statistics?period=\(month)&lang=en")
             #expect(cell(english.text, table: "flows-table", row: "Received") == "8")

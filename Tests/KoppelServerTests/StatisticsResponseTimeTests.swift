@@ -111,23 +111,50 @@ struct StatisticsResponseTimeTests {
             func migrate(upTo last: Int) async throws {
                 try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
                     try await MigrationRunner(client: client, migrations: migrations.filter { $0.version <= last }, logger: quietLogger).migrate()
-                    if last == 14 { try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled()) }
+                    // The demo as far as the schema goes (organisations and programmes at 14), then whole.
+                    if last == migrations.count {
+                        let reference = try TestEnvironment.current().schemaDirectory.deletingLastPathComponent().appendingPathComponent("data/reference")
+                        _ = try await ReferenceImporter(client: client, logger: quietLogger).run(try ReferenceData.load(from: reference))
+                    }
+                    if last == 14 || last == migrations.count { try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled()) }
                 }
             }
             func app<T: Sendable>(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
                 try await TestApp.run(databaseURL: database.appURL, vaultURL: database.vaultURL, requestTimeoutSeconds: 60, clock: time.clock, body)
             }
             try await migrate(upTo: 14)
-            let cast = try await app { client in
-                let cast = try await ReferralCast.make(client, database)
-                let api = APICall(client: client)
-                var ids: [String] = []
-                for _ in 0..<10 { ids.append(try await api.file(cast.forTwoGo(), as: cast.caseworker)) }
-                time.set("2026-04-13T16:00:00+02:00")
-                try await Self.answer(ids.prefix(5), as: cast.twoGo, api)
-                time.set("2026-04-14T10:00:00+02:00")
-                try await Self.answer(ids.suffix(5), as: cast.twoGo, api)
-                return cast
+            let cast = try await app { client in try await ReferralCast.make(client, database) }
+            // Ten referrals to 2GO filed on 2 April and answered as the service did before 0015 (which only wrote whether
+            // in time on the referral): five accepted on 13 April, in time, five on 14 April, late. Loaded as rows, since
+            // today's service needs today's schema.
+            try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { admin in
+                _ = try await admin.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            WITH made AS (
+                                SELECT gen_random_uuid() AS id, gen_random_uuid() AS client_id, i, '2026-04-02T09:00:00+02:00'::timestamptz AS at,
+                                       CASE WHEN i <= 5 THEN '2026-04-13T16:00:00+02:00' ELSE '2026-04-14T10:00:00+02:00' END::timestamptz AS answered,
+                                       (SELECT id FROM organisations WHERE slug = 'vluchtelingenwerk') AS org,
+                                       (SELECT id FROM users WHERE email = 'cw@vw.example') AS author,
+                                       '\(cast.twoGoID)'::uuid AS programme, (SELECT id FROM organisations WHERE slug = 'stek') AS operator
+                                FROM generate_series(1, 10) AS i
+                            ), clients AS (
+                                INSERT INTO clients (id, organisation_id, registered_by, registered_at) SELECT client_id, org, author, at FROM made
+                            ), referrals AS (
+                                INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
+                                    target_group, age_band, municipality, needs, urgency, state, created_at, submitted_at, state_changed_at,
+                                    answered_in_time)
+                                SELECT id, client_id, org, author, programme, operator, 'human_trafficking', '26-35', 'Den Haag', '{social_contact}',
+                                       'soon', 'accepted', at, at, answered, i <= 5
+                                FROM made RETURNING id
+                            )
+                            INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
+                                actor_organisation_id, action, from_state, to_state)
+                            SELECT m.id, m.org, m.operator, s.at, m.author, m.org, s.action, s.from_state, s.to_state
+                            FROM made m CROSS JOIN LATERAL (VALUES (m.at, 'submit', NULL, 'submitted'), (m.answered, 'accept', 'submitted', 'accepted'))
+                                 AS s (at, action, from_state, to_state)
+                            ORDER BY m.i, s.at
+                            """), logger: quietLogger)
             }
             try await migrate(upTo: migrations.count)
             try await app { client in

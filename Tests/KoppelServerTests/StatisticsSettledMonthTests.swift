@@ -57,7 +57,7 @@ struct StatisticsSettledMonthTests {
                 ), referrals AS (
                     INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
                         target_group, age_band, municipality, needs, urgency, state, created_at, submitted_at, state_changed_at)
-                    SELECT id, client_id, org, author, programme, operator, 'human_trafficking', '26-35', 'Den Haag', '{social_contact}',
+                    SELECT id, client_id, org, author, programme, operator, 'human_trafficking', '26-35', 'GM0518', '{social_contact}',
                            'soon', CASE WHEN i <= 10 THEN 'active' WHEN i = 11 THEN 'accepted' ELSE 'declined' END, at, at, at
                     FROM made RETURNING id
                 )
@@ -127,7 +127,7 @@ struct StatisticsSettledMonthTests {
             try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { app in
                 for statement: PostgresQuery in [
                     "SELECT * FROM referral_facts", "SELECT * FROM statistics_kept_counts", "SELECT * FROM statistics_kept_waits",
-                    "DELETE FROM statistics_kept_spans", "SELECT counts.steps_counted(gen_random_uuid(), NULL, now(), now(), 'total')",
+                    "DELETE FROM statistics_kept_spans", "SELECT counts.steps_counted(gen_random_uuid(), NULL, NULL, now(), now(), 'total')",
                 ] {
                     let error = await #expect(throws: PSQLError.self) { try await app.query(statement, logger: quietLogger).collect() }
                     #expect(error?.serverInfo?[.sqlState] == "42501", "\(statement.sql)")

@@ -38,7 +38,7 @@ struct DemoSeederTests {
         #expect(twoGo.operatorOrganisation.name == "Stek")
     }
 
-    @Test("PIMENTA has two places, and each programme its funders")
+    @Test("PIMENTA has two places, and each funder its agreements: Enschede funds Perspectief+ in Twente for this year")
     func capacityAndFunders() async throws {
         try await TestDatabases.withMigratedDatabase { database in
             try await PostgresClient.withRunningClient(database.ownerURL, logger: logger) { client in
@@ -48,11 +48,15 @@ struct DemoSeederTests {
                 #expect(places == 2)
                 let funders = try await client.query(
                     """
-                    SELECT o.name FROM programme_funders f JOIN organisations o ON o.id = f.funder_id
+                    SELECT o.name, ar.name, to_char(f.starts_on, 'YYYY-MM'), to_char(f.ends_on, 'YYYY-MM-DD') FROM funding_agreements f
+                    JOIN organisations o ON o.id = f.funder_id JOIN areas ar ON ar.id = f.area_id
                     JOIN programmes p ON p.id = f.programme_id WHERE p.slug = 'perspectief-plus' ORDER BY o.name
                     """, logger: logger
-                ).collect().map { try $0.decode(String.self) }
-                #expect(funders == ["Gemeente Enschede", "Ministerie van Justitie en Veiligheid"])
+                ).collect().map { try $0.decode((String, String, String, String).self) }
+                let year = Int(WallClock.current.today().prefix(4))!
+                #expect(funders.map(\.0) == ["Gemeente Enschede", "Ministerie van Justitie en Veiligheid"])
+                #expect(funders[0].1 == "Twente" && funders[0].2 == "\(year)-01" && funders[0].3 == "\(year)-12-31")
+                #expect(funders[1].2 == "\(year - 1)-01" && funders[1].3 == "\(year + 1)-12-31", "three years")
             }
         }
     }
@@ -70,13 +74,18 @@ struct DemoSeederTests {
                     .map { try $0.decode((UUID, String).self) }
                 #expect(before.map(\.0) == after.map(\.0))
                 let counts = try await client.query(
-                    "SELECT (SELECT count(*) FROM organisations), (SELECT count(*) FROM programme_service_areas), (SELECT count(*) FROM programme_funders)",
+                    """
+                    SELECT (SELECT count(*) FROM organisations), (SELECT count(*) FROM programme_service_areas), (SELECT count(*) FROM funding_agreements),
+                           (SELECT count(*) FROM areas), (SELECT count(*) FROM area_members)
+                    """,
                     logger: logger
-                ).collect().first!.decode((Int, Int, Int).self)
+                ).collect().first!.decode((Int, Int, Int, Int, Int).self)
                 let demo = try DemoData.bundled()
                 #expect(counts.0 == demo.organisations.count)
                 #expect(counts.1 == demo.programmes.reduce(0) { $0 + $1.serviceAreas.count })
-                #expect(counts.2 == demo.programmes.reduce(0) { $0 + $1.funders.count })
+                #expect(counts.2 == demo.agreements.count)
+                #expect(counts.3 == demo.areas.count)
+                #expect(counts.4 == demo.areas.reduce(0) { $0 + ($1.municipalities?.count ?? 0) + ($1.regions?.count ?? 0) })
             }
         }
     }

@@ -167,7 +167,7 @@ struct ReferralIsolationTests {
                     INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
                         age_band, municipality, needs, urgency, state, created_at, submitted_at, state_changed_at)
                     VALUES (\(referral), \(clientID), \(referrer), \(user), \(programme), \(operatorID), 'human_trafficking', '26-35',
-                        'Den Haag', '{}', 'soon', 'submitted', now(), now(), now())
+                        'GM0518', '{}', 'soon', 'submitted', now(), now(), now())
                     """, logger: logger)
                 try await connection.query(
                     """
@@ -243,7 +243,7 @@ struct ReferralIsolationTests {
                                 created_at, state_changed_at)
                             VALUES (gen_random_uuid(), gen_random_uuid(), \(world.referrer), \(world.caseworker),
                                 (SELECT id FROM programmes WHERE slug = '2go'), \(world.operatorID), 'human_trafficking', '26-35',
-                                'Den Haag', '{}', 'soon', 'submitted', \(world.referral), \(world.other), now(), now())
+                                'GM0518', '{}', 'soon', 'submitted', \(world.referral), \(world.other), now(), now())
                             """, logger: logger)
                     }
                 }

@@ -95,6 +95,9 @@ public actor TestDatabases {
             let migrations = try Migration.load(from: environment.schemaDirectory)
             try await PostgresClient.withRunningClient(environment.owner.with(database: name), logger: Self.logger) { client in
                 try await MigrationRunner(client: client, migrations: migrations, logger: Self.logger).migrate()
+                // As `scripts/run` and `scripts/test` do: every municipality of data/reference.
+                let reference = environment.schemaDirectory.deletingLastPathComponent().appendingPathComponent("data/reference")
+                _ = try await ReferenceImporter(client: client, logger: Self.logger).run(try ReferenceData.load(from: reference))
             }
             return name
         }

@@ -49,8 +49,15 @@ public enum Action: Sendable, Hashable {
     case useClientData(ClientRoute)
     /// Submit a referral without a consent covering its programme, with a recorded reason.
     case overrideMissingConsent(referringOrganisation: UUID)
-    /// See the statistics of all referrals to a programme: its funders, its coordinators, hub-admins.
-    case viewProgrammeStatistics(programme: UUID, funders: Set<UUID>)
+    /// See the statistics of all referrals to a programme: its coordinators, hub-admins. Funders see theirs through
+    /// their funding agreements (`viewAgreementStatistics`).
+    case viewProgrammeStatistics(programme: UUID)
+    /// See the statistics a funding agreement covers (its programme, area and months): the funder, hub-admins.
+    case viewAgreementStatistics(funder: UUID)
+    /// See a funder's funding agreements: the funder, hub-admins.
+    case viewFundingAgreements(funder: UUID)
+    /// Make, change and end funding agreements, and the named areas they cover.
+    case manageFundingAgreements
     /// See the statistics of the referrals one's own organisation filed.
     case viewReferrerStatistics(referringOrganisation: UUID)
 }
@@ -96,7 +103,7 @@ public enum DenialReason: Sendable, Hashable, CustomStringConvertible {
         case .cannotGrant(let role): "only a hub-admin can grant the \(role.rawValue) role"
         case .notCoordinatorOfProgramme: "only a coordinator of the programme can do this"
         case .notReferrer: "only a caseworker of the referring organisation can do this"
-        case .notFunderOfProgramme: "only the programme's funders, its coordinators and hub-admins see its figures"
+        case .notFunderOfProgramme: "a funder sees the figures its funding agreements cover; coordinators and hub-admins see a programme's"
         }
     }
 }
@@ -118,7 +125,7 @@ public enum AccessPolicy {
             if actor.roles.contains(.hubAdmin) && roles.isSubset(of: [.orgAdmin, .hubAdmin]) { return .allow }
             if roles.contains(.hubAdmin) { return .deny(.cannotGrant(.hubAdmin)) }
             return administers(actor, organisation)
-        case .manageOrganisations, .importDirectory:
+        case .manageOrganisations, .importDirectory, .manageFundingAgreements:
             return actor.roles.contains(.hubAdmin) ? .allow : .deny(.missingRole(.hubAdmin))
         case .createReferral(let organisation):
             return refers(actor, for: organisation)
@@ -155,11 +162,14 @@ public enum AccessPolicy {
             let asReferrer = refers(actor, for: organisation)
             guard asReferrer == .allow else { return asReferrer }
             return administers(actor, organisation)
-        case .viewProgrammeStatistics(let programme, let funders):
+        case .viewProgrammeStatistics(let programme):
             if actor.roles.contains(.hubAdmin) { return .allow }
-            if actor.roles.contains(.funder) && funders.contains(actor.organisationID) { return .allow }
             if coordinates(actor, programme) == .allow { return .allow }
             return .deny(actor.roles.contains(.funder) ? .notFunderOfProgramme : .notCoordinatorOfProgramme)
+        case .viewAgreementStatistics(let funder), .viewFundingAgreements(let funder):
+            if actor.roles.contains(.hubAdmin) { return .allow }
+            guard actor.roles.contains(.funder) else { return .deny(.missingRole(.funder)) }
+            return actor.organisationID == funder ? .allow : .deny(.otherOrganisation)
         case .viewReferrerStatistics(let organisation):
             return refers(actor, for: organisation)
         }

@@ -1,13 +1,24 @@
-/// A municipality and the region and country it lies in: what a programme's service areas are matched against.
+/// A municipality, the names it goes by and the places it lies in: what a programme's service areas are matched
+/// against. `names` and `places` are folded (`PlaceName.folded`).
 public struct Municipality: Sendable, Hashable {
+    /// CBS code (`GM0153`) or NIS code (`21004`).
+    public var code: String
     public var name: String
+    /// The statistical region: COROP region (NL) or arrondissement (BE).
     public var region: String
     public var country: String
+    /// Its official and alternative names.
+    public var names: Set<String>
+    /// Every region (province, COROP, labour-market region, …), country and named area it lies in.
+    public var places: Set<String>
 
-    public init(name: String, region: String, country: String) {
+    public init(code: String, name: String, region: String, country: String, names: Set<String> = [], places: Set<String> = []) {
+        self.code = code
         self.name = name
         self.region = region
         self.country = country
+        self.names = names.union([PlaceName.folded(name)])
+        self.places = places.union([PlaceName.folded(region), PlaceName.folded(country)])
     }
 }
 
@@ -35,11 +46,14 @@ extension Programme {
 }
 
 extension ServiceArea {
+    /// Whether the area takes in the municipality, by any of its names (a municipality by name or code, a region or
+    /// named area by name, a country by name).
     public func covers(_ municipality: Municipality) -> Bool {
-        switch extent {
-        case .municipality: name == municipality.name
-        case .region: name == municipality.region
-        case .country: name == municipality.country
+        let wanted = PlaceName.folded(name)
+        return switch extent {
+        case .municipality: municipality.names.contains(wanted) || PlaceName.code(name) == municipality.code
+        case .region: municipality.places.contains(wanted)
+        case .country: PlaceName.folded(municipality.country) == wanted
         }
     }
 }

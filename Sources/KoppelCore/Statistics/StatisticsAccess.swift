@@ -1,16 +1,5 @@
 import Foundation
 
-/// A programme and the organisations that fund it: what the policy needs to decide on its figures.
-public struct ProgrammeFunding: Sendable, Hashable {
-    public let programme: UUID
-    public let funders: Set<UUID>
-
-    public init(programme: UUID, funders: Set<UUID>) {
-        self.programme = programme
-        self.funders = funders
-    }
-}
-
 extension DenialReason: Error {}
 
 /// Whose referrals a report counts.
@@ -18,33 +7,79 @@ public struct StatisticsScope: Sendable, Hashable {
     public let programmes: [UUID]
     /// Only the referrals this organisation filed (a caseworker's figures), or nil for all.
     public let referringOrganisation: UUID?
+    /// The funding agreement the figures are restricted to (its programme, area and months), or nil for whole
+    /// programmes.
+    public let agreement: FundingAgreement?
+
+    public init(programmes: [UUID], referringOrganisation: UUID?, agreement: FundingAgreement? = nil) {
+        self.programmes = programmes
+        self.referringOrganisation = referringOrganisation
+        self.agreement = agreement
+    }
 }
 
-/// Which figures someone may see, from the policy: funders those of the programmes they fund, coordinators their
-/// own programmes', hub-admins all; a caseworker those of their own organisation's referrals.
+/// Why a report was refused, with what the reader may ask for instead.
+public enum StatisticsRefusal: Error, Sendable, Hashable {
+    case denied(DenialReason)
+    /// A funder asked for something no agreement of theirs covers; these are theirs.
+    case outsideAgreements([FundingAgreement])
+    /// Several of the funder's agreements cover the request: the funder chooses one.
+    case chooseAgreement([FundingAgreement])
+}
+
+/// Which figures someone may see, from the policy: coordinators their own programmes', hub-admins all; funders
+/// exactly what one of their funding agreements covers (its programme, area and months); a caseworker those of their
+/// own organisation's referrals.
 public enum StatisticsAccess {
-    /// The scope of a report on `requested` programmes (empty: every programme the actor may see). A programme
-    /// the actor may not see is refused by name, never silently left out.
-    public static func scope(_ actor: Actor, requested: [ProgrammeFunding], all: [ProgrammeFunding]) -> Result<StatisticsScope, DenialReason> {
+    /// The scope of a report on `requested` programmes (empty: every programme the actor may see) over `period`, or of
+    /// the funding agreement `agreement`. A programme the actor may not see is refused by name, never silently left out.
+    public static func scope(
+        _ actor: Actor, requested: [UUID], all: [UUID], agreements: [FundingAgreement], agreement: UUID? = nil, period: StatisticsPeriod
+    ) -> Result<StatisticsScope, StatisticsRefusal> {
         // A programme named twice counts once: added up twice, its figures would pass suppression multiplied.
         var seen: Set<UUID> = []
-        let requested = requested.filter { seen.insert($0.programme).inserted }
-        func whole(_ programme: ProgrammeFunding) -> Decision {
-            AccessPolicy.decide(actor, .viewProgrammeStatistics(programme: programme.programme, funders: programme.funders))
+        let requested = requested.filter { seen.insert($0).inserted }
+        let own = agreements.filter { $0.funder.id == actor.organisationID }
+        func fits(_ candidate: FundingAgreement) -> Bool {
+            (requested.isEmpty || requested == [candidate.programme.id]) && candidate.covers(period)
         }
-        let ownReferrals = AccessPolicy.decide(actor, .viewReferrerStatistics(referringOrganisation: actor.organisationID)).isAllowed
+        if let agreement {
+            guard let named = agreements.first(where: { $0.id == agreement }),
+                AccessPolicy.decide(actor, .viewAgreementStatistics(funder: named.funder.id)).isAllowed
+            else { return .failure(.outsideAgreements(own)) }
+            guard fits(named) else { return .failure(.outsideAgreements(actor.roles.contains(.hubAdmin) ? [named] : own)) }
+            return .success(StatisticsScope(programmes: [named.programme.id], referringOrganisation: nil, agreement: named))
+        }
+        func whole(_ programme: UUID) -> Decision { AccessPolicy.decide(actor, .viewProgrammeStatistics(programme: programme)) }
         if requested.isEmpty {
             let visible = all.filter { whole($0).isAllowed }
-            if !visible.isEmpty { return .success(StatisticsScope(programmes: visible.map(\.programme), referringOrganisation: nil)) }
-            guard ownReferrals else { return .failure(.missingRole(.funder)) }
-            return .success(StatisticsScope(programmes: all.map(\.programme), referringOrganisation: actor.organisationID))
+            if !visible.isEmpty { return .success(StatisticsScope(programmes: visible, referringOrganisation: nil)) }
+        } else if requested.allSatisfy({ whole($0).isAllowed }) {
+            return .success(StatisticsScope(programmes: requested, referringOrganisation: nil))
         }
-        for programme in requested {
-            if case .deny(let reason) = whole(programme) {
-                guard ownReferrals else { return .failure(reason) }
-                return .success(StatisticsScope(programmes: requested.map(\.programme), referringOrganisation: actor.organisationID))
-            }
+        if actor.roles.contains(.funder) {
+            let fitting = own.filter(fits)
+            if fitting.count == 1 { return .success(StatisticsScope(programmes: [fitting[0].programme.id], referringOrganisation: nil, agreement: fitting[0])) }
+            return .failure(fitting.isEmpty ? .outsideAgreements(own) : .chooseAgreement(fitting))
         }
-        return .success(StatisticsScope(programmes: requested.map(\.programme), referringOrganisation: nil))
+        let ownReferrals = AccessPolicy.decide(actor, .viewReferrerStatistics(referringOrganisation: actor.organisationID))
+        guard ownReferrals.isAllowed else {
+            if let refused = requested.lazy.compactMap({ whole($0).reason }).first { return .failure(.denied(refused)) }
+            return .failure(.denied(.missingRole(.funder)))
+        }
+        return .success(StatisticsScope(programmes: requested.isEmpty ? all : requested, referringOrganisation: actor.organisationID))
+    }
+
+    /// The agreements whose figures `actor` may ask for, as a funder chooses among them (hub-admins: every one).
+    public static func agreements(of actor: Actor, among agreements: [FundingAgreement]) -> [FundingAgreement] {
+        agreements.filter { AccessPolicy.decide(actor, .viewAgreementStatistics(funder: $0.funder.id)).isAllowed }
+    }
+}
+
+extension Decision {
+    /// Why it was denied, if it was.
+    var reason: DenialReason? {
+        if case .deny(let reason) = self { return reason }
+        return nil
     }
 }

@@ -57,18 +57,32 @@ public struct StatisticsPeriod: Sendable, Hashable {
     }
 }
 
-/// A count of one month from the history: a programme's referrals in row `value` of `breakdown` that counted for
+/// What is protected on its own: a programme, or one part of it that its funding agreements' areas cut out
+/// (`counts.programme_parts`). Reports only ever add units' published figures up.
+public struct StatisticsUnit: Sendable, Hashable {
+    public let programme: UUID
+    public let part: Int
+
+    public init(programme: UUID, part: Int = 0) {
+        self.programme = programme
+        self.part = part
+    }
+}
+
+/// A count of one month from the history: a unit's referrals in row `value` of `breakdown` that counted for
 /// `column`.
 public struct MonthlyCount: Sendable, Hashable {
-    public let programme: UUID
+    public let unit: StatisticsUnit
     public let breakdown: StatisticsBreakdown
     public let month: String
     public let value: String
     public let column: StatisticsColumn
     public let count: Int
 
-    public init(programme: UUID, breakdown: StatisticsBreakdown, month: String, value: String, column: StatisticsColumn, count: Int) {
-        self.programme = programme
+    public var programme: UUID { unit.programme }
+
+    public init(unit: StatisticsUnit, breakdown: StatisticsBreakdown, month: String, value: String, column: StatisticsColumn, count: Int) {
+        self.unit = unit
         self.breakdown = breakdown
         self.month = month
         self.value = value
@@ -113,37 +127,42 @@ public struct StatisticsReport: Sendable {
     /// programme breakdown is made of each programme's total.
     public static let protectedTogether: [StatisticsBreakdown] = [.total, .referrerType, .targetGroup, .ageBand, .region]
 
-    /// Builds the report from the month counts of every programme in scope by every breakdown in
-    /// `protectedTogether` (`rows` gives each breakdown's rows): each programme's month is protected, its months
-    /// summed over the period, and the programmes' tables added up. Months after `currentMonth` have not begun:
-    /// they are left out, so the referrals running at the end of a period still in progress are those running now.
+    /// Builds the report from the month counts of every unit (a programme, or a part of one) in scope by every
+    /// breakdown in `protectedTogether` (`rows` gives each breakdown's rows): each unit's month is protected, its months
+    /// summed over the period, and the units' tables added up, per programme and in all. Months after `currentMonth`
+    /// have not begun: they are left out, so the referrals running at the end of a period still in progress are those
+    /// running now. `units` defaults to one per programme.
     public static func build(
-        period: StatisticsPeriod, breakdown: StatisticsBreakdown, programmes: [UUID], rows: [StatisticsBreakdown: [String]],
-        counts: [MonthlyCount], waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)], threshold: Int,
-        currentMonth: String
+        period: StatisticsPeriod, breakdown: StatisticsBreakdown, programmes: [UUID], units: [StatisticsUnit]? = nil,
+        rows: [StatisticsBreakdown: [String]], counts: [MonthlyCount],
+        waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)], threshold: Int, currentMonth: String
     ) -> StatisticsReport {
+        let units = units ?? programmes.map { StatisticsUnit(programme: $0) }
         let begun = period.months.filter { $0 <= currentMonth }
         let columnIndex = Dictionary(uniqueKeysWithValues: StatisticsColumn.all.enumerated().map { ($1, $0) })
         let together = protectedTogether.filter { rows[$0] != nil }
-        // The empty tables of one programme's month, one per breakdown, then the counts in them.
-        var tables: [UUID: [String: [CountTable]]] = [:]
-        for programme in programmes {
-            tables[programme] = Dictionary(uniqueKeysWithValues: begun.map { month in (month, together.map { CountTable(rows: rows[$0]!) }) })
+        // The empty tables of one unit's month, one per breakdown, then the counts in them.
+        var tables: [StatisticsUnit: [String: [CountTable]]] = [:]
+        for unit in units {
+            tables[unit] = Dictionary(uniqueKeysWithValues: begun.map { month in (month, together.map { CountTable(rows: rows[$0]!) }) })
         }
         let rowIndex = together.map { Dictionary(uniqueKeysWithValues: rows[$0]!.enumerated().map { ($1, $0) }) }
         for count in counts {
             guard let table = together.firstIndex(of: count.breakdown), let row = rowIndex[table][count.value],
-                let column = columnIndex[count.column], tables[count.programme]?[count.month] != nil
+                let column = columnIndex[count.column], tables[count.unit]?[count.month] != nil
             else { continue }
-            tables[count.programme]![count.month]![table][row, column] += count.count
+            tables[count.unit]![count.month]![table][row, column] += count.count
         }
         let shown = together.firstIndex(of: breakdown == .programme ? .total : breakdown) ?? 0
-        // Each programme's months, protected, by the breakdown asked for.
-        let protectedMonths = programmes.map { programme in
-            begun.map { DisclosureControl.protectTogether(tables[programme]![$0]!, threshold: threshold)[shown] }
+        // Each unit's months, protected, by the breakdown asked for.
+        let protectedMonths = units.map { unit in
+            begun.map { DisclosureControl.protectTogether(tables[unit]![$0]!, threshold: threshold)[shown] }
         }
         let empty = DisclosureControl.protect(CountTable(rows: breakdown == .programme ? programmes.map(\.uuidString).map { $0.lowercased() } : rows[breakdown] ?? []))
-        let perProgramme = protectedMonths.map { DisclosureControl.combine($0) ?? empty }
+        let perUnit = protectedMonths.map { DisclosureControl.combine($0) ?? empty }
+        let perProgramme = programmes.map { programme in
+            DisclosureControl.sum(units.indices.filter { units[$0].programme == programme }.map { perUnit[$0] }) ?? empty
+        }
         let table: ProtectedTable
         if breakdown == .programme {
             // A row per programme: its own total row.

@@ -30,7 +30,6 @@ extension APIHandlers {
             }
             return ServiceArea(name: area.name, extent: extent)
         }
-        change.funders = try body.funderIds?.map { try uuid($0, "funder id") }
         try await ProgrammeChanges(programmes: programmes).apply(change, to: id, by: actor)
         guard let programme = try await directory.programme(id: id) else { throw Self.noSuchProgramme(id) }
         let catalogue = catalogues[UILanguage.negotiate(parameter: nil, cookie: nil, acceptLanguage: nil)]
@@ -59,8 +58,6 @@ struct ProgrammeChanges {
         }
         do {
             try await programmes.apply(change, to: id, by: actor)
-        } catch ProgrammeChangeError.notAFunder {
-            throw Problem(status: .unprocessableContent, detail: "funder_ids may only name organisations that are funders.")
         } catch ProgrammeChangeError.notFound {
             throw Problem(status: .notFound, detail: "No programme has id \(id.uuidString.lowercased()).")
         }

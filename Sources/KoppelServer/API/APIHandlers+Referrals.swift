@@ -157,7 +157,7 @@ extension APIHandlers {
             programme: .init(id: referral.programme.id.uuidString.lowercased(), name: referral.programme.name),
             referringOrganisation: .init(id: referral.referringOrganisation.id.uuidString.lowercased(), name: referral.referringOrganisation.name),
             targetGroup: recode(referral.targetGroup), ageBand: recode(referral.ageBand), municipality: referral.municipality.name,
-            needs: referral.needs.map(recode), urgency: recode(referral.urgency), requestedStart: referral.requestedStart,
+            municipalityCode: referral.municipality.code, needs: referral.needs.map(recode), urgency: recode(referral.urgency), requestedStart: referral.requestedStart,
             overriddenRules: referral.overriddenRules.map(recode), overrideReason: referral.overrideReason.map(recode),
             consentId: referral.consentID?.uuidString.lowercased(), consentOverrideReason: referral.consentOverrideReason.map(recode),
             forwardedFrom: referral.forwardedFrom?.uuidString.lowercased(), waitlistPosition: referral.waitlistPosition,

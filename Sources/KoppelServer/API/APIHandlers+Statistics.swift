@@ -11,7 +11,7 @@ extension APIHandlers {
         guard let actor = RequestIdentity.current.actor else { throw Problem.denied(.notSignedIn) }
         let request = StatisticsReports.Request(
             programmes: input.query.programme ?? [], period: input.query.period, from: input.query.from, to: input.query.to,
-            breakdown: input.query.breakdown?.rawValue)
+            breakdown: input.query.breakdown?.rawValue, agreement: input.query.agreement)
         let labelled: StatisticsReports.Labelled
         do { labelled = try await statistics.report(request, by: actor) } catch let invalid as StatisticsReports.Invalid { throw invalid.problem }
         let catalogue = catalogues[.english]

@@ -16,7 +16,7 @@ enum FHIRReferrals {
             "authoredOn": FHIRTime.string(referral.createdAt),
             "requester": FHIRCodes.reference("Organization", referral.referringOrganisation.id, display: referral.referringOrganisation.name),
             "performer": [FHIRCodes.reference("HealthcareService", referral.programme.id, display: referral.programme.name)],
-            "locationCode": [FHIRCodes.concept(FHIRCodes.municipality, referral.municipality.name, referral.municipality.name)],
+            "locationCode": [FHIRCodes.concept(FHIRCodes.municipality, referral.municipality.code, referral.municipality.name)],
             "extension": extensions(referral),
         ]
         if !referral.needs.isEmpty { resource["reasonCode"] = referral.needs.map { FHIRCodes.concept(FHIRCodes.need, $0.rawValue) } }

@@ -7,6 +7,7 @@ import KoppelStore
 /// scope from `StatisticsAccess`, the figures from `StatisticsStore` through `DisclosureControl`, rows labelled.
 struct StatisticsReports: Sendable {
     let store: StatisticsStore
+    let agreements: FundingAgreementStore
     let directory: any ProgrammeDirectory
     let threshold: Int
     /// Reports counted at once; the rest wait their turn, so a crowd of funders cannot take every connection.
@@ -18,6 +19,8 @@ struct StatisticsReports: Sendable {
         var from: String?
         var to: String?
         var breakdown: String?
+        /// A funding agreement's id: its programme, area and months.
+        var agreement: String?
     }
 
     /// A request that names no period or breakdown Koppel gives; the API says so in English, pages from the
@@ -45,34 +48,35 @@ struct StatisticsReports: Sendable {
         let placesTotal: Int?
     }
 
-    /// The programmes as a report needs them: who funds each (for the policy), names and capacity (for the
-    /// labels). Read once per request, by the dashboard for its choices and its report alike.
+    /// The programmes and agreements as a report needs them: ids and agreements (for the policy), names and capacity
+    /// (for the labels). Read once per request, by the dashboard for its choices and its report alike.
     struct Programmes {
-        let funding: [ProgrammeFunding]
+        let all: [UUID]
+        let agreements: [FundingAgreement]
         let listed: [Programme]
     }
 
     func programmes() async throws -> Programmes {
-        Programmes(funding: try await store.funding(), listed: try await directory.listedProgrammes())
+        Programmes(all: try await store.programmes(), agreements: try await agreements.agreements(), listed: try await directory.listedProgrammes())
     }
 
     func report(_ request: Request, by actor: Actor, programmes known: Programmes? = nil) async throws -> Labelled {
         let known = if let known { known } else { try await programmes() }
-        let funding = known.funding
-        let byID = Dictionary(uniqueKeysWithValues: funding.map { ($0.programme, $0) })
-        let requested = try request.programmes.map { text -> ProgrammeFunding in
+        let all = Set(known.all)
+        let requested = try request.programmes.map { text -> UUID in
             let id = try uuid(text, "programme id")
-            guard let programme = byID[id] else { throw APIHandlers.noSuchProgramme(id) }
-            return programme
+            guard all.contains(id) else { throw APIHandlers.noSuchProgramme(id) }
+            return id
         }
-        let scope: StatisticsScope
-        switch StatisticsAccess.scope(actor, requested: requested, all: funding) {
-        case .success(let found): scope = found
-        case .failure(let reason): throw Problem.denied(reason)
-        }
+        let agreement = try request.agreement.map { try uuid($0, "agreement id") }
         let period = request.period == nil && request.from == nil && request.to == nil ? Self.thisYear : request.period
         guard let months = StatisticsPeriod.parse(period: period, from: request.from, to: request.to) else { throw Invalid.period }
         guard let breakdown = StatisticsBreakdown(rawValue: request.breakdown ?? "total") else { throw Invalid.breakdown }
+        let scope: StatisticsScope
+        switch StatisticsAccess.scope(actor, requested: requested, all: known.all, agreements: known.agreements, agreement: agreement, period: months) {
+        case .success(let found): scope = found
+        case .failure(let refusal): throw refusal.problem
+        }
         let report = try await gate.run {
             try await store.report(scope, period: months, breakdown: breakdown, threshold: threshold, actingFor: actor)
         }
@@ -84,11 +88,18 @@ struct StatisticsReports: Sendable {
             placesTotal: scope.referringOrganisation == nil && !totals.isEmpty ? totals.reduce(0, +) : nil)
     }
 
-    /// The programmes `actor` may ask figures of, by name: what the dashboard offers to choose from.
+    /// The programmes `actor` may ask figures of as a whole, by name: what the dashboard offers to choose from.
     func choices(for actor: Actor, in known: Programmes) -> [(id: UUID, name: String)] {
-        guard case .success(let scope) = StatisticsAccess.scope(actor, requested: [], all: known.funding) else { return [] }
         let names = Dictionary(uniqueKeysWithValues: known.listed.map { ($0.id, $0.name) })
-        return scope.programmes.compactMap { id in names[id].map { (id, $0) } }.sorted { $0.name < $1.name }
+        return known.all.filter { AccessPolicy.decide(actor, .viewProgrammeStatistics(programme: $0)).isAllowed }
+            .compactMap { id in names[id].map { (id, $0) } }.sorted { $0.name < $1.name }
+    }
+
+    /// Whether `actor` may see any figures at all: a whole programme, an agreement's, or their own referrals'.
+    func seesAny(_ actor: Actor) async throws -> Bool {
+        if AccessPolicy.decide(actor, .viewReferrerStatistics(referringOrganisation: actor.organisationID)).isAllowed { return true }
+        let known = try await programmes()
+        return !choices(for: actor, in: known).isEmpty || !StatisticsAccess.agreements(of: actor, among: known.agreements).isEmpty
     }
 
     /// The current year in Amsterdam, the default period.
@@ -158,5 +169,22 @@ extension StatisticsReports.Labelled {
         if let first = field.first, "=+-@".contains(first), Int(field) == nil { field = "'" + field }
         guard field.contains(where: { ",\"\r\n".contains($0) }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+extension StatisticsRefusal {
+    /// The answer: 403 saying what the reader may ask for instead (422 when they only need to choose).
+    var problem: Problem {
+        switch self {
+        case .denied(let reason): Problem.denied(reason)
+        case .outsideAgreements(let own) where own.isEmpty:
+            Problem(status: .forbidden, detail: "No funding agreement of yours covers these figures, and Koppel holds none for your organisation; a hub-admin records them.")
+        case .outsideAgreements(let own):
+            Problem(status: .forbidden, detail: "No funding agreement of yours covers these figures. You may ask for months within one of these: "
+                + own.map(\.summary).joined(separator: "; ") + ".")
+        case .chooseAgreement(let fitting):
+            Problem(status: .unprocessableContent, detail: "Several of your funding agreements cover these months; choose one with agreement=…: "
+                + fitting.map(\.summary).joined(separator: "; ") + ".")
+        }
     }
 }

@@ -26,7 +26,7 @@ struct AccountPages {
             return .redirect(to: "/sign-in", type: .normal)
         }
         let catalogue = renderer.catalogue(for: request)
-        let seesStatistics = !statistics.choices(for: account.actor, in: try await statistics.programmes()).isEmpty
+        let seesStatistics = try await statistics.seesAny(account.actor)
         return renderer.page(
             "account", titleKey: "account.title",
             values: [

@@ -64,8 +64,9 @@ struct ReferralPages {
         let programmes = try await directory.listedProgrammes().filter { $0.status == .open }.map { programme in
             labels.programmeChoice(programme, places: places[programme.id], selected: form?.programme == programme.id.uuidString.lowercased())
         }
+        // The browser's own type-ahead over every municipality, without JavaScript; the server reads names and codes.
         let municipalities = try await referrals.municipalities().map { municipality -> [String: Any] in
-            ["value": municipality.name, "label": municipality.name, "selected": form?.municipality == municipality.name]
+            ["value": municipality.name, "label": ([municipality.code] + municipality.otherNames).joined(separator: " · ")]
         }
         func choices<Code: RawRepresentable & CaseIterable>(_ codes: Code.Type, _ group: String, selected: String?) -> [[String: Any]]
         where Code.RawValue == String {
@@ -87,7 +88,7 @@ struct ReferralPages {
             "needs": labels.options(ReferralNeed.allCases, selected: form?.needs ?? []),
             "urgencies": labels.options(ReferralUrgency.allCases, selected: [form?.urgency ?? ReferralUrgency.routine.rawValue]),
             "overrideReasons": labels.options(EligibilityOverrideReason.allCases, selected: [form?.override_reason]),
-            "requestedStart": form?.requested_start ?? "",
+            "requestedStart": form?.requested_start ?? "", "municipality": form?.municipality ?? "",
             // Sent back with the form: a second press of the button, or a resent form, files nothing twice.
             "formKey": form?.form_key ?? UUID().uuidString.lowercased(),
         ]

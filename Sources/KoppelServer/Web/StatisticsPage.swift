@@ -26,16 +26,49 @@ struct StatisticsPage {
         return StatisticsReports.Request(
             programmes: query[values: "programme"].map(String.init).filter { !$0.isEmpty },
             period: range ? nil : field("period"), from: range ? field("from") : nil, to: range ? field("to") : nil,
-            breakdown: field("breakdown"))
+            breakdown: field("breakdown"), agreement: field("agreement"))
+    }
+
+    /// The request as a query string, with the agreement the dashboard chose for the reader.
+    private static func query(_ asked: StatisticsReports.Request) -> String {
+        var items = asked.programmes.map { URLQueryItem(name: "programme", value: $0) }
+        for (name, value) in [("period", asked.period), ("from", asked.from), ("to", asked.to), ("breakdown", asked.breakdown), ("agreement", asked.agreement)] {
+            if let value { items.append(URLQueryItem(name: name, value: value)) }
+        }
+        var components = URLComponents()
+        components.queryItems = items
+        return components.percentEncodedQuery ?? ""
     }
 
     private func dashboard(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let actor = context.identity.actor else { return .redirect(to: "/sign-in", type: .normal) }
         let catalogue = renderer.catalogue(for: request)
-        let asked = Self.reportRequest(request)
+        var asked = Self.reportRequest(request)
         let known = try await statistics.programmes()
         let choices = statistics.choices(for: actor, in: known)
+        let agreements = StatisticsAccess.agreements(of: actor, among: known.agreements)
+        // A funder (who sees no whole programme) starts at an agreement that covers this year, else its first; its
+        // own months when this year lies outside them.
+        if asked.agreement == nil, choices.isEmpty, asked.programmes.isEmpty, !agreements.isEmpty {
+            let year = StatisticsReports.thisYear
+            let first = agreements.first { $0.firstMonth <= "\(year)-12" && "\(year)-01" <= $0.lastMonth } ?? agreements[0]
+            asked.agreement = first.id.uuidString.lowercased()
+            if asked.period == nil, asked.from == nil, !(first.firstMonth <= "\(year)-01" && "\(year)-12" <= first.lastMonth) {
+                asked.from = max(first.firstMonth, "\(year)-01")
+                asked.to = min(first.lastMonth, "\(year)-12")
+                if asked.from! > asked.to! { (asked.from, asked.to) = (first.firstMonth, first.lastMonth) }
+            }
+        }
         var values: [String: Any] = [
+            "hasAgreements": !agreements.isEmpty, "hasProgrammes": !choices.isEmpty,
+            "agreements": agreements.map { agreement in
+                let id = agreement.id.uuidString.lowercased()
+                let label = catalogue.text(
+                    "statistics.form.agreement_label",
+                    ["programme": agreement.programme.name, "area": agreement.area.name, "first": agreement.firstMonth, "last": agreement.lastMonth,
+                     "funder": agreement.funder.name])
+                return ["value": id, "label": label, "selected": asked.agreement == id]
+            },
             "programmes": choices.map { choice in
                 let id = choice.id.uuidString.lowercased()
                 return ["value": id, "label": choice.name, "checked": asked.programmes.contains(id)]
@@ -49,7 +82,8 @@ struct StatisticsPage {
         do {
             let labelled = try await statistics.report(asked, by: actor, programmes: known)
             values.merge(StatisticsDashboard(labelled: labelled, catalogue: catalogue).values) { $1 }
-            values["csvLink"] = "/statistics/report.csv?" + (request.uri.query ?? "")
+            values["csvLink"] = "/statistics/report.csv?" + Self.query(asked)
+            values["agreementArea"] = labelled.scope.agreement?.area.name
         } catch let invalid as StatisticsReports.Invalid {
             values["error"] = catalogue.text(invalid == .period ? "statistics.error.period" : "statistics.error.breakdown")
             return renderer.page(

@@ -42,7 +42,12 @@ public enum ReferralError: Error, Sendable, Equatable {
     /// No such referral, or not one the caller may see: the same answer, so existence does not leak.
     case notFound
     case programmeNotFound
-    case unknownMunicipality(String)
+    /// No municipality goes by that name or code; the closest names, if any are close.
+    case unknownMunicipality(String, suggestions: [String])
+    /// Several municipalities go by that name (their names, with codes, to choose from).
+    case ambiguousMunicipality(String, candidates: [String])
+    /// The municipality ceased to exist on `endedOn` (merged into `successor`, by name); a new referral names the successor.
+    case endedMunicipality(String, endedOn: String, successor: String?)
     case denied(DenialReason)
     case impossibleStep(ReferralStepError)
     /// Eligibility rules the referral does not meet, and no override reason was given.
@@ -178,4 +183,14 @@ public struct WaitingListEntry: Sendable, Hashable {
     public var referringOrganisation: NamedID
     public var urgency: ReferralUrgency
     public var waitlistedAt: Date
+}
+
+/// The municipality a referral's input names, as `SubmissionFacts` found it: how many go by that name or code, how
+/// many of those exist today, and when the one found ended and into which (by name).
+struct MunicipalityMatch: Sendable {
+    let municipality: Municipality
+    let matching: Int
+    let existing: Int
+    let endedOn: String?
+    let successor: String?
 }

@@ -53,11 +53,26 @@ extension ReferralStore {
         }
     }
 
-    /// The municipalities a referral can name, by name.
-    public func municipalities() async throws -> [Municipality] {
-        try await client.query("SELECT name, region, country FROM municipalities ORDER BY name", logger: logger).collect().map { row in
-            let (name, region, country) = try row.decode((String, String, String).self)
-            return Municipality(name: name, region: region, country: country)
+    /// The municipalities a referral can name today, by name, with their other names (for the form's list).
+    public func municipalities() async throws -> [MunicipalityChoice] {
+        try await client.query(
+            """
+            SELECT m.code, m.name, m.country, coalesce(array_agg(n.name ORDER BY n.name) FILTER (WHERE n.name <> m.name), '{}')
+            FROM municipalities m LEFT JOIN municipality_names n ON n.municipality = m.code
+            WHERE (m.valid_from IS NULL OR m.valid_from <= koppel_today()) AND (m.ended_on IS NULL OR m.ended_on > koppel_today())
+            GROUP BY m.code ORDER BY m.name, m.code
+            """, logger: logger
+        ).collect().map { row in
+            let (code, name, country, others) = try row.decode((String, String, String, [String]).self)
+            return MunicipalityChoice(code: code, name: name, country: country, otherNames: others)
         }
     }
+}
+
+/// A municipality as a form offers it.
+public struct MunicipalityChoice: Sendable, Hashable {
+    public let code: String
+    public let name: String
+    public let country: String
+    public let otherNames: [String]
 }

@@ -165,7 +165,7 @@ extension ReferralStore {
                 forwarded_from, forwarded_by_organisation_id, consent_id, created_at, submitted_at, state_changed_at, due_kind, due_on,
                 escalate_on)
             VALUES (\(id), \(referral.clientID), \(referral.referringOrganisation.id), \(referral.referringUserID), \(target),
-                \(rules.operatorID), \(referral.targetGroup.rawValue), \(referral.ageBand.rawValue), \(referral.municipality.name),
+                \(rules.operatorID), \(referral.targetGroup.rawValue), \(referral.ageBand.rawValue), \(referral.municipality.code),
                 \(referral.needs.map(\.rawValue)), \(referral.urgency.rawValue), \(referral.requestedStart)::date, 'submitted',
                 \(unmet.map(\.rawValue)), \(unmet.isEmpty ? nil : request.overrideReason?.rawValue), \(referral.id), \(actor.organisationID), \(basis.consent), koppel_now(), koppel_now(), koppel_now(),
                 \(deadline?.kind.rawValue), \(deadline?.due.description)::date, \(deadline?.escalation.description)::date)

@@ -53,7 +53,7 @@ public struct ReferralStore: Sendable {
     static func file(_ new: NewReferral, by actor: Actor, on connection: PostgresConnection, logger: Logger) async throws -> Referral {
         let target = try await ProgrammeRules.load(new.programmeID, on: connection, logger: logger)
         let facts = try await Self.facts(client: new.clientID, municipality: new.municipality, on: connection, logger: logger)
-        guard let municipality = facts.municipality else { throw ReferralError.unknownMunicipality(new.municipality) }
+        let municipality = try await Self.municipality(new.municipality, facts.municipality, on: connection, logger: logger)
         try Self.requireLivingClient(erased: facts.clientErased)
         var overridden: [EligibilityRule] = []
         var basis = ConsentBasis()
@@ -65,7 +65,7 @@ public struct ReferralStore: Sendable {
                 on: connection, logger: logger)
         }
         let filed = FileReferral(
-            id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.name,
+            id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.code,
             state: new.submit ? .submitted : .draft, overridden: overridden, basis: basis,
             notify: Referral.audienceOfFiling(referrer: actor.organisationID, operatorID: target.operatorID, submitted: new.submit),
             deadline: Day(facts.today).flatMap { ReferralDeadline.after(reaching: new.submit ? .submitted : .draft, on: $0, terms: target.programme.responseTerms) })
@@ -164,11 +164,42 @@ public struct ReferralStore: Sendable {
     /// What a new referral is checked against besides its programme (see `SubmissionFacts`).
     static func facts(
         client: UUID, municipality: String, on connection: PostgresConnection, logger: Logger
-    ) async throws -> (clientErased: Bool?, municipality: Municipality?, today: String) {
+    ) async throws -> (clientErased: Bool?, municipality: MunicipalityMatch?, today: String) {
         let row = try await connection.rows(SubmissionFacts(client: client, municipality: municipality), logger: logger)[0]
-        let (erased, name, region, country, today) = try row.decode((Bool?, String?, String?, String?, String).self)
-        guard let name, let region, let country else { return (erased, nil, today) }
-        return (erased, Municipality(name: name, region: region, country: country), today)
+        let (erased, code, name, region, country, names, places, endedOn, successor, matching, existing, today) =
+            try row.decode((Bool?, String?, String?, String?, String?, [String]?, [String]?, String?, String?, Int?, Int?, String).self)
+        guard let code, let name, let region, let country, let matching, let existing else { return (erased, nil, today) }
+        let found = Municipality(code: code, name: name, region: region, country: country, names: Set(names ?? []), places: Set(places ?? []))
+        return (erased, MunicipalityMatch(municipality: found, matching: matching, existing: existing, endedOn: endedOn, successor: successor), today)
+    }
+
+    /// The municipality a new referral names, or why it names none: unknown (with the closest names), ambiguous, or
+    /// ended. Only the failures read further.
+    static func municipality(
+        _ input: String, _ match: MunicipalityMatch?, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Municipality {
+        guard let match else {
+            let names = try await connection.query(
+                "SELECT n.name FROM municipality_names n JOIN municipalities m ON m.code = n.municipality WHERE m.ended_on IS NULL OR m.ended_on > koppel_today()",
+                logger: logger
+            ).collect().map { try $0.decode(String.self) }
+            throw ReferralError.unknownMunicipality(input, suggestions: PlaceName.closest(to: input, among: names))
+        }
+        if match.existing > 1 {
+            let candidates = try await connection.query(
+                """
+                SELECT m.name || ' (' || m.code || ')' FROM municipalities m
+                WHERE (m.ended_on IS NULL OR m.ended_on > koppel_today())
+                  AND m.code IN (SELECT n.municipality FROM municipality_names n WHERE n.folded = \(PlaceName.folded(input)))
+                ORDER BY m.code
+                """, logger: logger
+            ).collect().map { try $0.decode(String.self) }
+            throw ReferralError.ambiguousMunicipality(input, candidates: candidates)
+        }
+        if match.existing == 0 {
+            throw ReferralError.endedMunicipality(match.municipality.name, endedOn: match.endedOn ?? "", successor: match.successor)
+        }
+        return match.municipality
     }
 
     /// Keeps the answer for an idempotency key, if there is one, and hands the referral back.
