@@ -113,8 +113,8 @@ struct StatisticsResponseTimeTests {
                     try await MigrationRunner(client: client, migrations: migrations.filter { $0.version <= last }, logger: quietLogger).migrate()
                     // The demo as far as the schema goes (organisations and programmes at 14), then whole.
                     if last == migrations.count {
-                        let reference = try TestEnvironment.current().schemaDirectory.deletingLastPathComponent().appendingPathComponent("data/reference")
-                        _ = try await ReferenceImporter(client: client, logger: quietLogger).run(try ReferenceData.load(from: reference))
+                        let reference = try ReferenceData.load(from: try TestEnvironment.current().referenceDirectory)
+                        _ = try await ReferenceImporter(client: client, logger: quietLogger).run(reference)
                     }
                     if last == 14 || last == migrations.count { try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled()) }
                 }

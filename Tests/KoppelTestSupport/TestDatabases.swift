@@ -96,8 +96,7 @@ public actor TestDatabases {
             try await PostgresClient.withRunningClient(environment.owner.with(database: name), logger: Self.logger) { client in
                 try await MigrationRunner(client: client, migrations: migrations, logger: Self.logger).migrate()
                 // As `scripts/run` and `scripts/test` do: every municipality of data/reference.
-                let reference = environment.schemaDirectory.deletingLastPathComponent().appendingPathComponent("data/reference")
-                _ = try await ReferenceImporter(client: client, logger: Self.logger).run(try ReferenceData.load(from: reference))
+                _ = try await ReferenceImporter(client: client, logger: Self.logger).run(try ReferenceData.load(from: environment.referenceDirectory))
             }
             return name
         }
@@ -130,3 +129,23 @@ public let quietLogger: Logger = {
     logger.logLevel = .error
     return logger
 }()
+
+extension TestEnvironment {
+    /// The repository's reference data (data/reference), as `scripts/run` imports it.
+    public var referenceDirectory: URL { schemaDirectory.deletingLastPathComponent().appendingPathComponent("data/reference") }
+}
+
+/// Copies of data/reference for tests that need other data (next year's, or a broken file).
+public enum ReferenceFolder {
+    /// A temporary folder with every file of data/reference, each file's text passed through `change(name, text)`.
+    public static func copy(_ change: (String, String) -> String) throws -> URL {
+        let directory = try TestEnvironment.current().referenceDirectory
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("koppel-reference-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".csv") {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            try change(name, text).write(to: target.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return target
+    }
+}

@@ -566,8 +566,9 @@ NAMES = [
     ('GM0518', 'Den Haag', 'nl'), ('GM0518', 'The Hague', ''),
     ('GM0796', 'Den Bosch', 'nl'),
     ('GM0164', 'Hengelo', 'nl'), ('GM0164', 'Hengelo (Overijssel)', 'nl'),
-    ('GM0373', 'Bergen NH', 'nl'), ('GM0373', 'Bergen (Noord-Holland)', 'nl'),
-    ('GM0893', 'Bergen L', 'nl'), ('GM0893', 'Bergen (Limburg)', 'nl'),
+    # Plain "Bergen" is three places (and Mons in Dutch): Koppel asks which.
+    ('GM0373', 'Bergen', 'nl'), ('GM0373', 'Bergen NH', 'nl'), ('GM0373', 'Bergen (Noord-Holland)', 'nl'),
+    ('GM0893', 'Bergen', 'nl'), ('GM0893', 'Bergen L', 'nl'), ('GM0893', 'Bergen (Limburg)', 'nl'),
     ('GM0603', 'Rijswijk', 'nl'), ('GM0687', 'Middelburg', 'nl'), ('GM0417', 'Laren', 'nl'),
     ('GM0888', 'Beek', 'nl'), ('GM0971', 'Stein', 'nl'),
     ('GM0820', 'Nuenen', 'nl'),
