@@ -6,6 +6,8 @@ import PostgresNIO
 /// Why a programme change could not be made.
 public enum ProgrammeChangeError: Error, Sendable, Equatable {
     case notFound
+    /// Service areas that name no municipality, region, named area or country Koppel knows (as given).
+    case unknownPlaces([String])
 }
 
 /// Changes to programmes' operational details, each written with its notification in one transaction.
@@ -59,6 +61,19 @@ public struct ProgrammeStore: Sendable {
         ).collect().first?.decode(UUID.self)
         guard updated != nil else { throw ProgrammeChangeError.notFound }
         if let areas = change.serviceAreas {
+            let unknown = try await connection.query(
+                """
+                SELECT a.name FROM unnest(\(areas.map(\.name))::text[], \(areas.map { PlaceName.folded($0.name) })::text[],
+                                          \(areas.map(\.extent.rawValue))::text[]) AS a (name, folded, extent)
+                WHERE NOT CASE a.extent
+                    WHEN 'municipality' THEN EXISTS (SELECT FROM municipalities m WHERE m.code = upper(a.name) OR a.folded = ANY (m.names))
+                    WHEN 'region' THEN EXISTS (SELECT FROM regions r WHERE r.kind <> 'country' AND fold_place_name(r.name) = a.folded)
+                                    OR EXISTS (SELECT FROM areas n WHERE n.folded = a.folded)
+                    ELSE EXISTS (SELECT FROM regions r WHERE r.kind = 'country' AND fold_place_name(r.name) = a.folded)
+                END
+                """, logger: logger
+            ).collect().map { try $0.decode(String.self) }
+            guard unknown.isEmpty else { throw ProgrammeChangeError.unknownPlaces(unknown) }
             try await connection.query("DELETE FROM programme_service_areas WHERE programme_id = \(id)", logger: logger)
             for (position, area) in areas.enumerated() {
                 try await connection.query(

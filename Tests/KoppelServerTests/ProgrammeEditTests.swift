@@ -75,4 +75,25 @@ struct ProgrammeEditTests {
             #expect(bad.text.contains("hele getallen"))
         }
     }
+
+    @Test("service areas name places Koppel knows: a municipality by name or code, a region or named area, a country; others are 422 by name")
+    func serviceAreasNamePlaces() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let uri = "/api/v1/programmes/\(cast.twoGoID)"
+            let nowhere = try await api(.patch, uri, as: cast.twoGo, ["service_areas": [
+                ["name": "Haaglanden", "extent_type": "region"], ["name": "Atlantis", "extent_type": "region"], ["name": "Twente", "extent_type": "country"],
+            ]])
+            #expect(nowhere.status == .unprocessableContent)
+            #expect(nowhere.detail.contains("no places are called 'Atlantis', 'Twente'"), "\(nowhere.detail)")
+            let places = try await api(.patch, uri, as: cast.twoGo, ["service_areas": [
+                ["name": "Haaglanden", "extent_type": "region"], ["name": "GM0153", "extent_type": "municipality"], ["name": "Zuid-Holland", "extent_type": "region"],
+                ["name": "den haag", "extent_type": "municipality"], ["name": "Nederland", "extent_type": "country"],
+            ]])
+            #expect(places.status == .ok, "a named area, a code, a province, another name, a country: \(places.detail)")
+            let programme = try await api(.get, uri, as: cast.caseworker)
+            #expect((programme.json["service_areas"] as? [[String: Any]])?.count == 5)
+        }
+    }
 }

@@ -58,6 +58,11 @@ struct ReferenceDataTests {
                     """, logger: logger
                 ).collect().first!.decode(Int.self)
                 #expect(twente == 14, "COROP Twente")
+                // Region names are folded in PostgreSQL for eligibility, service areas in Swift: the two must agree.
+                for row in try await client.query("SELECT name, fold_place_name(name) FROM regions", logger: logger).collect() {
+                    let (name, folded) = try row.decode((String, String).self)
+                    #expect(PlaceName.folded(name) == folded, "\(name)")
+                }
             }
         }
     }

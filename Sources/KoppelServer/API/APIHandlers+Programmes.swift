@@ -58,6 +58,12 @@ struct ProgrammeChanges {
         }
         do {
             try await programmes.apply(change, to: id, by: actor)
+        } catch ProgrammeChangeError.unknownPlaces(let names) {
+            throw Problem(
+                status: .unprocessableContent,
+                detail: "The programme was not changed: no \(names.count == 1 ? "place is" : "places are") called \(names.map { "'\($0)'" }.joined(separator: ", ")). "
+                    + "A service area names a municipality (name or code) of extent municipality, a region (province, COROP or labour-market "
+                    + "region, …) or named area of extent region, or Nederland or België of extent country.")
         } catch ProgrammeChangeError.notFound {
             throw Problem(status: .notFound, detail: "No programme has id \(id.uuidString.lowercased()).")
         }
