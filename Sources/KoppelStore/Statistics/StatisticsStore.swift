@@ -41,7 +41,11 @@ public struct StatisticsStore: Sendable {
         case .ageBand: return AgeBand.allCases.map(\.rawValue)
         case .region:
             return try await connection.query(
-                "SELECT DISTINCT region FROM municipalities WHERE \(area)::text[] IS NULL OR code = ANY(\(area)) ORDER BY region", logger: logger
+                """
+                SELECT DISTINCT region FROM municipalities
+                WHERE (\(area)::text[] IS NULL OR code = ANY(\(area))) AND (ended_on IS NULL OR ended_on > koppel_today())
+                ORDER BY region
+                """, logger: logger
             ).collect().map { try $0.decode(String.self) }
         }
     }
