@@ -161,6 +161,7 @@ extension Failure {
         case let error as ReferralError: error.failure
         case let error as PrivacyError: error.failure
         case let error as IdentityError: error.failure
+        case let error as FundingError: error.failure
         default: error
         }
     }

@@ -11,8 +11,13 @@ public struct UseCases: Sendable {
     public let readClients: ReadClients
     public let intakeReferral: IntakeReferral
     public let createUser: CreateUser
+    public let manageAreas: ManageAreas
+    public let manageFundingAgreements: ManageFundingAgreements
 
-    public init(referrals: ReferralStore, privacy: Privacy, users: UserStore, hash: @escaping @Sendable (String) async throws -> String) {
+    public init(
+        referrals: ReferralStore, privacy: Privacy, users: UserStore, areas: AreaStore, agreements: FundingAgreementStore,
+        hash: @escaping @Sendable (String) async throws -> String
+    ) {
         fileReferral = FileReferral(referrals: referrals)
         takeReferralStep = TakeReferralStep(referrals: referrals)
         readReferrals = ReadReferrals(referrals: referrals)
@@ -21,6 +26,8 @@ public struct UseCases: Sendable {
         readClients = ReadClients(privacy: privacy)
         intakeReferral = IntakeReferral(privacy: privacy)
         createUser = CreateUser(users: users, hash: hash)
+        manageAreas = ManageAreas(areas: areas)
+        manageFundingAgreements = ManageFundingAgreements(agreements: agreements)
     }
 }
 
