@@ -69,13 +69,16 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let privacy = Privacy(
         clients: ClientStore(client: client, logger: logger), vault: VaultStore(client: vaultClient, keys: keys, logger: logger),
         referrals: referrals, lookups: throttles)
+    let agreements = FundingAgreementStore(client: client, logger: logger)
     let statistics = StatisticsReports(
-        store: StatisticsStore(client: client, logger: logger), agreements: FundingAgreementStore(client: client, logger: logger),
+        store: StatisticsStore(client: client, logger: logger), agreements: agreements,
         directory: directory, threshold: settings.statisticsThreshold,
         gate: AsyncGate(width: settings.databasePoolSize / 2))
     let notices = NoticeStore(client: client, logger: logger)
     let webhooks = WebhookStore(client: client, keys: keys, policy: settings.webhookPolicy, logger: logger)
-    let useCases = UseCases(referrals: referrals, privacy: privacy, users: users) { try await hasher.hash($0) }
+    let useCases = UseCases(
+        referrals: referrals, privacy: privacy, users: users, areas: AreaStore(client: client, logger: logger), agreements: agreements
+    ) { try await hasher.hash($0) }
     let confirmations = DirectoryConfirmations(client: client, logger: logger)
     try APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
@@ -99,6 +102,9 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     WebhookPages(renderer: renderer, webhooks: webhooks).register(on: routes)
     NoticePages(renderer: renderer, notices: notices, mailConfigured: settings.mail != nil).register(on: routes)
     HubPages(renderer: renderer, organisations: organisations).register(on: routes)
+    AreaPages(renderer: renderer, useCases: useCases).register(on: routes)
+    AgreementPages(renderer: renderer, useCases: useCases, organisations: organisations, directory: directory).register(on: routes)
+    FunderAgreementPage(renderer: renderer, useCases: useCases).register(on: routes)
     ReferralPages(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy, notices: notices, useCases: useCases).register(on: routes)
     ReferralDetailPage(renderer: renderer, referrals: referrals, directory: directory, privacy: privacy, useCases: useCases).register(on: routes)
     ClientPage(renderer: renderer, privacy: privacy, directory: directory).register(on: routes)
