@@ -35,6 +35,10 @@ struct AccountPages {
                 "isOrgAdmin": AccessPolicy.decide(account.actor, .listUsers(organisation: account.organisationID)).isAllowed,
                 "isHubAdmin": AccessPolicy.decide(account.actor, .manageOrganisations).isAllowed,
                 "seesReferrals": AccessPolicy.decide(account.actor, .listReferrals).isAllowed, "seesStatistics": seesStatistics,
+                "managesFunding": AccessPolicy.decide(account.actor, .manageFundingAgreements).isAllowed,
+                // A hub-admin reads every agreement on the admin page; this link is for the funder's own.
+                "seesOwnAgreements": account.roles.contains(.funder)
+                    && AccessPolicy.decide(account.actor, .viewFundingAgreements(funder: account.organisationID)).isAllowed,
             ], request: request, identity: context.identity)
     }
 
