@@ -38,6 +38,7 @@ struct AuthorizationMatrixTests {
 
     indirect enum BodyValue: Decodable, Sendable {
         case text(String)
+        case number(Int)
         case list([BodyValue])
         case object([String: BodyValue])
 
@@ -45,6 +46,8 @@ struct AuthorizationMatrixTests {
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self) {
                 self = .text(text)
+            } else if let number = try? container.decode(Int.self) {
+                self = .number(number)
             } else if let items = try? container.decode([BodyValue].self) {
                 self = .list(items)
             } else {
@@ -55,6 +58,7 @@ struct AuthorizationMatrixTests {
         func json(replacing substitutions: [String: String]) -> Any {
             switch self {
             case .text(let text): return substitutions.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            case .number(let number): return number
             case .list(let items): return items.map { $0.json(replacing: substitutions) }
             case .object(let fields): return fields.mapValues { $0.json(replacing: substitutions) }
             }
@@ -107,6 +111,7 @@ struct AuthorizationMatrixTests {
                 try #require((response.json["organization"] as? [String: Any])?["id"] as? String)
             }
             let referrals = try await Self.referrals(client, database)
+            let funding = try await Self.funding(database)
             // In each organisation: a user to disable and tokens to revoke (one for every caller who may).
             var targets: [String: (organisation: String, user: String, tokens: [String], subscription: String)] = [:]
             let keys = try KeyRing(path: try TestKeys.newKeyFile())
@@ -170,9 +175,10 @@ struct AuthorizationMatrixTests {
                         .replacingOccurrences(of: "{id}", with: programme)
                         .replacingOccurrences(of: "{referralId}", with: referral).replacingOccurrences(of: "{clientId}", with: client)
                         .replacingOccurrences(of: "{consentId}", with: consent)
+                        .replacingOccurrences(of: "{areaId}", with: funding.area).replacingOccurrences(of: "{agreementId}", with: funding.agreement)
                     var substitutions = [
                         "{caller}": "\(caller.name)-\(scope ?? "")", "{programme2GO}": twoGoID, "{clientOurs}": referrals["client-ours"] ?? "",
-                        "{referralOurs}": referrals["ours"] ?? "",
+                        "{referralOurs}": referrals["ours"] ?? "", "{areaId}": funding.area, "{funderId}": funding.funder,
                     ]
                     let targetOrganisation = scope == "own" ? caller.organisation : (caller.organisation == "stek" ? "vluchtelingenwerk" : "stek")
                     if scope != nil, let target = targets[targetOrganisation] {
@@ -205,6 +211,24 @@ struct AuthorizationMatrixTests {
                 }
             }
             #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
+        }
+    }
+
+    /// The area and agreement {areaId} and {agreementId} name: an area of Den Haag, and Gemeente Den Haag's agreement for
+    /// PIMENTA in it ({funderId} is Gemeente Den Haag).
+    static func funding(_ database: TestDatabase) async throws -> (area: String, agreement: String, funder: String) {
+        try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
+            let area = UUID(), agreement = UUID()
+            try await db.query("INSERT INTO areas (id, name, folded) VALUES (\(area), 'Matrix', 'matrix')", logger: quietLogger)
+            try await db.query("INSERT INTO area_members (area_id, municipality) VALUES (\(area), 'GM0518')", logger: quietLogger)
+            let funder = try await db.query("SELECT id FROM organisations WHERE slug = 'gemeente-den-haag'", logger: quietLogger)
+                .collect().first!.decode(UUID.self)
+            try await db.query(
+                """
+                INSERT INTO funding_agreements (id, funder_id, programme_id, area_id, starts_on, ends_on)
+                SELECT \(agreement), \(funder), id, \(area), DATE '2026-01-01', DATE '2026-12-31' FROM programmes WHERE slug = 'pimenta'
+                """, logger: quietLogger)
+            return (area.uuidString.lowercased(), agreement.uuidString.lowercased(), funder.uuidString.lowercased())
         }
     }
 

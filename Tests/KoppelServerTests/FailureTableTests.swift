@@ -29,7 +29,18 @@ struct FailureTableTests {
 
     static let identityErrors: [IdentityError] = [.emailTaken, .invalidEmail, .invalidName, .programmeNotOperated]
 
-    var failures: [Failure] { Self.referralErrors.map(\.failure) + Self.privacyErrors.map(\.failure) + Self.identityErrors.map(\.failure) }
+    static let fundingErrors: [FundingError] = [
+        .areaNotFound, .agreementNotFound, .unknownArea, .invalidAreaName, .areaNameTaken("Twente"), .descriptionTooLong, .noMembers,
+        .tooManyMembers(1000), .unknownPlaces([.init(line: nil, text: "GM9999")]),
+        .unknownPlaces([.init(line: 3, text: "Atlantis"), .init(line: 4, text: "Bergen", candidates: ["Bergen (GM0373)", "Bergen (GM0893)"])]),
+        .areaInUse(agreements: 2, programmes: ["2GO maatjesprojecten"]), .areaInUse(agreements: 1, programmes: []),
+        .invalidMonth(field: "first_month"), .invalidMonth(field: "last_month"), .monthsOutOfOrder, .unknownFunder, .unknownProgramme,
+        .invalidBudget, .invalidTargetPlaces, .referenceTooLong, .versionMismatch(current: 4),
+    ]
+
+    var failures: [Failure] {
+        Self.referralErrors.map(\.failure) + Self.privacyErrors.map(\.failure) + Self.identityErrors.map(\.failure) + Self.fundingErrors.map(\.failure)
+    }
 
     @Test("every failure's message and every key in its arguments is in both catalogues, with no placeholder left open")
     func messagesInBothLanguages() {
@@ -71,7 +82,8 @@ struct FailureTableTests {
     func fieldsHaveElements() {
         for failure in failures {
             guard let field = failure.field else { continue }
-            guard !failure.code.hasPrefix("user.") else { continue }
+            // Users, areas and agreements have no FHIR door.
+            guard !["user.", "area.", "funding"].contains(where: failure.code.hasPrefix) else { continue }
             let known = ["ServiceRequest", "Task", "Consent"].contains { FHIRReferrals.elements(of: $0)[field] != nil }
             #expect(known, "\(failure.code) names \(field), which has no FHIR element")
         }
