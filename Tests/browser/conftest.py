@@ -1,15 +1,33 @@
 """Fixtures for journeys through Koppel in a real browser: a `koppel serve` started for the run,
 against the seeded database scripts/test prepared, and headless Chromium from Debian's packages."""
+import atexit
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+
+def _binary_of_this_run():
+    """Other work in the same checkout may rebuild koppel while the journeys run: exec then fails with "Text file
+    busy", or a server starts from half a build. The run uses its own copy of the binary scripts/test built."""
+    built = os.environ.get("KOPPEL_TEST_BIN")
+    if not built or os.environ.get("KOPPEL_TEST_BIN_COPIED") == built:
+        return
+    folder = tempfile.mkdtemp(prefix="koppel-bin-")
+    copy = os.path.join(folder, "koppel")
+    shutil.copy2(built, copy)
+    atexit.register(shutil.rmtree, folder, True)
+    os.environ["KOPPEL_TEST_BIN"] = os.environ["KOPPEL_TEST_BIN_COPIED"] = copy
+
+
+_binary_of_this_run()
 
 
 def free_port() -> int:

@@ -68,11 +68,13 @@ def test_referral_from_caseworker_to_coordinator_and_back(koppel, fresh_browser)
     Select(browser.find_element(By.ID, "consent-evidence")).select_by_value("signed_document")
     Select(browser.find_element(By.ID, "target-group")).select_by_value("human_trafficking")
     Select(browser.find_element(By.ID, "age-band")).select_by_value("26-35")
-    Select(browser.find_element(By.ID, "municipality")).select_by_value("Den Haag")
+    browser.find_element(By.ID, "municipality").send_keys("Den Haag")
     browser.find_element(By.CSS_SELECTOR, "input[name='needs[]'][value=social_contact]").click()
     browser.find_element(By.CSS_SELECTOR, "input[name=urgency][value=soon]").click()
     submit(browser, "#submit-referral")
     assert browser.find_element(By.ID, "referral-state").text == "Ingediend"
+    # Den Haag, typed in the field, is filed as the municipality's official name.
+    assert "'s-Gravenhage" in browser.find_element(By.CSS_SELECTOR, "dl.facts").text
     referral_url = browser.current_url
     sign_out(browser)
 
