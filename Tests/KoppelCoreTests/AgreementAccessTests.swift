@@ -63,4 +63,12 @@ struct AgreementAccessTests {
         #expect(AccessPolicy.decide(Self.funder(Self.enschede), .viewProgrammeStatistics(programme: Self.programme)) == .deny(.notFunderOfProgramme))
         #expect(AccessPolicy.decide(Self.funder(Self.enschede), .viewAgreementStatistics(funder: Self.ministry)) == .deny(.otherOrganisation))
     }
+
+    @Test("months an agreement does not cover narrow to those it does, else to its last twelve")
+    func fitted() {
+        #expect(Self.twente.fitted(Self.period("2026-Q2")) == Self.period("2026-Q2"))
+        #expect(Self.twenteLater.fitted(Self.period("2026")) == StatisticsPeriod(first: "2026-07", last: "2026-12"))
+        #expect(Self.twenteLater.fitted(Self.period("2024")) == StatisticsPeriod(first: "2026-07", last: "2027-06"))
+        #expect(Self.north.fitted(Self.period("2030")) == Self.period("2027"))
+    }
 }

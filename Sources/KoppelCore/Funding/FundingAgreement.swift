@@ -37,6 +37,14 @@ public struct FundingAgreement: Sendable, Hashable, Identifiable {
         firstMonth <= period.first && period.last <= lastMonth
     }
 
+    /// The months of `period` within the agreement; when none are, the agreement's last twelve months. What a
+    /// dashboard shows when the reader chooses an agreement that does not cover the months on screen.
+    public func fitted(_ period: StatisticsPeriod) -> StatisticsPeriod {
+        if covers(period) { return period }
+        if let overlap = StatisticsPeriod(first: max(firstMonth, period.first), last: min(lastMonth, period.last)) { return overlap }
+        return StatisticsPeriod(first: max(firstMonth, StatisticsPeriod.months(before: lastMonth, count: 12)), last: lastMonth) ?? period
+    }
+
     /// The agreement as a funder reads it in a message: programme, area and months.
     public var summary: String { "\(programme.name) in \(area.name), \(firstMonth) to \(lastMonth) (agreement=\(id.uuidString.lowercased()))" }
 }

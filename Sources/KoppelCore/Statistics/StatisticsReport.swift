@@ -46,6 +46,12 @@ public struct StatisticsPeriod: Sendable, Hashable {
         return ("\(first)-01", String(format: "%04d-%02d-01", after / 12, after % 12 + 1))
     }
 
+    /// The month `count - 1` months before `last` (`YYYY-MM`): the first of a run of `count` months ending at `last`.
+    public static func months(before last: String, count: Int) -> String {
+        let start = (index(last) ?? 0) - (count - 1)
+        return String(format: "%04d-%02d", start / 12, start % 12 + 1)
+    }
+
     private static func month(_ year: String, _ month: Int) -> String { "\(year)-\(String(format: "%02d", month))" }
 
     private static func index(_ month: String) -> Int? {

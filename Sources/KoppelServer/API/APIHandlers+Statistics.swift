@@ -13,7 +13,11 @@ extension APIHandlers {
             programmes: input.query.programme ?? [], period: input.query.period, from: input.query.from, to: input.query.to,
             breakdown: input.query.breakdown?.rawValue, agreement: input.query.agreement)
         let labelled: StatisticsReports.Labelled
-        do { labelled = try await statistics.report(request, by: actor) } catch let invalid as StatisticsReports.Invalid { throw invalid.problem }
+        do { labelled = try await statistics.report(request, by: actor) } catch let invalid as StatisticsReports.Invalid {
+            throw invalid.problem
+        } catch let refusal as StatisticsRefusal {
+            throw refusal.problem
+        }
         let catalogue = catalogues[.english]
         // The most preferred type the caller accepts, the first of equals; JSON when nothing is said.
         var preferred = input.headers.accept.first

@@ -75,7 +75,7 @@ struct StatisticsReports: Sendable {
         let scope: StatisticsScope
         switch StatisticsAccess.scope(actor, requested: requested, all: known.all, agreements: known.agreements, agreement: agreement, period: months) {
         case .success(let found): scope = found
-        case .failure(let refusal): throw refusal.problem
+        case .failure(let refusal): throw refusal
         }
         let report = try await gate.run {
             try await store.report(scope, period: months, breakdown: breakdown, threshold: threshold, actingFor: actor)
@@ -173,6 +173,15 @@ extension StatisticsReports.Labelled {
 }
 
 extension StatisticsRefusal {
+    /// The catalogue key of the page's message and the agreements it offers, for a funder's refusal.
+    var agreementsToOffer: (key: String, agreements: [FundingAgreement])? {
+        switch self {
+        case .denied: nil
+        case .outsideAgreements(let own): (own.isEmpty ? "statistics.error.no_agreements" : "statistics.error.outside_agreements", own)
+        case .chooseAgreement(let fitting): ("statistics.error.choose_agreement", fitting)
+        }
+    }
+
     /// The answer: 403 saying what the reader may ask for instead (422 when they only need to choose).
     var problem: Problem {
         switch self {

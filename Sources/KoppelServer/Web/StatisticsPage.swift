@@ -47,20 +47,24 @@ struct StatisticsPage {
         let known = try await statistics.programmes()
         let choices = statistics.choices(for: actor, in: known)
         let agreements = StatisticsAccess.agreements(of: actor, among: known.agreements)
-        // A funder (who sees no whole programme) starts at an agreement that covers this year, else its first; its
-        // own months when this year lies outside them.
+        // A funder (who sees no whole programme) starts at an agreement that covers this year, else its first.
         if asked.agreement == nil, choices.isEmpty, asked.programmes.isEmpty, !agreements.isEmpty {
             let year = StatisticsReports.thisYear
-            let first = agreements.first { $0.firstMonth <= "\(year)-12" && "\(year)-01" <= $0.lastMonth } ?? agreements[0]
-            asked.agreement = first.id.uuidString.lowercased()
-            if asked.period == nil, asked.from == nil, !(first.firstMonth <= "\(year)-01" && "\(year)-12" <= first.lastMonth) {
-                asked.from = max(first.firstMonth, "\(year)-01")
-                asked.to = min(first.lastMonth, "\(year)-12")
-                if asked.from! > asked.to! { (asked.from, asked.to) = (first.firstMonth, first.lastMonth) }
-            }
+            asked.agreement = (agreements.first { $0.firstMonth <= "\(year)-12" && "\(year)-01" <= $0.lastMonth } ?? agreements[0]).id.uuidString.lowercased()
+        }
+        // Months the chosen agreement does not cover are narrowed to those it does, and the page says so.
+        var narrowed = false
+        if let chosen = agreements.first(where: { $0.id.uuidString.lowercased() == asked.agreement?.lowercased() }),
+            let wanted = StatisticsPeriod.parse(period: asked.period ?? (asked.from == nil ? StatisticsReports.thisYear : nil), from: asked.from, to: asked.to),
+            !chosen.covers(wanted)
+        {
+            let fitted = chosen.fitted(wanted)
+            (asked.period, asked.from, asked.to) = (nil, fitted.first, fitted.last)
+            // Said only when the reader asked for those months; a default is narrowed silently.
+            narrowed = request.uri.queryParameters["period"] != nil || request.uri.queryParameters["from"] != nil
         }
         var values: [String: Any] = [
-            "hasAgreements": !agreements.isEmpty, "hasProgrammes": !choices.isEmpty,
+            "hasAgreements": !agreements.isEmpty, "hasProgrammes": !choices.isEmpty, "narrowed": narrowed,
             "agreements": agreements.map { agreement in
                 let id = agreement.id.uuidString.lowercased()
                 let label = catalogue.text(
@@ -88,6 +92,14 @@ struct StatisticsPage {
             values["error"] = catalogue.text(invalid == .period ? "statistics.error.period" : "statistics.error.breakdown")
             return renderer.page(
                 "statistics", titleKey: "statistics.title", values: values, request: request, identity: context.identity, status: .unprocessableContent)
+        } catch let refusal as StatisticsRefusal {
+            guard let (key, choices) = refusal.agreementsToOffer else { throw refusal.problem }
+            let offered = choices.map { catalogue.text("statistics.form.agreement_label", ["programme": $0.programme.name, "area": $0.area.name,
+                                                                                        "first": $0.firstMonth, "last": $0.lastMonth, "funder": $0.funder.name]) }
+            values["error"] = catalogue.text(key, ["agreements": offered.joined(separator: "; ")])
+            return renderer.page(
+                "statistics", titleKey: "statistics.title", values: values, request: request, identity: context.identity,
+                status: refusal.problem.status)
         }
         return renderer.page("statistics", titleKey: "statistics.title", values: values, request: request, identity: context.identity)
     }
@@ -98,6 +110,8 @@ struct StatisticsPage {
         let labelled: StatisticsReports.Labelled
         do { labelled = try await statistics.report(Self.reportRequest(request), by: actor) } catch let invalid as StatisticsReports.Invalid {
             throw invalid.problem
+        } catch let refusal as StatisticsRefusal {
+            throw refusal.problem
         }
         let period = labelled.report.period
         let headers: HTTPFields = [
