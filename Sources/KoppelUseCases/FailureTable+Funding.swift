@@ -43,6 +43,11 @@ extension FundingError {
                     detail: "The area is still used by \(agreements) funding agreement(s)"
                         + (programmes.isEmpty ? "" : " and by the service areas of \(programmes.joined(separator: ", "))")
                         + "; change or delete those first.")
+        case .areaNamedByProgrammes(let programmes):
+            Failure(.conflict, code: "area.named_by_programmes", messageKey: "funding.error.area_named",
+                    arguments: ["programmes": [.text(programmes.joined(separator: ", "))]],
+                    detail: "The service areas of \(programmes.joined(separator: ", ")) name this area; renamed, it would leave them. "
+                        + "Change those service areas first, or keep the name.", field: "name")
         case .invalidMonth(let field):
             Failure(.invalid, code: "funding_agreement.invalid_month", messageKey: "funding.error.month", arguments: ["field": [.key("funding.field.\(field)")]],
                     detail: "\(field) must be a month written YYYY-MM, such as 2026-01 (agreements run in whole months).", field: field)

@@ -33,7 +33,7 @@ struct FailureTableTests {
         .areaNotFound, .agreementNotFound, .unknownArea, .invalidAreaName, .areaNameTaken("Twente"), .descriptionTooLong, .noMembers,
         .tooManyMembers(1000), .unknownPlaces([.init(line: nil, text: "GM9999")]),
         .unknownPlaces([.init(line: 3, text: "Atlantis"), .init(line: 4, text: "Bergen", candidates: ["Bergen (GM0373)", "Bergen (GM0893)"])]),
-        .areaInUse(agreements: 2, programmes: ["2GO maatjesprojecten"]), .areaInUse(agreements: 1, programmes: []),
+        .areaInUse(agreements: 2, programmes: ["2GO maatjesprojecten"]), .areaInUse(agreements: 1, programmes: []), .areaNamedByProgrammes(["Aan de Slag"]),
         .invalidMonth(field: "first_month"), .invalidMonth(field: "last_month"), .monthsOutOfOrder, .unknownFunder, .unknownProgramme,
         .invalidBudget, .invalidTargetPlaces, .referenceTooLong, .versionMismatch(current: 4),
     ]

@@ -177,4 +177,24 @@ struct FundingAgreementAPITests {
             #expect(try await api(.get, "/api/v1/areas/\(haaglanden)", as: funding.hubAdmin).status == .notFound)
         }
     }
+
+    @Test("an area a programme's service area names keeps its name: renaming it is refused, naming the programme; other changes go through")
+    func renameNamed() async throws {
+        try await TestApp.run { client, database in
+            let funding = try await FundingCast.make(client, database)
+            let api = APICall(client: client)
+            let area = try await funding.area(named: "Aan de Slag-gemeenten", api)
+            let id = try #require(area["id"] as? String)
+            let current = try await api(.get, "/api/v1/areas/\(id)", as: funding.hubAdmin).json
+            func codes(_ key: String) -> [String] { (current[key] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String } }
+            var body: [String: Any] = ["name": "Slag-gemeenten", "version": current["version"] as? Int ?? 0,
+                                       "municipalities": codes("municipalities"), "regions": codes("regions")]
+            let renamed = try await api(.put, "/api/v1/areas/\(id)", as: funding.hubAdmin, body)
+            #expect(renamed.status == .conflict && renamed.detail.contains("The service areas of Aan de Slag name this area"), "\(renamed.detail)")
+            body["name"] = "aan de slag gemeenten"
+            body["description"] = "Dezelfde gemeenten, anders geschreven."
+            let same = try await api(.put, "/api/v1/areas/\(id)", as: funding.hubAdmin, body)
+            #expect(same.status == .ok, "the same name, folded: \(same.detail)")
+        }
+    }
 }

@@ -85,6 +85,15 @@ public struct AreaStore: Sendable {
         try await client.withClockedTransaction(logger: logger) { connection in
             try await Self.lock(id, expectedVersion: expectedVersion, on: connection, logger: logger)
             try await Self.checkName(draft.name, except: id, on: connection, logger: logger)
+            // Service areas name an area: a new name would silently take it out of them.
+            let naming = try await connection.query(
+                """
+                SELECT ARRAY(SELECT DISTINCT p.name FROM programme_service_areas s JOIN programmes p ON p.id = s.programme_id
+                             WHERE fold_place_name(s.name) = a.folded ORDER BY p.name)
+                FROM areas a WHERE a.id = \(id) AND a.folded <> \(PlaceName.folded(draft.name))
+                """, logger: logger
+            ).collect().first?.decode([String].self) ?? []
+            guard naming.isEmpty else { throw FundingError.areaNamedByProgrammes(naming) }
             try await Self.checkMembers(draft.members, on: connection, logger: logger)
             try await Self.unique(draft.name) {
                 try await connection.query(

@@ -16,6 +16,8 @@ public enum FundingError: Error, Sendable, Equatable {
     case unknownPlaces([UnknownPlace])
     /// The area is still used: by this many agreements, and by programmes' service areas of these names.
     case areaInUse(agreements: Int, programmes: [String])
+    /// Renaming the area would take it out of these programmes' service areas, which name it.
+    case areaNamedByProgrammes([String])
     /// A month that is not written `YYYY-MM`, by its field.
     case invalidMonth(field: String)
     case monthsOutOfOrder
