@@ -21,7 +21,7 @@ struct AreaStatisticsTests {
         let year: String
     }
 
-    private func funderToken(_ database: TestDatabase, _ slug: String, _ roles: Set<Role> = [.funder]) async throws -> String {
+    func funderToken(_ database: TestDatabase, _ slug: String, _ roles: Set<Role> = [.funder]) async throws -> String {
         let person = try await TestPeople.make(database, organisation: slug, email: "\(roles.map(\.rawValue).sorted().joined())@\(slug).example", roles: roles)
         return try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
             try await APITokenStore(client: db, logger: quietLogger)
@@ -46,7 +46,7 @@ struct AreaStatisticsTests {
             hubAdmin: try await funderToken(database, "vluchtelingenwerk", [.hubAdmin]), programme: programme, year: String(WallClock.current.today().prefix(4)))
     }
 
-    private func figures(_ row: [String: Any]?) -> [String: PublishedCount] {
+    func figures(_ row: [String: Any]?) -> [String: PublishedCount] {
         var result: [String: PublishedCount] = [:]
         for (key, value) in row?["figures"] as? [String: [String: Any]] ?? [:] {
             result[key] = value["suppressed"] as? Bool == true ? .suppressed : .count(value["count"] as? Int ?? -1)
@@ -116,12 +116,40 @@ struct AreaStatisticsTests {
     }
 }
 
+extension AreaStatisticsTests {
+    @Test("an agreement over a whole country counts every municipality of it: Oranje Fonds funds Tandem in all of the Netherlands")
+    func wholeCountry() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            // Two regions of 2 each beside one of 6: the small ones are withheld, the total of 10 is not.
+            for municipality in Array(repeating: "Utrecht", count: 6) + ["Groningen", "Groningen", "Maastricht", "Maastricht"] {
+                _ = try await api.file([
+                    "programme_id": cast.tandemID, "target_group": "social_isolation", "age_band": "66+", "municipality": municipality,
+                    "needs": ["social_contact"], "urgency": "routine",
+                ], as: cast.caseworker)
+            }
+            let funder = try await funderToken(database, "oranje-fonds")
+            let year = String(WallClock.current.today().prefix(4))
+            let tandem = try #require(try await FundingAgreements.ids(database, funder: "oranje-fonds", programme: "humanitas-tandem").first)
+            let report = try await api(.get, "/api/v1/statistics?agreement=\(tandem)&period=\(year)", as: funder)
+            #expect(report.status == .ok, "\(report.detail)")
+            #expect(figures(report.json["total"] as? [String: Any])["received"] == .count(10))
+            let both = try await api(.get, "/api/v1/statistics?period=\(year)-06", as: funder)
+            #expect(both.status == .unprocessableContent && both.detail.contains("choose one"), "two agreements cover June: \(both.detail)")
+        }
+    }
+}
+
 /// Funding agreements as the demo seeded them.
 enum FundingAgreements {
-    static func ids(_ database: TestDatabase, funder slug: String) async throws -> [String] {
+    static func ids(_ database: TestDatabase, funder slug: String, programme: String? = nil) async throws -> [String] {
         try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in
             try await db.query(
-                "SELECT a.id FROM funding_agreements a JOIN organisations o ON o.id = a.funder_id WHERE o.slug = \(slug) ORDER BY a.starts_on",
+                """
+                SELECT a.id FROM funding_agreements a JOIN organisations o ON o.id = a.funder_id JOIN programmes p ON p.id = a.programme_id
+                WHERE o.slug = \(slug) AND (\(programme)::text IS NULL OR p.slug = \(programme)) ORDER BY a.starts_on
+                """,
                 logger: quietLogger
             ).collect().map { try $0.decode(UUID.self).uuidString.lowercased() }
         }

@@ -58,6 +58,13 @@ struct ReferenceDataTests {
                     """, logger: logger
                 ).collect().first!.decode(Int.self)
                 #expect(twente == 14, "COROP Twente")
+                let countries = try await client.query(
+                    """
+                    SELECT mr.region, count(*)::integer FROM municipality_regions mr JOIN municipalities m ON m.code = mr.municipality
+                    WHERE mr.region IN ('NL', 'BE') AND m.ended_on IS NULL GROUP BY 1 ORDER BY 1
+                    """, logger: logger
+                ).collect().map { try $0.decode((String, Int).self) }
+                #expect(countries.map(\.1) == [565, 342], "an area of a whole country takes in every municipality of it")
                 // Region names are folded in PostgreSQL for eligibility, service areas in Swift: the two must agree.
                 for row in try await client.query("SELECT name, fold_place_name(name) FROM regions", logger: logger).collect() {
                     let (name, folded) = try row.decode((String, String).self)

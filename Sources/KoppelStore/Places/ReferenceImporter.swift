@@ -71,7 +71,8 @@ public struct ReferenceImporter: Sendable {
                 if try row.decode(Bool.self) { outcome.municipalitiesAdded += 1 } else { outcome.municipalitiesChanged += 1 }
             }
             let codes = places.map(\.code)
-            let memberships = places.flatMap { place in place.regions.map { (place.code, $0) } }
+            // A municipality lies in its country too, so an area of the whole country takes in every one of them.
+            let memberships = places.flatMap { place in (place.regions + [place.country]).map { (place.code, $0) } }
             try await connection.query("DELETE FROM municipality_regions WHERE municipality = ANY(\(codes))", logger: logger)
             try await connection.query(
                 """
