@@ -1,7 +1,9 @@
 -- Fills the database with :count referrals and their histories, spread over the last three years, the
 -- referring organisations and programmes present, and every way a referral goes: still open when recent,
--- declined, withdrawn, completed or ended (with coded reasons) when older. Every step is a history event,
--- inserted as the service inserts them, so the statistics facts are kept by the same trigger.
+-- declined, withdrawn, completed or ended (with coded reasons) when older. Each referral's municipality (by code) is
+-- one its programme's service areas take in, as eligibility matches them, spread over all of them and a little
+-- more often a big city. Every step is a history event, inserted as the service inserts them, so the statistics
+-- facts (with the municipality) are kept by the same trigger.
 -- Run as an administrator (row-level security would otherwise allow one organisation per transaction).
 \set ON_ERROR_STOP on
 BEGIN;
@@ -32,8 +34,40 @@ SELECT row_number() OVER (ORDER BY o.slug) - 1 AS n, o.id AS organisation_id, u.
 FROM organisations o JOIN users u ON u.organisation_id = o.id AND u.email = 'generator@' || o.slug || '.example';
 CREATE TEMP TABLE targets ON COMMIT DROP AS
 SELECT row_number() OVER (ORDER BY slug) - 1 AS n, id AS programme_id, operator_id FROM programmes WHERE status <> 'closed';
-CREATE TEMP TABLE places ON COMMIT DROP AS
-SELECT row_number() OVER (ORDER BY name) - 1 AS n, name FROM municipalities;
+
+-- The municipalities existing today that each programme's service areas take in, matched as `ServiceArea.covers`
+-- does: a municipality by any of its names or its code, a region or named area by the places it lies in, a country
+-- by name (all folded). A programme whose areas match nothing takes any municipality.
+CREATE TEMP TABLE covered ON COMMIT DROP AS
+WITH current AS (
+    SELECT m.code, m.names || fold_place_name(m.name) AS names,
+           m.places || fold_place_name(m.region) || fold_place_name(m.country) AS places, fold_place_name(m.country) AS country
+    FROM municipalities m
+    WHERE (m.valid_from IS NULL OR m.valid_from <= koppel_today()) AND (m.ended_on IS NULL OR m.ended_on > koppel_today())
+), matched AS (
+    SELECT t.n AS target, c.code
+    FROM targets t JOIN programme_service_areas a ON a.programme_id = t.programme_id
+    JOIN current c ON CASE a.extent
+        WHEN 'municipality' THEN fold_place_name(a.name) = ANY (c.names) OR upper(trim(a.name)) = c.code
+        WHEN 'region' THEN fold_place_name(a.name) = ANY (c.places)
+        ELSE fold_place_name(a.name) = c.country END
+)
+SELECT DISTINCT target, code FROM matched
+UNION ALL
+SELECT t.n, c.code FROM targets t CROSS JOIN current c WHERE t.n NOT IN (SELECT target FROM matched);
+
+-- Slots to draw a municipality from, per programme: one for each municipality, more for the big cities.
+CREATE TEMP TABLE slots ON COMMIT DROP AS
+SELECT c.target, row_number() OVER (PARTITION BY c.target ORDER BY c.code, k) - 1 AS slot, c.code
+FROM covered c
+LEFT JOIN (VALUES ('GM0363', 8), ('GM0599', 7), ('GM0518', 6), ('GM0344', 5), ('GM0772', 3), ('GM0014', 3), ('GM0855', 3),
+                  ('GM0034', 3), ('GM0758', 3), ('GM0268', 3), ('GM0153', 3), ('GM0392', 2), ('GM0202', 2), ('GM0080', 2),
+                  ('GM0164', 2), ('GM0141', 2), ('11002', 6), ('21004', 5), ('44021', 4), ('52011', 3), ('62063', 3)) AS big (code, weight)
+    ON big.code = c.code
+CROSS JOIN generate_series(1, coalesce(big.weight, 1)) AS k;
+ALTER TABLE targets ADD COLUMN slots bigint;
+UPDATE targets t SET slots = (SELECT count(*) FROM slots s WHERE s.target = t.n);
+ANALYZE slots;
 
 CREATE TEMP TABLE generated ON COMMIT DROP AS
 SELECT gen_random_uuid() AS id, gen_random_uuid() AS client_id, i, created_at,
@@ -64,13 +98,18 @@ INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_
 SELECT g.id, g.client_id, r.organisation_id, r.user_id, t.programme_id, t.operator_id,
        (ARRAY['human_trafficking', 'domestic_violence', 'leaving_prostitution', 'asylum_seekers', 'status_holders', 'social_isolation'])[1 + g.i % 6],
        (ARRAY['0-15', '16-17', '18-25', '26-35', '36-50', '51-65', '66+'])[1 + (g.i / 7) % 7],
-       m.name, ARRAY['social_contact'], (ARRAY['routine', 'soon', 'urgent'])[1 + g.i % 3],
+       m.code, ARRAY['social_contact'], (ARRAY['routine', 'soon', 'urgent'])[1 + g.i % 3],
        s.state_after, g.created_at, g.created_at, s.at, s.k
 FROM generated g
 JOIN steps s ON s.referral_id = g.id AND s.last
 JOIN referrers r ON r.n = g.i % (SELECT count(*) FROM referrers)
 JOIN targets t ON t.n = (g.i / 3) % (SELECT count(*) FROM targets)
-JOIN places m ON m.n = g.i % (SELECT count(*) FROM places);
+-- A slot by a hash of the referral's number, so the municipality goes with none of the other choices made from it.
+JOIN slots m ON m.target = t.n AND m.slot = (hashint4(g.i) + 2147483648::bigint) % t.slots;
+
+-- Counted before the history goes in: the foreign-key checks of the facts the trigger writes are planned with what
+-- the statistics say of referrals, and a table once emptied says "no rows" (a scan of the wrong index per check).
+ANALYZE referrals;
 
 INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
     actor_organisation_id, action, from_state, to_state, reason)
