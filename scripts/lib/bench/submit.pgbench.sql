@@ -11,8 +11,16 @@ SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
                  FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
        p.places_total
   FROM programmes p JOIN organisations o ON o.id = p.operator_id WHERE p.status <> 'closed' AND p.id = :programme;
-SELECT (SELECT c.erased_at IS NOT NULL FROM clients c WHERE c.id = :client), m.name, m.region, m.country, current_date::text
-  FROM (VALUES (1)) AS one LEFT JOIN municipalities m ON m.name = 'Den Haag';
+SELECT (SELECT c.erased_at IS NOT NULL FROM clients c WHERE c.id = :client), m.code, m.name, m.region, m.country, m.names, m.places,
+       m.ended_on::text, (SELECT s.name FROM municipalities s WHERE s.code = m.successor), m.matching, m.existing, koppel_today()::text
+  FROM (VALUES (1)) AS one
+  LEFT JOIN LATERAL (
+      SELECT x.*, count(*) OVER () AS matching, count(*) FILTER (WHERE x.exists_today) OVER () AS existing
+      FROM (SELECT y.*, (y.valid_from IS NULL OR y.valid_from <= koppel_today()) AND (y.ended_on IS NULL OR y.ended_on > koppel_today()) AS exists_today
+            FROM municipalities y
+            WHERE y.code = 'Den Haag' OR y.code IN (SELECT n.municipality FROM municipality_names n WHERE n.folded = 'den haag')) x
+      ORDER BY x.exists_today DESC, x.code LIMIT 1
+  ) m ON true;
 SELECT c.id, c.client_id, c.status, c.grantor, c.recorded_by, c.organisation_id, c.obtained_on::text, c.evidence, c.legal_basis,
        c.valid_from::text, c.valid_until::text, c.provisions::text, c.ended_at
   FROM consents c WHERE c.client_id = :client ORDER BY c.recorded_at, c.id \gset consent_
@@ -21,7 +29,7 @@ WITH r AS (
 INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
     age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason, consent_id,
     consent_override_reason, created_at, submitted_at, state_changed_at)
-VALUES (gen_random_uuid(), :client, :org, :user, :programme, :operator, 'human_trafficking', '26-35', 'Den Haag',
+VALUES (gen_random_uuid(), :client, :org, :user, :programme, :operator, 'human_trafficking', '26-35', 'GM0518',
     ARRAY['social_contact'], 'soon', NULL::date, 'submitted', '{}', NULL, :consent_id,
     NULL, now(), CASE WHEN true THEN now() END, now())
 RETURNING *
@@ -39,5 +47,5 @@ SELECT r.id, r.client_id, r.referring_organisation_id, ro.name, r.referring_user
        r.overridden_rules, r.override_reason, r.forwarded_from, r.created_at, r.submitted_at, r.state_changed_at, r.version,
        CASE WHEN r.state = 'waitlisted' THEN counts.waitlist_position(r.id) END, r.consent_id, r.consent_override_reason
   FROM r JOIN organisations ro ON ro.id = r.referring_organisation_id
-  JOIN programmes p ON p.id = r.programme_id JOIN municipalities m ON m.name = r.municipality;
+  JOIN programmes p ON p.id = r.programme_id JOIN municipalities m ON m.code = r.municipality;
 COMMIT;
