@@ -59,6 +59,9 @@ struct LoadLimitsTests {
         try await TestApp.run(over: .live) { client, database in
             let cast = try await ReferralCast.make(client, database)
             let uri = "/api/v1/statistics?programme=\(cast.twoGoID)&period=2026&breakdown=region"
+            // One report first, which counts and keeps the past months: the crowd then fills the pool with reports, not
+            // with waiting for each other's first count (a busy machine made that outlast the probe's read timeout).
+            _ = try? await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(cast.funder)"])
             let readiness = try await withThrowingTaskGroup(of: HTTPResponse.Status?.self) { group in
                 for _ in 0..<24 {
                     // Load only: on a busy machine a report may outlast the test client's read timeout, which says nothing of readiness.
@@ -67,7 +70,14 @@ struct LoadLimitsTests {
                         return nil
                     }
                 }
-                group.addTask { try await client.execute(uri: "/readyz", method: .get).status }
+                group.addTask {
+                    // The test client gives up after a fixed time; on a machine busy with the whole suite one probe may
+                    // not be read in time, which says nothing of readiness: a probe is sent again, up to three times.
+                    for attempt in 1...3 {
+                        do { return try await client.execute(uri: "/readyz", method: .get).status } catch where attempt < 3 { continue }
+                    }
+                    return nil
+                }
                 return try await group.reduce(into: [HTTPResponse.Status]()) { if let status = $1 { $0.append(status) } }
             }
             #expect(readiness == [.ok])
