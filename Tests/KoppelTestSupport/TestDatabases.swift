@@ -2,6 +2,7 @@ import Foundation
 import KoppelStore
 import Logging
 import PostgresNIO
+import Testing
 
 /// Where the tests' PostgreSQL is, as `scripts/test` exports it. Tests never mock PostgreSQL.
 public struct TestEnvironment: Sendable {
@@ -74,6 +75,14 @@ public actor TestDatabases {
     }
 
     private static func withDatabase<T: Sendable>(copying template: String, _ body: @Sendable (TestDatabase) async throws -> T) async throws -> T {
+        try await TestSlots.shared.holding {
+            try await TestWatchdog.watching(Test.current?.displayName ?? Test.current?.name ?? "a test") {
+                try await withOwnDatabase(copying: template, body)
+            }
+        }
+    }
+
+    private static func withOwnDatabase<T: Sendable>(copying template: String, _ body: @Sendable (TestDatabase) async throws -> T) async throws -> T {
         let environment = try TestEnvironment.current()
         let name = try await shared.createDatabase(copying: template, environment: environment)
         let database = TestDatabase(name: name, environment: environment)
