@@ -75,6 +75,12 @@ public struct StatisticsStore: Sendable {
                 for (index, part) in parts.enumerated() {
                     let unit = StatisticsUnit(programme: programme, part: index)
                     units.append(unit)
+                    // Every breakdown's months not counted yet, in one pass over the part's referrals.
+                    try await connection.query(
+                        """
+                        SELECT counts.prepare_statistics(\(programme), \(scope.referringOrganisation), \(part.municipalities)::text[],
+                                                         \(from)::date, \(until)::date, \(breakdowns)::text[])
+                        """, logger: logger)
                     for row in try await connection.query(
                         """
                         SELECT b, to_char(c.month, 'YYYY-MM'), c.breakdown_value, c.measure, c.reason, c.referrals
@@ -90,7 +96,14 @@ public struct StatisticsStore: Sendable {
                     }
                 }
             }
-            // By the breakdown and in total, in one answer.
+            // By the breakdown and in total, in one answer; an agreement's area of several parts is counted as one.
+            for programme in scope.programmes {
+                try await connection.query(
+                    """
+                    SELECT counts.prepare_statistics(\(programme), \(scope.referringOrganisation), \(area)::text[], \(from)::date, \(until)::date,
+                                                     ARRAY[\(breakdown.rawValue)])
+                    """, logger: logger)
+            }
             var waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)] = []
             for row in try await connection.query(
                 """
