@@ -104,4 +104,43 @@ struct KeptSpanTests {
             }
         }
     }
+
+    @Test("a report's months of every breakdown in one call are what breakdown by breakdown gives, the month in progress included")
+    func reportMonths() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
+                try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled())
+            }
+            try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
+                try await client.withConnection { connection in
+                    try await generate(2000, on: connection)
+                    let programme = try await connection.query("SELECT id FROM programmes WHERE slug = 'aan-de-slag'", logger: quietLogger)
+                        .collect().first!.decode(UUID.self)
+                    let range = "date_trunc('month', now() AT TIME ZONE 'Europe/Amsterdam')"
+                    let (from, until) = try await connection.query(
+                        PostgresQuery(unsafeSQL: "SELECT (\(range) - interval '5 months')::date::text, (\(range) + interval '2 months')::date::text"),
+                        logger: quietLogger
+                    ).collect().first!.decode((String, String).self)
+                    func rows(_ sql: PostgresQuery) async throws -> [String] {
+                        try await connection.query(sql, logger: quietLogger).collect().map { try $0.decode(String.self) }.sorted()
+                    }
+                    // Twice: the first call counts and keeps, the second reads what was kept.
+                    for _ in 0..<2 {
+                        let together = try await rows(
+                            """
+                            SELECT concat_ws('|', breakdown, month, breakdown_value, measure, reason, referrals)
+                            FROM counts.report_months(\(programme), NULL, NULL, \(from)::date, \(until)::date, \(Self.breakdowns))
+                            """)
+                        let apart = try await rows(
+                            """
+                            SELECT concat_ws('|', b, c.month, c.breakdown_value, c.measure, c.reason, c.referrals)
+                            FROM unnest(\(Self.breakdowns)::text[]) b, LATERAL counts.statistics_months(\(programme), NULL, NULL, \(from)::date, \(until)::date, b) c
+                            """)
+                        #expect(together.count > 100)
+                        #expect(together == apart, "\(Set(together).symmetricDifference(apart).sorted().prefix(6))")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -75,18 +75,12 @@ public struct StatisticsStore: Sendable {
                 for (index, part) in parts.enumerated() {
                     let unit = StatisticsUnit(programme: programme, part: index)
                     units.append(unit)
-                    // Every breakdown's months not counted yet, in one pass over the part's referrals.
-                    try await connection.query(
-                        """
-                        SELECT counts.prepare_statistics(\(programme), \(scope.referringOrganisation), \(part.municipalities)::text[],
-                                                         \(from)::date, \(until)::date, \(breakdowns)::text[])
-                        """, logger: logger)
+                    // Every breakdown's months in one call: those not counted yet in one pass over the part's referrals.
                     for row in try await connection.query(
                         """
-                        SELECT b, to_char(c.month, 'YYYY-MM'), c.breakdown_value, c.measure, c.reason, c.referrals
-                        FROM unnest(\(breakdowns)::text[]) b,
-                             LATERAL counts.statistics_months(\(programme), \(scope.referringOrganisation), \(part.municipalities)::text[],
-                                                              \(from)::date, \(until)::date, b) c
+                        SELECT breakdown, to_char(month, 'YYYY-MM'), breakdown_value, measure, reason, referrals
+                        FROM counts.report_months(\(programme), \(scope.referringOrganisation), \(part.municipalities)::text[],
+                                                  \(from)::date, \(until)::date, \(breakdowns)::text[])
                         """, logger: logger
                     ).collect() {
                         let (breakdownName, month, value, measure, reason, count) = try row.decode((String, String, String, String, String?, Int).self)
