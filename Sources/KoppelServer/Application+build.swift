@@ -9,6 +9,7 @@ import KoppelStore
 import KoppelUseCases
 import Logging
 import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 
 /// Builds the Koppel application from configuration. The executable and the tests both start here.
@@ -30,14 +31,21 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     // PostgreSQL ends a statement a second before the request's deadline, so only a call the driver lost (decision 0013)
     // is ever abandoned by the deadline itself.
     let statementTimeout = Duration.seconds(max(1, settings.requestTimeoutSeconds - 1))
+    // Each pool names itself and this replica to PostgreSQL, so monitoring can count this replica's connections.
+    let replica = "\(ProcessInfo.processInfo.hostName.prefix(32))-\(ProcessInfo.processInfo.processIdentifier)"
     let client = PostgresClient(
-        configuration: settings.databaseURL.clientConfiguration(maximumConnections: settings.databasePoolSize, statementTimeout: statementTimeout),
+        configuration: settings.databaseURL.clientConfiguration(
+            maximumConnections: settings.databasePoolSize, statementTimeout: statementTimeout,
+            applicationName: OperationsStore.applicationName(pool: "requests", replica: replica)),
         backgroundLogger: logger)
     // Identifying data is reached through its own login, the vault role, on a pool of its own.
     let vaultClient = PostgresClient(
         configuration: settings.vaultDatabaseURL.clientConfiguration(
-            maximumConnections: max(2, settings.databasePoolSize / 2), statementTimeout: statementTimeout),
+            maximumConnections: max(2, settings.databasePoolSize / 2), statementTimeout: statementTimeout,
+            applicationName: OperationsStore.applicationName(pool: "vault", replica: replica)),
         backgroundLogger: logger)
+    let registry = PrometheusCollectorRegistry()
+    let measurements = MetricsEndpoint.measurements(into: registry)
     let keys = try KeyRing(path: settings.keyFile)
 
     let catalogues = try Catalogues.bundled()
@@ -68,7 +76,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     let throttles = SignInThrottleStore(client: client, logger: logger)
     let privacy = Privacy(
         clients: ClientStore(client: client, logger: logger), vault: VaultStore(client: vaultClient, keys: keys, logger: logger),
-        referrals: referrals, lookups: throttles)
+        referrals: referrals, lookups: throttles, measurements: measurements)
     let agreements = FundingAgreementStore(client: client, logger: logger)
     let statistics = StatisticsReports(
         store: StatisticsStore(client: client, logger: logger), agreements: agreements,
@@ -94,7 +102,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     HSDSRoutes(directory: PostgresHSDSDirectory(client: client, logger: logger), catalogues: catalogues).register(on: routes)
     SignInPages(
         renderer: renderer, users: users, sessions: sessions,
-        throttle: SignInThrottle(store: throttles), hasher: hasher, seeds: seeds
+        throttle: SignInThrottle(store: throttles), hasher: hasher, seeds: seeds, measurements: measurements
     ).register(on: routes)
     AccountPages(renderer: renderer, users: users, sessions: sessions, hasher: hasher, seeds: seeds, statistics: statistics)
         .register(on: routes)
@@ -115,24 +123,24 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         requestTimeout: .seconds(settings.requestTimeoutSeconds),
         authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens), trustedProxies: settings.trustedProxies,
         clock: settings.clock, contract: try ContractValidator(yaml: APIContract.yaml), progress: progress,
-        limits: RequestLimits(perMinute: settings.rateLimitPerMinute))
+        limits: RequestLimits(perMinute: settings.rateLimitPerMinute), measurements: measurements)
     var services: [any Service] = [
         client, vaultClient, probeClient, SeedSealingService(seeds: seeds, organisations: organisations, clock: settings.clock, logger: logger),
     ]
     if settings.webhookDeliveries > 0 {
         // Deliveries have a small pool of their own, so they cannot take the requests' connections. Their commits need
         // not wait for the disk: a commit lost in a crash of PostgreSQL only means an event is sent again (decision 0016).
-        let deliveryClient = backgroundPool(settings, connections: 4, logger: logger)
+        let deliveryClient = backgroundPool(settings, connections: 4, name: OperationsStore.applicationName(pool: "deliveries", replica: replica), logger: logger)
         services.append(deliveryClient)
         services.append(DeliveryService(
             queue: DeliveryQueue(client: deliveryClient, keys: keys, logger: logger),
             sender: WebhookSender(policy: settings.webhookPolicy, logger: logger), width: settings.webhookDeliveries, clock: settings.clock,
-            logger: logger))
+            measurements: measurements, logger: logger))
     }
     if settings.noticeWorker {
         // Notices have a pool of their own too, for the same reasons; a notice lost in a crash of PostgreSQL is lost with
         // the outbox row's mark, and made again.
-        let noticeClient = backgroundPool(settings, connections: 2, logger: logger)
+        let noticeClient = backgroundPool(settings, connections: 2, name: OperationsStore.applicationName(pool: "notices", replica: replica), logger: logger)
         services.append(noticeClient)
         services.append(NoticeService(
             queue: NoticeQueue(client: noticeClient, logger: logger),
@@ -145,6 +153,11 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         services.append(RetentionService(
             privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), clock: settings.clock, logger: logger))
     }
+    if settings.metricsPort > 0 {
+        let metrics = MetricsEndpoint(
+            registry: registry, measurements: measurements, operations: OperationsStore(client: client, logger: logger), replica: replica)
+        services.append(metrics.application(host: settings.metricsHost, port: settings.metricsPort, logger: logger))
+    }
     let application = Application(
         responder: responder,
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: nil),
@@ -155,9 +168,10 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
 
 /// A small pool for background work that any replica may do, beside the requests' pool. Its commits need not wait for
 /// the disk: each statement only claims or records work that is done again if its commit is lost.
-private func backgroundPool(_ settings: ServerSettings, connections: Int, logger: Logger) -> PostgresClient {
+private func backgroundPool(_ settings: ServerSettings, connections: Int, name: String, logger: Logger) -> PostgresClient {
     PostgresClient(
         configuration: settings.databaseURL.clientConfiguration(
-            maximumConnections: connections, statementTimeout: .seconds(15), startupParameters: [("synchronous_commit", "off")]),
+            maximumConnections: connections, statementTimeout: .seconds(15), startupParameters: [("synchronous_commit", "off")],
+            applicationName: name),
         backgroundLogger: logger)
 }

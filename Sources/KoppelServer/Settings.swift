@@ -98,10 +98,17 @@ public enum Settings {
     public static let logFormat = SettingDescription(
         key: "log.format", help: "json (one object a line) or text.", defaultValue: "json", isSecret: false)
 
+    public static let metricsPort = SettingDescription(
+        key: "metrics.port", help: "Port of the Prometheus /metrics listener, apart from the public one; 0 serves no metrics.",
+        defaultValue: "0", isSecret: false)
+    public static let metricsHost = SettingDescription(
+        key: "metrics.host", help: "Address the /metrics listener binds to: only monitoring's network should reach it.",
+        defaultValue: "127.0.0.1", isSecret: false)
+
     public static let all: [SettingDescription] = [
         host, port, requestTimeout, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold,
         webhookDeliveries, webhookAllowHTTP, webhookAllowPrivate, noticeWorker, smtpURL, smtpCAFile, mailFrom, publicURL, databasePoolSize,
-        schemaDirectory, logLevel, logFormat,
+        schemaDirectory, logLevel, logFormat, metricsPort, metricsHost,
     ]
 
     /// Reads settings from flags given on the command line, then the environment.
@@ -156,6 +163,9 @@ public struct ServerSettings: Sendable {
     public var publicURL: String = "http://127.0.0.1:8080"
     /// The time for every request and background task; tests give one they move (decision 0014).
     public var clock: WallClock = .system
+    /// Where `/metrics` listens (port 0: nowhere).
+    public var metricsHost = "127.0.0.1"
+    public var metricsPort = 0
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, trustedProxies: TrustedProxies = .none,
@@ -234,6 +244,11 @@ public struct ServerSettings: Sendable {
         sessionIdleMinutes = try integer(Settings.sessionIdle, in: 1...720)
         sessionAbsoluteHours = try integer(Settings.sessionAbsolute, in: 1...168)
         databasePoolSize = try integer(Settings.databasePoolSize, in: 1...200)
+        metricsPort = try integer(Settings.metricsPort, in: 0...65535)
+        metricsHost = string(Settings.metricsHost) ?? "127.0.0.1"
+        if metricsPort != 0 && metricsPort == port {
+            throw SettingsError(setting: Settings.metricsPort, problem: "must differ from \(Settings.port.flag): metrics are never served where the public is")
+        }
         schemaDirectory = string(Settings.schemaDirectory) ?? "schema"
         guard let level = string(Settings.logLevel).flatMap(Logger.Level.init(rawValue:)) else {
             throw SettingsError(setting: Settings.logLevel, problem: "must be one of trace, debug, info, notice, warning, error, critical")

@@ -58,7 +58,8 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     /// day. With `statementTimeout`, PostgreSQL itself ends a statement, a lock wait or an idle transaction that
     /// outlives it: a request's database work can then never outlast the request.
     public func clientConfiguration(
-        maximumConnections: Int = 10, statementTimeout: Duration? = nil, startupParameters: [(String, String)] = []
+        maximumConnections: Int = 10, statementTimeout: Duration? = nil, startupParameters: [(String, String)] = [],
+        applicationName: String = "koppel"
     ) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
             switch tlsMode {
@@ -71,7 +72,7 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("application_name", "koppel"), ("TimeZone", "Europe/Amsterdam")] + startupParameters
+        configuration.options.additionalStartupParameters = [("application_name", applicationName), ("TimeZone", "Europe/Amsterdam")] + startupParameters
         if let statementTimeout {
             let milliseconds = max(1, Int(statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000))
             configuration.options.additionalStartupParameters += [

@@ -13,8 +13,10 @@ extension PostgresClient {
         organisation: UUID, user: UUID? = nil, logger: Logger,
         _ body: (PostgresConnection) async throws -> sending T
     ) async throws -> sending T {
-        try await unwrappingBodyErrors {
+        let asked = ContinuousClock.now
+        return try await unwrappingBodyErrors {
             try await withTransaction(logger: logger) { connection in
+                Measurements.current.waitedForConnection(ContinuousClock.now - asked, transaction: "tenant")
                 try await connection.setActingTenant(organisation: organisation, user: user, logger: logger)
                 return try await body(connection)
             }
@@ -35,8 +37,10 @@ func unwrappingBodyErrors<T>(_ transaction: () async throws -> sending T) async 
 extension PostgresClient {
     /// A transaction on the task's clock (`WallClock.current`), for work that acts for no organisation (the vault).
     public func withClockedTransaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-        try await unwrappingBodyErrors {
+        let asked = ContinuousClock.now
+        return try await unwrappingBodyErrors {
             try await withTransaction(logger: logger) { connection in
+                Measurements.current.waitedForConnection(ContinuousClock.now - asked, transaction: "clocked")
                 _ = try await connection.rows(ClockSetting(), logger: logger)
                 return try await body(connection)
             }

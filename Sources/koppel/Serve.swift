@@ -35,6 +35,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("schema-dir"), help: help(Settings.schemaDirectory)) var schemaDirectory: String?
     @Option(name: .customLong("log-level"), help: help(Settings.logLevel)) var logLevel: String?
     @Option(name: .customLong("log-format"), help: help(Settings.logFormat)) var logFormat: String?
+    @Option(name: .customLong("metrics-port"), help: help(Settings.metricsPort)) var metricsPort: String?
+    @Option(name: .customLong("metrics-host"), help: help(Settings.metricsHost)) var metricsHost: String?
 
     static func help(_ setting: SettingDescription) -> ArgumentHelp {
         let origin = setting.defaultValue.map { "default: \($0)" } ?? "required"
@@ -53,6 +55,7 @@ struct Serve: AsyncParsableCommand {
             Settings.mailFrom.key: mailFrom, Settings.publicURL.key: publicURL,
             Settings.databasePoolSize.key: databasePoolSize, Settings.schemaDirectory.key: schemaDirectory,
             Settings.logLevel.key: logLevel, Settings.logFormat.key: logFormat,
+            Settings.metricsPort.key: metricsPort, Settings.metricsHost.key: metricsHost,
         ]
         let settings: ServerSettings
         do {

@@ -48,6 +48,11 @@ struct SettingsTests {
                 flags: [:], environment: ["KOPPEL_DATABASE_URL": url, "KOPPEL_HTTP_TRUSTED_PROXIES": "10.0.0.0/8, lb.example"].merging(vault) { $1 }))
         }
         #expect(badProxy?.description.hasPrefix("--http-trusted-proxies (or KOPPEL_HTTP_TRUSTED_PROXIES) has 'lb.example'") == true)
+        let publicMetrics = #expect(throws: SettingsError.self) {
+            try ServerSettings(reader: Settings.reader(
+                flags: [:], environment: ["KOPPEL_DATABASE_URL": url, "KOPPEL_HTTP_PORT": "8080", "KOPPEL_METRICS_PORT": "8080"].merging(vault) { $1 }))
+        }
+        #expect(publicMetrics?.description.hasPrefix("--metrics-port (or KOPPEL_METRICS_PORT) must differ from --http-port") == true)
     }
 
     @Test("an error about the database URL never shows its password")

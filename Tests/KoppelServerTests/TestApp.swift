@@ -17,7 +17,7 @@ enum TestApp {
     static func run<T: Sendable>(
         _ data: Contents = .seeded, connectAs role: Role = .app, over transport: TestingSetup = .router, keys: String? = nil,
         trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0, webhookDeliveries: Int = 0,
-        webhookPolicy: WebhookEndpointPolicy = .permissive, notices: Bool = false,
+        webhookPolicy: WebhookEndpointPolicy = .permissive, notices: Bool = false, metricsPort: Int = 0,
         before start: @escaping @Sendable (TestDatabase) async throws -> Void = { _ in },
         _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> T
     ) async throws -> T {
@@ -33,7 +33,7 @@ enum TestApp {
                 databaseURL: role == .app ? database.appURL : role == .owner ? database.ownerURL : database.adminURL,
                 vaultURL: database.vaultURL, keys: keys,
                 requestTimeoutSeconds: 60, trustedProxies: trustedProxies, clock: clock, rateLimit: rateLimit,
-                webhookDeliveries: webhookDeliveries, webhookPolicy: webhookPolicy, notices: notices, over: transport
+                webhookDeliveries: webhookDeliveries, webhookPolicy: webhookPolicy, notices: notices, metricsPort: metricsPort, over: transport
             ) { client in
                 try await test(client, database)
             }
@@ -45,7 +45,8 @@ enum TestApp {
     static func run<T: Sendable>(
         databaseURL: DatabaseURL, vaultURL: DatabaseURL? = nil, keys: String? = nil, requestTimeoutSeconds: Int = 10,
         trustedProxies: TrustedProxies = .none, clock: WallClock = .system, rateLimit: Int = 0, webhookDeliveries: Int = 0,
-        webhookPolicy: WebhookEndpointPolicy = .permissive, notices: Bool = false, over transport: TestingSetup = .router, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
+        webhookPolicy: WebhookEndpointPolicy = .permissive, notices: Bool = false, metricsPort: Int = 0, over transport: TestingSetup = .router,
+        _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         TestLogging.bootstrap()
         let keyFile = try keys ?? TestKeys.newKeyFile()
@@ -62,6 +63,7 @@ enum TestApp {
         configured.noticeWorker = notices
         configured.readinessTimeout = .seconds(requestTimeoutSeconds < 10 ? 2 : 10)
         configured.webhookPolicy = webhookPolicy
+        configured.metricsPort = metricsPort
         let app = try await buildApplication(settings: configured)
         return try await app.test(transport) { client in try await test(client) }
     }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KoppelCore
+import KoppelStore
 import Logging
 
 /// Wraps the router with what every request gets: a request id, 404 and 405 for unknown routes,
@@ -18,13 +19,16 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     let contract: ContractValidator
     let progress: ServingProgress
     let limits: RequestLimits
+    let measurements: Measurements
     /// No request body of Koppel's is larger; a larger one is refused before a handler reads it.
     static var maximumBodyBytes: Int { 64 * 1024 }
     /// An HSDS file to import is the one larger body (a municipality's social map), for hub-admins only.
     static func maximumBodyBytes(for path: String) -> Int { path == "/api/v1/directory/imports" ? 1024 * 1024 : maximumBodyBytes }
 
     func respond(to request: Request, context: AppRequestContext) async throws -> Response {
-        try await WallClock.$current.withValue(clock) { try await respondOnClock(to: request, context: context) }
+        try await WallClock.$current.withValue(clock) {
+            try await Measurements.$current.withValue(measurements) { try await respondOnClock(to: request, context: context) }
+        }
     }
 
     private func respondOnClock(to request: Request, context: AppRequestContext) async throws -> Response {
@@ -35,6 +39,7 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
         let started = ContinuousClock.now
 
         var response: Response
+        var template = "unknown"
         // A path with an empty segment would reach a route whose checks look at the path as written (`//api/v1/…`).
         let route: RouteCatalogue.Match = request.uri.path.contains("//") ? .notFound : routes.match(method: request.method, path: request.uri.path)
         switch route {
@@ -43,7 +48,8 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
         case .methodNotAllowed(let allowed):
             response = errorResponse(.methodNotAllowed(request.method, allowed: allowed), request: request)
             response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-        case .found:
+        case .found(let matched):
+            template = matched
             // Watched from when the body is in: a slow upload is the client's wait, not a sign of a stuck pool.
             let watch = ProgressWatch(progress: WebPaths.isOperational(request.uri.path) ? nil : progress)
             do {
@@ -71,7 +77,9 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
 
         SecurityHeaders.apply(to: &response.headers)
         response.headers[.xRequestID] = context.requestID
-        let elapsed = (ContinuousClock.now - started).components
+        let duration = ContinuousClock.now - started
+        measurements.answered(route: template, method: request.method.rawValue, status: Int(response.status.code), after: duration)
+        let elapsed = duration.components
         let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
         // The path only: a query string may carry things that must never reach a log.
         context.logger.info(

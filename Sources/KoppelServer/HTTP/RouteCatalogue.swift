@@ -12,7 +12,8 @@ public struct RouteCatalogue: Sendable {
     }
 
     public enum Match: Equatable {
-        case found
+        /// The route's path pattern, as metrics name it (never the path as sent, which may hold ids).
+        case found(template: String)
         case methodNotAllowed(allowed: [HTTPRequest.Method])
         case notFound
     }
@@ -25,13 +26,21 @@ public struct RouteCatalogue: Sendable {
 
     public func match(method: HTTPRequest.Method, path: String) -> Match {
         let segments = Self.segments(path)
-        let methods = Set(routes.filter { Self.pattern($0.path, matches: segments) }.map(\.method))
+        let matching = routes.filter { Self.pattern($0.path, matches: segments) }
+        let methods = Set(matching.map(\.method))
         if methods.isEmpty { return .notFound }
-        if methods.contains(method) || (method == .head && methods.contains(.get)) { return .found }
+        let served = methods.contains(method) ? method : .get
+        if methods.contains(method) || (method == .head && methods.contains(.get)) {
+            // The most literal pattern wins, as in the router: `/referrals/search` before `/referrals/{id}`.
+            let route = matching.filter { $0.method == served }.min { Self.parameters($0.path) < Self.parameters($1.path) }
+            return .found(template: route?.path ?? path)
+        }
         var allowed = methods
         if allowed.contains(.get) { allowed.insert(.head) }
         return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })
     }
+
+    static func parameters(_ pattern: String) -> Int { pattern.filter { $0 == "{" }.count }
 
     static func segments(_ path: String) -> [Substring] {
         path.split(separator: "/", omittingEmptySubsequences: true)

@@ -13,6 +13,7 @@ struct SignInPages {
     let throttle: SignInThrottle
     let hasher: PasswordHasher
     let seeds: SecondFactorSeeds
+    let measurements: Measurements
 
     func register(on routes: RouteRegistrar) {
         routes.get("/sign-in") { request, context in try await signInForm(request, context) }
@@ -48,6 +49,7 @@ struct SignInPages {
         let catalogue = renderer.catalogue(for: request)
         switch try await throttle.admit(.password, email: submitted.email, address: context.clientAddress) {
         case .locked:
+            measurements.signInRefused(step: "password", reason: "locked")
             return try await signInForm(request, context, error: catalogue.text("sign_in.locked"), status: .tooManyRequests)
         case .slowDown(let delay):
             try await Task.sleep(for: delay)
@@ -63,6 +65,7 @@ struct SignInPages {
         guard verified, let candidate, !candidate.isDisabled, passwordFits,
             let account = try await users.account(id: candidate.userID, organisation: candidate.organisationID)
         else {
+            measurements.signInRefused(step: "password", reason: "wrong")
             return try await signInForm(request, context, error: catalogue.text("sign_in.failed"), status: .unauthorized)
         }
         try await throttle.succeeded(.password, email: submitted.email, address: context.clientAddress)
@@ -93,6 +96,7 @@ struct SignInPages {
         let catalogue = renderer.catalogue(for: request)
         switch try await throttle.admit(.code, email: account.email, address: nil) {
         case .locked:
+            measurements.signInRefused(step: "code", reason: "locked")
             return try await codeForm(request, context, error: catalogue.text("sign_in.locked"), status: .tooManyRequests)
         case .slowDown(let delay):
             try await Task.sleep(for: delay)
@@ -107,6 +111,7 @@ struct SignInPages {
             accepted = try await users.useRecoveryCode(id: account.id, organisation: account.organisationID, code: recovery)
         }
         guard accepted else {
+            measurements.signInRefused(step: "code", reason: "wrong")
             return try await codeForm(request, context, error: catalogue.text("sign_in.code_failed"), status: .unauthorized)
         }
         try await throttle.succeeded(.code, email: account.email)

@@ -17,6 +17,7 @@ struct DeliveryService: Service {
     let sender: WebhookSender
     let width: Int
     let clock: WallClock
+    let measurements: Measurements
     let logger: Logger
     /// How long a claimed delivery is this replica's: longer than a try can take (15 s) and its recording.
     static let lease: Duration = .seconds(30)
@@ -79,8 +80,9 @@ struct DeliveryService: Service {
             let claimed = try await queue.claim(limit: free, lease: Self.lease)
             for delivery in claimed {
                 sending.count.add(1, ordering: .relaxed)
-                group.addTask { [clock, sender] in
+                group.addTask { [clock, sender, measurements] in
                     let outcome = await sender.send(delivery, now: clock.now())
+                    measurements.deliveryTried(result: outcome.result)
                     sending.finished(delivery, outcome)
                 }
             }
@@ -98,6 +100,14 @@ struct DeliveryService: Service {
     }
 
     private static func metadata(_ error: any Error) -> Logger.Metadata { .describing(error) }
+}
+
+extension DeliveryOutcome {
+    /// For metrics: `delivered` (2xx), the status's class (`http_4xx`), or why no answer came (`timeout`, …).
+    var result: String {
+        if let status = httpStatus { return (200..<300).contains(status) ? "delivered" : "http_\(status / 100)xx" }
+        return errorClass ?? "failed"
+    }
 }
 
 /// When to hand new outbox rows on: at once again while they come in full batches, otherwise at most every 20 ms, so a

@@ -40,7 +40,11 @@ public struct Privacy: Sendable {
     /// A user's duplicate checks: 30 an hour, then none for the rest of it.
     public static let lookupLimits = SignInThrottleStore.Limits(window: .seconds(3600), lockAfter: 30, lockFor: .seconds(3600))
 
-    public init(clients: ClientStore, vault: VaultStore, referrals: ReferralStore, lookups: SignInThrottleStore) {
+    /// Counts reveals for monitoring (each is audited besides).
+    public let measurements: Measurements
+
+    public init(clients: ClientStore, vault: VaultStore, referrals: ReferralStore, lookups: SignInThrottleStore, measurements: Measurements = .none) {
+        self.measurements = measurements
         self.clients = clients
         self.vault = vault
         self.referrals = referrals
@@ -137,7 +141,9 @@ public struct Privacy: Sendable {
         let (consents, today) = try await clients.consents(of: clientID, actingFor: actor)
         let grant = try granted(Disclosure.reveal(actor, through: route, purpose: purpose, consents: consents, on: today))
         let audit = record(actor, clientID, .reveal, purpose: purpose.rawValue, referral: referralID, fields: grant.fields)
-        return (grant, try await vaultCall { try await vault.reveal(grant.fields, of: clientID, audit: audit) })
+        let values = try await vaultCall { try await vault.reveal(grant.fields, of: clientID, audit: audit) }
+        measurements.revealed(purpose: purpose.rawValue)
+        return (grant, values)
     }
 
     /// The consents of a client of `actor`'s organisation, and today as PostgreSQL has it.
