@@ -335,8 +335,9 @@ def container(documents, job, name):
 
 def set_env(name, value):
     def mutate(documents):
-        next(v for v in server(documents)["env"] if v["name"] == name).update(value=value)
-        next(v for v in server(documents)["env"] if v["name"] == name).pop("valueFrom", None)
+        variable = env(server(documents))[name]
+        variable.pop("valueFrom", None)
+        variable["value"] = value
     return mutate
 
 
