@@ -28,6 +28,7 @@ FOLDERS = {"base": os.path.join(KUBERNETES, "base"), "production": os.path.join(
 # pinned kubernetes-validate bundles.
 VERSIONS = ("1.30", kubernetes_validate.latest_version())
 CNPG = "postgresql.cnpg.io/v1"
+MONITORING_NAMESPACE = "monitoring"
 INGRESS_NAMESPACE = "ingress-nginx"
 PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
 # The server's drain on SIGTERM: the request timeout (10 s) and at most 5 s of cancelling (Sources/koppel/Serve.swift).
@@ -132,7 +133,8 @@ def check_probes(documents):
     for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz"), ("startupProbe", "/healthz")):
         get = container.get(probe, {}).get("httpGet", {})
         assert get.get("path") == path, f"no {probe} on {path}"
-        container_port(documents, get["port"])
+        # On the app's port: the metrics listener answers 404 there, and says nothing of the app.
+        assert container_port(documents, get["port"]) == container_port(documents, "http"), f"{probe} on {get['port']}"
 
 
 def check_hardened(documents):
@@ -200,13 +202,17 @@ def check_koppel_network_policy(documents):
     labels = deployment(documents)["spec"]["template"]["metadata"]["labels"]
     assert matches(policy["spec"]["podSelector"]["matchLabels"], labels), "the policy does not select Koppel's pods"
     assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
-    port = container_port(documents, "http")
+    # Each port in, and the only peer it admits: the ingress controller to the app, Prometheus to the metrics.
+    admitted = {
+        container_port(documents, "http"): {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_NAMESPACE}}},
+        container_port(documents, "metrics"): {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}},
+                                               "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}},
+    }
+    assert sorted(p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]) == sorted(admitted)
     for rule in policy["spec"]["ingress"]:
-        assert [p["port"] for p in rule["ports"]] == [port], f"ingress on {rule['ports']}, not only {port}"
+        assert len(rule["ports"]) == 1, f"ingress on {rule['ports']}"
         for peer in rule["from"]:
-            assert set(peer) == {"namespaceSelector"}, f"ingress from {peer}"
-            assert peer["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_NAMESPACE}}, \
-                f"ingress from {peer}, not only the ingress controller's namespace"
+            assert peer == admitted[rule["ports"][0]["port"]], f"ingress from {peer} on {rule['ports']}"
     egress = policy["spec"]["egress"]
     database = {"cnpg.io/cluster": cluster(documents)["metadata"]["name"]}
     assert any(peer.get("podSelector", {}).get("matchLabels") == database and [p["port"] for p in rule["ports"]] == [5432]
