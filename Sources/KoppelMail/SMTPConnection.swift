@@ -55,15 +55,20 @@ final class SMTPConnection {
                 throw SMTPError(.connection, "server closed the connection during \(step)")
             }
             logger.trace("SMTP reply", metadata: ["smtp.step": "\(step)", "smtp.reply": "\(reply.summary)"])
+            // The timer may fire between the reply and its cancelling, and close the channel: this step was at the
+            // limit, and saying so beats the next step's "I/O on closed channel".
+            if timedOut.hasFired { throw timeoutError(step: step, limit: limit, ownLimit: ownLimit) }
             return reply
         } catch {
-            if timedOut.hasFired {
-                let seconds = Double(limit.nanoseconds) / 1e9
-                let which = limit < ownLimit ? "the overall send time limit" : "the reply time limit"
-                throw SMTPError(.timeout, "no reply during \(step) within \(seconds) s (\(which))")
-            }
+            if timedOut.hasFired { throw timeoutError(step: step, limit: limit, ownLimit: ownLimit) }
             throw SMTPConnection.classify(error, step: step)
         }
+    }
+
+    private func timeoutError(step: String, limit: TimeAmount, ownLimit: TimeAmount) -> SMTPError {
+        let seconds = Double(limit.nanoseconds) / 1e9
+        let which = limit < ownLimit ? "the overall send time limit" : "the reply time limit"
+        return SMTPError(.timeout, "no reply during \(step) within \(seconds) s (\(which))")
     }
 
     /// A write to a closed channel only says "closed"; the inbound side carries the reason
