@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -70,9 +71,17 @@ class KoppelServer:
         raise AssertionError(message)
 
     def stop(self) -> int:
+        """SIGTERM, and the exit status. A server past its own shutdown bound (15 s) is killed, and the end of its log
+        shown, so a run says which service held the shutdown up instead of failing on a timeout with nothing to read."""
         if self.process.poll() is None:
             self.process.terminate()
-            return self.process.wait(timeout=20)
+            try:
+                return self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                print(f"koppel serve on port {self.port} did not stop within 30 s of SIGTERM; its last log lines:\n"
+                      + "\n".join(self.logs().splitlines()[-40:]), file=sys.stderr)
+                return self.process.wait(timeout=10)
         return self.process.returncode
 
     def logs(self) -> str:
