@@ -124,44 +124,45 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
         authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens), trustedProxies: settings.trustedProxies,
         clock: settings.clock, contract: try ContractValidator(yaml: APIContract.yaml), progress: progress,
         limits: RequestLimits(perMinute: settings.rateLimitPerMinute), measurements: measurements)
-    var services: [any Service] = [
-        client, vaultClient, probeClient, SeedSealingService(seeds: seeds, organisations: organisations, clock: settings.clock, logger: logger),
+    var services: [(name: String, service: any Service)] = [
+        ("database pool", client), ("vault pool", vaultClient), ("readiness pool", probeClient),
+        ("seed sealing", SeedSealingService(seeds: seeds, organisations: organisations, clock: settings.clock, logger: logger)),
     ]
     if settings.webhookDeliveries > 0 {
         // Deliveries have a small pool of their own, so they cannot take the requests' connections. Their commits need
         // not wait for the disk: a commit lost in a crash of PostgreSQL only means an event is sent again (decision 0016).
         let deliveryClient = backgroundPool(settings, connections: 4, name: OperationsStore.applicationName(pool: "deliveries", replica: replica), logger: logger)
-        services.append(deliveryClient)
-        services.append(DeliveryService(
+        services.append(("deliveries pool", deliveryClient))
+        services.append(("deliveries", DeliveryService(
             queue: DeliveryQueue(client: deliveryClient, keys: keys, logger: logger),
             sender: WebhookSender(policy: settings.webhookPolicy, logger: logger), width: settings.webhookDeliveries, clock: settings.clock,
-            measurements: measurements, logger: logger))
+            measurements: measurements, logger: logger)))
     }
     if settings.noticeWorker {
         // Notices have a pool of their own too, for the same reasons; a notice lost in a crash of PostgreSQL is lost with
         // the outbox row's mark, and made again.
         let noticeClient = backgroundPool(settings, connections: 2, name: OperationsStore.applicationName(pool: "notices", replica: replica), logger: logger)
-        services.append(noticeClient)
-        services.append(NoticeService(
+        services.append(("notices pool", noticeClient))
+        services.append(("notices", NoticeService(
             queue: NoticeQueue(client: noticeClient, logger: logger),
             mail: try settings.mail.map { mail in
                 (try SMTPClient(settings: mail.smtp, logger: logger), NoticeMail(catalogues: catalogues, publicURL: settings.publicURL, sender: mail.sender))
             },
-            clock: settings.clock, logger: logger))
+            clock: settings.clock, logger: logger)))
     }
     if settings.retentionIntervalHours > 0 {
-        services.append(RetentionService(
-            privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), clock: settings.clock, logger: logger))
+        services.append(("retention", RetentionService(
+            privacy: privacy, interval: .seconds(settings.retentionIntervalHours * 3600), clock: settings.clock, logger: logger)))
     }
     if settings.metricsPort > 0 {
         let metrics = MetricsEndpoint(
             registry: registry, measurements: measurements, operations: OperationsStore(client: client, logger: logger), replica: replica)
-        services.append(metrics.application(host: settings.metricsHost, port: settings.metricsPort, logger: logger))
+        services.append(("metrics", metrics.application(host: settings.metricsHost, port: settings.metricsPort, logger: logger)))
     }
     let application = Application(
         responder: responder,
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: nil),
-        services: services,
+        services: services.map { WatchedService(name: $0.name, service: $0.service, logger: logger) },
         logger: logger)
     return (application, routes.catalogue)
 }

@@ -71,17 +71,20 @@ class KoppelServer:
         raise AssertionError(message)
 
     def stop(self) -> int:
-        """SIGTERM, and the exit status. A server past its own shutdown bound (15 s) is killed, and the end of its log
-        shown, so a run says which service held the shutdown up instead of failing on a timeout with nothing to read."""
+        """SIGTERM, and the exit status. A server past its own shutdown bound (15 s) is killed. Whenever a stop is not
+        clean the end of the log is shown: the server names the background services its shutdown waited for."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                return self.process.wait(timeout=30)
+                status = self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                print(f"koppel serve on port {self.port} did not stop within 30 s of SIGTERM; its last log lines:\n"
+                print(f"koppel serve on port {self.port} did not stop within 30 s of SIGTERM", file=sys.stderr)
+                status = self.process.wait(timeout=10)
+            if status != 0:
+                print(f"koppel serve on port {self.port} stopped with {status}; its last log lines:\n"
                       + "\n".join(self.logs().splitlines()[-40:]), file=sys.stderr)
-                return self.process.wait(timeout=10)
+            return status
         return self.process.returncode
 
     def logs(self) -> str:

@@ -4,7 +4,10 @@ Bounded: 40 and 60 events, about a minute in all."""
 import os
 import time
 
+import pytest
+
 from conftest import KoppelServer
+from test_operations import CLUSTER, pg_ctl
 from test_webhooks import API, cli, file_referral, new_admin, token_for
 from webhook_receiver import Receiver
 
@@ -70,6 +73,35 @@ def test_two_replicas_send_each_event_once():
         receiver.stop()
         for replica in replicas:
             assert replica.stop() == 0
+
+
+@pytest.mark.skipif(not CLUSTER, reason="needs the throwaway cluster scripts/test starts, to restart it")
+def test_deliveries_go_on_after_postgresql_restarts_and_the_server_still_stops():
+    """The delivery loop asks the database ten times a second, so a restart often catches one of its calls on a
+    connection being torn down, where the driver may lose it (decision 0013). A lost call must not stop deliveries
+    for good, nor keep the server from stopping."""
+    receiver = Receiver()
+    replica = server()
+    try:
+        admin = API(replica, new_admin("stek"))
+        admin.subscribe(receiver, "/restarts")
+        caseworker = API(replica, token_for_caseworker("stek"))
+        programme = two_go(caseworker)
+        for _ in range(RESTARTS):
+            pg_ctl("restart", "-w", "-t", "60", "-m", "fast", "-l", os.path.join(CLUSTER, "postgres.log"))
+            time.sleep(0.3)
+        replica.wait_until(lambda: replica.status("/readyz") == 200, "readyz did not recover after the restarts")
+        filed = file_referral(caseworker, programme)
+        receiver.wait_for(lambda: filed in referral_ids(receiver, "/restarts"),
+                          f"no delivery {LEASE_SECONDS + 15} s after {RESTARTS} restarts", timeout=LEASE_SECONDS + 15)
+    finally:
+        receiver.stop()
+        stopped = time.monotonic()
+        assert replica.stop() == 0
+        assert time.monotonic() - stopped < 16, "SIGTERM did not stop the server within its bound"
+
+
+RESTARTS = 8
 
 
 def token_for_caseworker(organisation):

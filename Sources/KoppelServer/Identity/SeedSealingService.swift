@@ -17,7 +17,9 @@ struct SeedSealingService: Service {
             try await cancelWhenGracefulShutdown {
                 while true {
                     do {
-                        let sealed = try await WallClock.$current.withValue(clock) { try await seeds.sealAllPlain(in: organisations) }
+                        let sealed = try await withDeadline(.seconds(60)) { [clock, seeds, organisations] in
+                            try await WallClock.$current.withValue(clock) { try await seeds.sealAllPlain(in: organisations) }
+                        }
                         if sealed > 0 { logger.notice("sealed second-factor seeds stored in plain text", metadata: ["seeds": "\(sealed)"]) }
                         break
                     } catch is CancellationError {

@@ -14,6 +14,7 @@ struct MetricsEndpoint: Sendable {
     let measurements: Measurements
     let operations: OperationsStore
     let replica: String
+    static let scrapeLimit: Duration = .seconds(5)
 
     /// A new registry and the measurements that write into it, for one application.
     static func measurements(into registry: PrometheusCollectorRegistry) -> Measurements {
@@ -31,12 +32,17 @@ struct MetricsEndpoint: Sendable {
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil), logger: logger)
     }
 
+    /// A scrape waits for PostgreSQL at most `scrapeLimit`: a call the driver lost (decision 0013) must not hold the
+    /// scrape, nor the shutdown that waits for it.
     func collectLevels(logger: Logger) async {
         do {
-            for (measure, value) in try await operations.backlog() {
+            let (backlog, connections) = try await withDeadline(Self.scrapeLimit) { [operations, replica] in
+                (try await operations.backlog(), try await operations.connections(replica: replica))
+            }
+            for (measure, value) in backlog {
                 measurements.level("koppel_\(measure)", value)
             }
-            for (pool, state, count) in try await operations.connections(replica: replica) {
+            for (pool, state, count) in connections {
                 measurements.level("koppel_db_connections", Double(count), [("pool", pool), ("state", state)])
             }
             measurements.level("koppel_database_up", 1)

@@ -22,6 +22,8 @@ struct DeliveryService: Service {
     /// How long a claimed delivery is this replica's: longer than a try can take (15 s) and its recording.
     static let lease: Duration = .seconds(30)
     static let idle: Duration = .milliseconds(100)
+    /// Longer than the deliveries' pool lets a statement run (15 s).
+    static let databaseLimit: Duration = .seconds(20)
     static let pruneEvery: Duration = .seconds(3600)
     static let fanOutBatch = 500
 
@@ -52,7 +54,7 @@ struct DeliveryService: Service {
         }
         // The sends that were in flight have ended: record them, or another replica sends them again after their lease.
         await WallClock.$current.withValue(clock) {
-            do { try await queue.record(sending.takeFinished()) } catch {
+            do { try await database { [queue, finished = sending.takeFinished()] in try await queue.record(finished) } } catch {
                 logger.warning("recording webhook deliveries failed; they are sent again after their lease", metadata: Self.metadata(error))
             }
         }
@@ -66,18 +68,18 @@ struct DeliveryService: Service {
             // stays leased, so its referral's next event waits for it.
             let finished = sending.takeFinished()
             do {
-                try await queue.record(finished)
+                try await database { [queue] in try await queue.record(finished) }
             } catch {
                 logger.warning("recording webhook deliveries failed; they are sent again after their lease", metadata: Self.metadata(error))
             }
             var handed = 0
             if fanOut.isDue {
-                handed = try await queue.fanOut(limit: Self.fanOutBatch)
+                handed = try await database { [queue] in try await queue.fanOut(limit: Self.fanOutBatch) }
                 fanOut.handed(handed, of: Self.fanOutBatch)
             }
             let free = width - sending.count.load(ordering: .acquiring)
             guard free > 0 else { return handed > 0 || !finished.isEmpty }
-            let claimed = try await queue.claim(limit: free, lease: Self.lease)
+            let claimed = try await database { [queue] in try await queue.claim(limit: free, lease: Self.lease) }
             for delivery in claimed {
                 sending.count.add(1, ordering: .relaxed)
                 group.addTask { [clock, sender, measurements] in
@@ -96,7 +98,13 @@ struct DeliveryService: Service {
     }
 
     private func prune() async {
-        do { try await queue.prune() } catch { logger.warning("pruning webhook deliveries failed", metadata: Self.metadata(error)) }
+        do { try await database { [queue] in try await queue.prune() } } catch { logger.warning("pruning webhook deliveries failed", metadata: Self.metadata(error)) }
+    }
+
+    /// Each database call races `databaseLimit` and ends at once when cancelled: a call the driver lost after
+    /// PostgreSQL restarted (decision 0013) would otherwise stop this replica's deliveries, and its shutdown, for good.
+    private func database<T: Sendable>(_ call: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withDeadline(Self.databaseLimit, call)
     }
 
     private static func metadata(_ error: any Error) -> Logger.Metadata { .describing(error) }
