@@ -92,6 +92,20 @@ struct APITests {
                 #expect(response.status == .ok)
                 #expect(response.body.readableBytes == 0)
             }
+            // A path of fixed words is a path of its own, even where a path with a parameter in its place has the method.
+            let subscription = "/api/v1/organisations/\(UUID())/webhooks/\(UUID())"
+            for (method, path, allow) in [
+                (HTTPRequest.Method.patch, "/api/v1/clients/duplicate-check", "POST"),
+                (.post, subscription + "/attempts", "GET, HEAD"), (.post, subscription + "/deliveries", "GET, HEAD"),
+            ] {
+                try await client.execute(uri: path, method: method, body: ByteBuffer(string: "{}")) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(path)")
+                }
+            }
+            try await client.execute(uri: "/api/v1/clients/\(UUID())", method: .patch, body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status != .methodNotAllowed)
+            }
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KoppelCore
 import KoppelTestSupport
 import Testing
 
@@ -279,7 +280,7 @@ struct ReferralAPITests {
             #expect((twoGoOnly.json["items"] as? [Any])?.count == 4)
             let coordinatorSees = try await api(.get, "/api/v1/referrals?limit=100", as: cast.twoGo)
             #expect((coordinatorSees.json["items"] as? [Any])?.count == 5)
-            let today = ISO8601DateFormatter().string(from: Date()).prefix(10)
+            let today = CalendarDay.day(at: Date())  // the day in Amsterdam, as the database counts it
             let dated = try await api(.get, "/api/v1/referrals?created_from=\(today)&created_to=\(today)&limit=100", as: cast.caseworker)
             #expect((dated.json["items"] as? [Any])?.count == 6)
             for (query, words) in [("limit=500", "limit"), ("cursor=bogus", "cursor"), ("created_from=yesterday", "YYYY-MM-DD"),

@@ -50,8 +50,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                     parameters: parameters.map { (name: $0.0, location: $0.1, schema: $0.2) }, body: body))
             }
         }
-        // A path of fixed words wins over one with a parameter in its place (/clients/duplicate-check over /clients/{id}).
-        self.operations = operations.sorted { $0.segments.filter { $0.hasPrefix("{") }.count < $1.segments.filter { $0.hasPrefix("{") }.count }
+        self.operations = operations
     }
 
     /// The problem with a request to the API, or nil when it keeps to the contract (or is not an API operation).
@@ -124,19 +123,17 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         return values.flatMap { validator.violations(of: typed($0, node), at: "/" + name) }
     }
 
+    /// The operation of the most literal path that fits (`PathTemplate`), if it has this method.
     private func match(_ method: String, _ segments: [String]) -> (Operation, [String: String])? {
-        for operation in operations where operation.method == method && operation.segments.count == segments.count {
-            var values: [String: String] = [:]
-            let fits = zip(operation.segments, segments).allSatisfy { template, actual in
-                if template.hasPrefix("{"), template.hasSuffix("}") {
-                    values[String(template.dropFirst().dropLast())] = actual.removingPercentEncoding ?? actual
-                    return true
-                }
-                return template == actual
-            }
-            if fits { return (operation, values) }
+        let fitting = operations.filter { PathTemplate.fits($0.segments, segments) }
+        guard let shape = fitting.map({ PathTemplate.shape($0.segments) }).min(by: PathTemplate.isMoreLiteral),
+            let operation = fitting.first(where: { PathTemplate.shape($0.segments) == shape && $0.method == method })
+        else { return nil }
+        var values: [String: String] = [:]
+        for (template, actual) in zip(operation.segments, segments) where PathTemplate.isParameter(template) {
+            values[String(template.dropFirst().dropLast())] = actual.removingPercentEncoding ?? actual
         }
-        return nil
+        return (operation, values)
     }
 }
 

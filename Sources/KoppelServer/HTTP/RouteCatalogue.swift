@@ -26,31 +26,20 @@ public struct RouteCatalogue: Sendable {
 
     public func match(method: HTTPRequest.Method, path: String) -> Match {
         let segments = Self.segments(path)
-        let matching = routes.filter { Self.pattern($0.path, matches: segments) }
-        let methods = Set(matching.map(\.method))
-        if methods.isEmpty { return .notFound }
-        let served = methods.contains(method) ? method : .get
-        if methods.contains(method) || (method == .head && methods.contains(.get)) {
-            // The most literal pattern wins, as in the router: `/referrals/search` before `/referrals/{id}`.
-            let route = matching.filter { $0.method == served }.min { Self.parameters($0.path) < Self.parameters($1.path) }
-            return .found(template: route?.path ?? path)
+        let fitting = routes.filter { PathTemplate.fits(Self.segments($0.path), segments) }
+        guard let shape = fitting.map({ PathTemplate.shape(Self.segments($0.path)) }).min(by: PathTemplate.isMoreLiteral) else {
+            return .notFound
         }
-        var allowed = methods
+        let here = fitting.filter { PathTemplate.shape(Self.segments($0.path)) == shape }
+        if let route = here.first(where: { $0.method == method }) ?? (method == .head ? here.first { $0.method == .get } : nil) {
+            return .found(template: route.path)
+        }
+        var allowed = Set(here.map(\.method))
         if allowed.contains(.get) { allowed.insert(.head) }
         return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })
     }
 
-    static func parameters(_ pattern: String) -> Int { pattern.filter { $0 == "{" }.count }
-
     static func segments(_ path: String) -> [Substring] {
         path.split(separator: "/", omittingEmptySubsequences: true)
-    }
-
-    static func pattern(_ pattern: String, matches segments: [Substring]) -> Bool {
-        let parts = Self.segments(pattern)
-        guard parts.count == segments.count else { return false }
-        return zip(parts, segments).allSatisfy { part, segment in
-            (part.hasPrefix("{") && part.hasSuffix("}")) || part == segment
-        }
     }
 }
