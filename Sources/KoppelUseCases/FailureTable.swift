@@ -96,6 +96,9 @@ extension PrivacyError {
         switch self {
         case .notFound:
             Failure(.notFound, code: "client.not_found", messageKey: "privacy.error.not_found", detail: "There is no client with that id that you may act on.")
+        case .referralNotFound:
+            Failure(.invalid, code: "client.referral_not_found", messageKey: "privacy.error.referral_not_found",
+                    detail: "referral_id names no referral of this client that you may act on.", field: "referral_id")
         case .consentNotFound:
             Failure(.notFound, code: "consent.not_found", messageKey: "privacy.error.consent_not_found",
                     detail: "The client has no consent with that id that your organisation recorded.")

@@ -132,9 +132,9 @@ struct FundingAgreementAPITests {
             let count = try await api(.get, "/api/v1/funding-agreements", as: funding.hubAdmin).list.count
             let cases: [([String: Any], String)] = [
                 (["first_month": "2026-07", "last_month": "2026-03"], "first_month must be on or before last_month"),
-                (["first_month": "2026-13"], "first_month must be a month written YYYY-MM"),
+                (["first_month": "2026-13"], "first_month` is '2026-13'; a month written YYYY-MM"),
                 (["last_month": "2026-03-31"], "last_month` may have at most 7 characters"),
-                (["last_month": "26-03"], "last_month must be a month written YYYY-MM"),
+                (["last_month": "26-03"], "last_month` is '26-03'; a month written YYYY-MM"),
                 (["funder_id": funding.organisations["vluchtelingenwerk"]!], "funder_id must be an organisation whose kinds include funder"),
                 (["area_id": UUID().uuidString], "area_id names no area"),
                 (["programme_id": UUID().uuidString], "programme_id names no programme"),

@@ -117,7 +117,11 @@ struct PrivacyAPITests {
             let contact = try await api(.post, path, as: cast.twoGo, ["purpose": "contact", "referral_id": referral])
             #expect(contact.status == .forbidden && contact.detail.contains("consent"))
             #expect(try await api(.post, path, as: cast.twoGo, ["purpose": "share_identity"]).status == .notFound)
-            #expect(try await api(.post, path, as: cast.pimenta, ["purpose": "share_identity", "referral_id": referral]).status == .notFound)
+            // A referral the caller may not act on, or none at all, is a wrong referral_id: the client itself is not in question.
+            let notTheirs = try await api(.post, path, as: cast.pimenta, ["purpose": "share_identity", "referral_id": referral])
+            #expect(notTheirs.status == .unprocessableContent && notTheirs.detail.contains("referral_id"), "\(notTheirs.detail)")
+            let noSuch = try await api(.post, path, as: cast.caseworker, ["purpose": "share_identity", "referral_id": UUID().uuidString])
+            #expect(noSuch.status == .unprocessableContent && noSuch.detail.contains("referral_id"), "\(noSuch.detail)")
             #expect(try await api(.post, path, as: cast.otherCaseworker, ["purpose": "share_identity"]).status == .notFound)
             #expect(try await api(.post, path, as: cast.funder, ["purpose": "share_identity"]).status == .notFound)
 

@@ -206,6 +206,8 @@ struct ReferralAPITests {
             async let b = api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": clientID]), key: "submit-2")
             let raced = try await [a, b]
             #expect(raced[0].id == raced[1].id)
+            let spaced = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": clientID]), key: "two words")
+            #expect(spaced.status == .badRequest && spaced.detail.contains("Idempotency-Key"), "\(spaced.detail)")
             let items = try await api(.get, "/api/v1/referrals", as: cast.caseworker).json["items"] as? [Any]
             #expect(items?.count == 2)
 
@@ -283,7 +285,9 @@ struct ReferralAPITests {
             let today = CalendarDay.day(at: Date())  // the day in Amsterdam, as the database counts it
             let dated = try await api(.get, "/api/v1/referrals?created_from=\(today)&created_to=\(today)&limit=100", as: cast.caseworker)
             #expect((dated.json["items"] as? [Any])?.count == 6)
-            for (query, words) in [("limit=500", "limit"), ("cursor=bogus", "cursor"), ("created_from=yesterday", "YYYY-MM-DD"),
+            let forged = try await api(.get, "/api/v1/referrals?cursor=bogus", as: cast.caseworker)
+            #expect(forged.status == .unprocessableContent && forged.detail.contains("cursor"), "\(forged.detail)")
+            for (query, words) in [("limit=500", "limit"), ("cursor=no.good", "cursor"), ("created_from=yesterday", "YYYY-MM-DD"),
                                    ("programme_id=nope", "programme_id"), ("state=lost", "lost")] {
                 let answer = try await api(.get, "/api/v1/referrals?\(query)", as: cast.caseworker)
                 #expect(answer.status == .badRequest, "\(query)")

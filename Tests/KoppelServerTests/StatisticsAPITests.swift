@@ -156,7 +156,14 @@ struct StatisticsAPITests {
             let api = APICall(client: client)
             let finer = try await api(.get, "/api/v1/statistics?breakdown=client", as: cast.funder)
             #expect(finer.status == .badRequest || finer.status == .unprocessableContent)
-            for period in ["period=2026-13", "period=2026-Q5", "from=2026-05&to=2026-01", "from=2016-01&to=2026-12", "from=2026-01", "period=2026&from=2026-01&to=2026-02"] {
+            // Not a month, quarter or year at all: the contract's form, as for any malformed parameter.
+            for period in ["period=2026-13", "period=2026-Q5", "from=2026-1&to=2026-02"] {
+                let refused = try await api(.get, "/api/v1/statistics?\(period)", as: cast.funder)
+                #expect(refused.status == .badRequest, "\(period)")
+                #expect(refused.detail.contains("(2026-Q1)") || refused.detail.contains("YYYY-MM"), "\(period): \(refused.detail)")
+            }
+            // Well formed, but not a period together.
+            for period in ["from=2026-05&to=2026-01", "from=2016-01&to=2026-12", "from=2026-01", "period=2026&from=2026-01&to=2026-02"] {
                 let refused = try await api(.get, "/api/v1/statistics?\(period)", as: cast.funder)
                 #expect(refused.status == .unprocessableContent, "\(period)")
                 #expect(refused.detail.contains("YYYY-Qn"), "\(period)")

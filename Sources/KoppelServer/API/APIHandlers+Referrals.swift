@@ -19,7 +19,8 @@ extension APIHandlers {
             limit: limit + 1)
         if let cursor = query.cursor {
             guard let after = ReferralCursor(token: cursor) else {
-                throw Problem(status: .badRequest, detail: "The cursor is not one this API gave out; start again without it.")
+                // Of the right form (the contract checks that), but no position this API gave out.
+                throw Problem(status: .unprocessableContent, detail: "The cursor is not one this API gave out; start again without it.")
             }
             filter.after = after
         }

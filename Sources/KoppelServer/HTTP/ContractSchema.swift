@@ -14,11 +14,13 @@ struct ContractViolation {
     let message: String
 }
 
-/// The part of JSON Schema that Koppel's contract uses (type, enum, lengths, bounds, items, properties, required,
-/// formats uuid and date, `$ref`), checked against a decoded JSON value.
+/// The part of JSON Schema that Koppel's contract uses (type, enum, lengths, patterns, bounds, items, properties and how
+/// many, required, formats uuid and date, `$ref`), checked against a decoded JSON value.
 struct ContractSchema {
     let node: [String: Any]
     let definitions: [String: Any]
+    /// Every pattern of the contract, compiled once.
+    let patterns: [String: NSRegularExpression]
 
     /// What is wrong with `value`, at most a few, each as "`/path`: what to send".
     func violations(of value: Any, at path: String = "") -> [ContractViolation] {
@@ -49,6 +51,12 @@ struct ContractSchema {
         }
         if let least = node["minLength"] as? Int, length < least {
             found.append(.init(kind: .limit, message: "\(name(path)) must have at least \(least) character\(least == 1 ? "" : "s")."))
+        }
+        if let pattern = node["pattern"] as? String, let expression = patterns[pattern],
+            expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
+        {
+            let form = (node["description"] as? String).map { $0.prefix(1).lowercased() + $0.dropFirst() } ?? "it must match \(pattern)."
+            found.append(.init(kind: .limit, message: "\(name(path)) is '\(text.prefix(60))'; \(form)"))
         }
         switch node["format"] as? String {
         case "uuid" where UUID(uuidString: text) == nil:
@@ -85,7 +93,7 @@ struct ContractSchema {
         }
         if let schema = node["items"] as? [String: Any] {
             for (index, item) in items.enumerated() {
-                found += ContractSchema(node: schema, definitions: definitions).violations(of: item, at: "\(path)/\(index)")
+                found += ContractSchema(node: schema, definitions: definitions, patterns: patterns).violations(of: item, at: "\(path)/\(index)")
                 if found.count >= 5 { break }
             }
         }
@@ -94,17 +102,20 @@ struct ContractSchema {
 
     private func violations(ofObject object: [String: Any], _ node: [String: Any], _ path: String) -> [ContractViolation] {
         var found: [ContractViolation] = []
+        if let least = node["minProperties"] as? Int, object.count < least {
+            found.append(.init(kind: .limit, message: "\(name(path)) must give at least \(least) field\(least == 1 ? "" : "s")."))
+        }
         for key in (node["required"] as? [String] ?? []) where object[key] == nil {
             found.append(.init(kind: .shape, message: "\(name(path + "/" + key)) is required."))
         }
         let properties = node["properties"] as? [String: Any] ?? [:]
         for (key, value) in object.sorted(by: { $0.key < $1.key }) {
             if let schema = properties[key] as? [String: Any] {
-                found += ContractSchema(node: schema, definitions: definitions).violations(of: value, at: path + "/" + key)
+                found += ContractSchema(node: schema, definitions: definitions, patterns: patterns).violations(of: value, at: path + "/" + key)
             } else if node["additionalProperties"] as? Bool == false {
                 found.append(.init(kind: .shape, message: "\(name(path + "/" + key)) is not a field the API knows."))
             } else if let schema = node["additionalProperties"] as? [String: Any] {
-                found += ContractSchema(node: schema, definitions: definitions).violations(of: value, at: path + "/" + key)
+                found += ContractSchema(node: schema, definitions: definitions, patterns: patterns).violations(of: value, at: path + "/" + key)
             }
             if found.count >= 5 { break }
         }
@@ -137,7 +148,7 @@ struct ContractSchema {
         case "boolean": return (value as? NSNumber).map(isBoolean) ?? false
         case "integer":
             guard let number = value as? NSNumber, !isBoolean(number) else { return false }
-            return number.doubleValue.rounded() == number.doubleValue && abs(number.doubleValue) < 9.0e15
+            return number.doubleValue.rounded() == number.doubleValue && abs(number.doubleValue) <= 9_007_199_254_740_991
         case "number": return (value as? NSNumber).map { !isBoolean($0) } ?? false
         case "array": return value is [Any]
         case "object": return value is [String: Any]

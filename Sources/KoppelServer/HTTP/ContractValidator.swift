@@ -18,12 +18,14 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
 
     private let operations: [Operation]
     private let definitions: [String: Any]
+    private let patterns: [String: NSRegularExpression]
     private let prefix: String
 
     init(yaml: String) throws {
         let document = try Yams.load(yaml: yaml) as? [String: Any] ?? [:]
         let components = document["components"] as? [String: Any] ?? [:]
         definitions = components["schemas"] as? [String: Any] ?? [:]
+        patterns = try Self.patterns(in: document)
         let sharedParameters = components["parameters"] as? [String: Any] ?? [:]
         prefix = ((document["servers"] as? [[String: Any]])?.first?["url"] as? String) ?? ""
         var operations: [Operation] = []
@@ -39,8 +41,10 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                         parameter = sharedParameters[String(name)] as? [String: Any] ?? [:]
                     }
                     guard let name = parameter["name"] as? String, let location = parameter["in"] as? String,
-                        let schema = parameter["schema"] as? [String: Any]
+                        var schema = parameter["schema"] as? [String: Any]
                     else { return nil }
+                    // A message about the value quotes the parameter's description, when its schema has none.
+                    if schema["description"] == nil { schema["description"] = parameter["description"] }
                     return (name, location, schema)
                 }
                 let content = (operation["requestBody"] as? [String: Any])?["content"] as? [String: Any]
@@ -79,7 +83,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         guard let schema = operation.body, body.readableBytes > 0,
             let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)).foundationValue
         else { return nil }
-        let problems = ContractSchema(node: schema, definitions: definitions).violations(of: value)
+        let problems = ContractSchema(node: schema, definitions: definitions, patterns: patterns).violations(of: value)
         guard !problems.isEmpty else { return nil }
         // A body the API cannot read as such is malformed (400); one it reads but that is out of bounds, unprocessable (422).
         return Self.problem(problems.contains { $0.kind == .shape } ? .badRequest : .unprocessableContent, problems)
@@ -106,7 +110,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
 
     /// A parameter's values checked as the JSON value its schema describes (a list for an array, a number for an integer).
     private func violations(of values: [String], _ name: String, _ schema: [String: Any]) -> [ContractViolation] {
-        let validator = ContractSchema(node: schema, definitions: definitions)
+        let validator = ContractSchema(node: schema, definitions: definitions, patterns: patterns)
         let node = validator.resolved(schema)
         func typed(_ text: String, _ node: [String: Any]) -> Any {
             switch node["type"] as? String {
@@ -121,6 +125,18 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
             return values.isEmpty ? [] : validator.violations(of: values.map { typed($0, items) }, at: "/" + name)
         }
         return values.flatMap { validator.violations(of: typed($0, node), at: "/" + name) }
+    }
+
+    /// Every `pattern` anywhere in the document, compiled; a pattern that does not compile stops the server at start.
+    private static func patterns(in node: Any) throws -> [String: NSRegularExpression] {
+        var found: [String: NSRegularExpression] = [:]
+        if let object = node as? [String: Any] {
+            if let pattern = object["pattern"] as? String { found[pattern] = try NSRegularExpression(pattern: pattern) }
+            for value in object.values { found.merge(try patterns(in: value)) { first, _ in first } }
+        } else if let array = node as? [Any] {
+            for value in array { found.merge(try patterns(in: value)) { first, _ in first } }
+        }
+        return found
     }
 
     /// The operation of the most literal path that fits (`PathTemplate`), if it has this method.

@@ -14,6 +14,8 @@ public struct ClientRecord: Sendable, Hashable {
 public enum PrivacyError: Error, Sendable, Equatable {
     /// No such client, or not one the caller may see: the same answer, so existence does not leak.
     case notFound
+    /// The referral a reveal is to go through is not one of this client's that the caller may act on.
+    case referralNotFound
     case consentNotFound
     case consentNotActive(ConsentStatus)
     case erased

@@ -261,7 +261,7 @@ public struct Privacy: Sendable {
     private func route(to clientID: UUID, through referralID: UUID?, _ actor: Actor) async throws -> ClientRoute {
         if let referralID {
             guard let referral = try await referrals.referral(referralID, actingFor: actor), referral.clientID == clientID else {
-                throw PrivacyError.notFound
+                throw PrivacyError.referralNotFound
             }
             return .referral(referral.scope, state: referral.state)
         }
