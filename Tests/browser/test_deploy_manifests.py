@@ -74,6 +74,10 @@ def production():
 
 # What the checks look at.
 
+def all_of(documents, kind):
+    return [d for d in documents if d["kind"] == kind]
+
+
 def one(documents, kind, name=None):
     found = [d for d in documents if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
     assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
@@ -252,8 +256,7 @@ def check_ports_line_up(documents):
     assert matches(service["spec"]["selector"], labels), "the Service selects none of Koppel's pods"
     for service_port in service["spec"]["ports"]:
         assert container_port(documents, service_port["targetPort"]) == port
-    ingress = one(documents, "Ingress")
-    for rule in ingress["spec"]["rules"]:
+    for rule in [rule for ingress in all_of(documents, "Ingress") for rule in ingress["spec"]["rules"]]:
         for path in rule["http"]["paths"]:
             backend = path["backend"]["service"]
             assert backend["name"] == service["metadata"]["name"], "the Ingress leads to another Service"
@@ -262,13 +265,20 @@ def check_ports_line_up(documents):
 
 
 def check_ingress(documents):
-    ingress = one(documents, "Ingress")
-    assert ingress["spec"]["ingressClassName"] == "nginx"
-    assert ingress["metadata"].get("annotations", {}).get("nginx.ingress.kubernetes.io/proxy-body-size") == "64k", \
-        "the body limit differs from Koppel's own 64 KiB"
-    hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
-    covered = {host for tls in ingress["spec"]["tls"] if tls.get("secretName") for host in tls["hosts"]}
-    assert hosts <= covered, f"served without TLS: {sorted(hosts - covered)}"
+    """Koppel's own body limits: 64 KiB everywhere, 1 MiB for directory imports alone (an Ingress of its own)."""
+    limits = {"koppel": ("64k", None), "koppel-directory-imports": ("1m", ["/api/v1/directory/imports"])}
+    assert {i["metadata"]["name"] for i in all_of(documents, "Ingress")} == set(limits)
+    for name, (limit, only) in limits.items():
+        ingress = one(documents, "Ingress", name)
+        assert ingress["spec"]["ingressClassName"] == "nginx"
+        assert ingress["metadata"].get("annotations", {}).get("nginx.ingress.kubernetes.io/proxy-body-size") == limit, \
+            f"{name}: the body limit differs from Koppel's own ({limit})"
+        if only:
+            paths = [(p["path"], p["pathType"]) for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+            assert paths == [(path, "Exact") for path in only], f"{name} lets a larger body through to {paths}"
+        hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
+        covered = {host for tls in ingress["spec"]["tls"] if tls.get("secretName") for host in tls["hosts"]}
+        assert hosts <= covered, f"served without TLS: {sorted(hosts - covered)}"
 
 
 def check_database_connection(documents):
@@ -384,13 +394,15 @@ BROKEN = {
     "migration job shut out": ("database_network_policy", lambda d: one(d, "Job", "koppel-migrate")["spec"]["template"]
                                ["metadata"]["labels"].update({"app.kubernetes.io/name": "koppel-migrate"})),
     "container port moved": ("ports_line_up", lambda d: server(d)["ports"][0].update(containerPort=8081)),
-    "ingress to a missing port": ("ports_line_up", lambda d: one(d, "Ingress")["spec"]["rules"][0]["http"]["paths"][0]
+    "ingress to a missing port": ("ports_line_up", lambda d: one(d, "Ingress", "koppel")["spec"]["rules"][0]["http"]["paths"][0]
                                   ["backend"]["service"]["port"].update(name="web")),
     "service selects nothing": ("ports_line_up", lambda d: one(d, "Service", "koppel")["spec"]["selector"]
                                 .update({"app.kubernetes.io/component": "web"})),
-    "no body limit": ("ingress", lambda d: one(d, "Ingress")["metadata"]["annotations"]
+    "no body limit": ("ingress", lambda d: one(d, "Ingress", "koppel")["metadata"]["annotations"]
                       .pop("nginx.ingress.kubernetes.io/proxy-body-size")),
-    "host without TLS": ("ingress", lambda d: one(d, "Ingress")["spec"]["rules"][0].update(host="other.example.nl")),
+    "imports limit everywhere": ("ingress", lambda d: one(d, "Ingress", "koppel-directory-imports")["spec"]["rules"][0]["http"]
+                                ["paths"][0].update(path="/", pathType="Prefix")),
+    "host without TLS": ("ingress", lambda d: one(d, "Ingress", "koppel")["spec"]["rules"][0].update(host="other.example.nl")),
     "cluster renamed": ("database_connection", lambda d: cluster(d)["metadata"].update(name="postgres")),
     "secret nobody makes": ("database_connection", lambda d: env(server(d))["KOPPEL_DATABASE_URL"]["valueFrom"]
                             ["secretKeyRef"].update(key="url")),

@@ -107,7 +107,9 @@ def test_the_pieces_agree():
     assert "KOPPEL_HTTP_TRUSTED_PROXIES=127.0.0.1/32" in replica, "the replicas do not trust nginx's X-Forwarded-For"
     assert setting(site, "proxy_set_header X-Forwarded-For") == ["$proxy_add_x_forwarded_for"], \
         "nginx replaces X-Forwarded-For instead of appending the client"
-    assert setting(site, "client_max_body_size") == ["64k"], "the body limit differs from Koppel's own 64 KiB"
+    assert setting(site, "client_max_body_size") == ["64k", "1m"], "the body limits differ from Koppel's own"
+    assert re.search(r"location = /api/v1/directory/imports \{\s*client_max_body_size 1m;", site), \
+        "the larger body limit is not for directory imports alone"
     assert re.search(r"return 301 https://", site), "plain HTTP is not redirected"
     assert not setting(site, "add_header"), "security headers are Koppel's to set"
     for directive in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"):
