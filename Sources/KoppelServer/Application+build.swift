@@ -19,12 +19,15 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
 
 /// Builds the Koppel application. `PostgresClient` runs as one of the application's services, so the pool
 /// starts and stops with the server; nothing that matters lives in this process between requests.
-public func buildApplication(settings: ServerSettings) async throws -> some ApplicationProtocol {
-    try await buildApplicationAndRoutes(settings: settings).application
+/// `draining` turns readiness 503 once the process begins to shut down (`DrainService`).
+public func buildApplication(settings: ServerSettings, draining: DrainState = DrainState()) async throws -> some ApplicationProtocol {
+    try await buildApplicationAndRoutes(settings: settings, draining: draining).application
 }
 
 /// The application and every route it serves; tests hold the routes against the authorization matrix.
-public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> (application: some ApplicationProtocol, routes: RouteCatalogue) {
+public func buildApplicationAndRoutes(
+    settings: ServerSettings, draining: DrainState = DrainState()
+) async throws -> (application: some ApplicationProtocol, routes: RouteCatalogue) {
     var logger = Logger(label: "koppel")
     logger.logLevel = settings.logLevel
     let migrations = try Migration.load(from: URL(fileURLWithPath: settings.schemaDirectory))
@@ -67,7 +70,7 @@ public func buildApplicationAndRoutes(settings: ServerSettings) async throws -> 
     OperationalRoutes(
         readiness: ReadinessProbe(
             client: probeClient, vaultClient: vaultClient, migrations: migrations, timeout: settings.readinessTimeout, stalledAfter: .seconds(settings.requestTimeoutSeconds * 2),
-            progress: progress, logger: logger)
+            progress: progress, draining: draining, logger: logger)
     ).register(on: routes)
     try StaticFiles.bundled().register(on: routes)
     let organisations = OrganisationStore(client: client, logger: logger)

@@ -31,6 +31,10 @@ public enum Settings {
     public static let requestTimeout = SettingDescription(
         key: "http.request-timeout", help: "Seconds a request may take before it is answered with 503.", defaultValue: "10",
         isSecret: false)
+    public static let drain = SettingDescription(
+        key: "http.drain-seconds",
+        help: "Seconds between SIGTERM and closing the listener, while /readyz answers 503 and requests are still served: give a load balancer that polls /readyz the time to stop sending (its interval times its failures). 0: close at once.",
+        defaultValue: "0", isSecret: false)
     public static let trustedProxies = SettingDescription(
         key: "http.trusted-proxies",
         help: "Load balancers in front of this server (addresses or ranges, comma-separated, such as 10.0.0.0/8): only their X-Forwarded-For names the client. Empty: the header is ignored.",
@@ -106,7 +110,7 @@ public enum Settings {
         defaultValue: "127.0.0.1", isSecret: false)
 
     public static let all: [SettingDescription] = [
-        host, port, requestTimeout, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold,
+        host, port, requestTimeout, drain, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold,
         webhookDeliveries, webhookAllowHTTP, webhookAllowPrivate, noticeWorker, smtpURL, smtpCAFile, mailFrom, publicURL, databasePoolSize,
         schemaDirectory, logLevel, logFormat, metricsPort, metricsHost,
     ]
@@ -137,6 +141,8 @@ public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
     public var requestTimeoutSeconds: Int
+    /// Seconds readiness says "shutting down" before the listener closes.
+    public var drainSeconds = 0
     public var trustedProxies: TrustedProxies
     /// Requests per minute per caller; 0 turns rate limits off.
     public var rateLimitPerMinute: Int
@@ -221,6 +227,7 @@ public struct ServerSettings: Sendable {
         host = string(Settings.host) ?? "127.0.0.1"
         port = try integer(Settings.port, in: 0...65535)
         requestTimeoutSeconds = try integer(Settings.requestTimeout, in: 3...600)  // above the readiness probe's 2 s
+        drainSeconds = try integer(Settings.drain, in: 0...120)
         do {
             trustedProxies = try TrustedProxies(string(Settings.trustedProxies) ?? "")
         } catch {

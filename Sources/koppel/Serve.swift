@@ -14,6 +14,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("http-host"), help: help(Settings.host)) var httpHost: String?
     @Option(name: .customLong("http-port"), help: help(Settings.port)) var httpPort: String?
     @Option(name: .customLong("http-request-timeout"), help: help(Settings.requestTimeout)) var requestTimeout: String?
+    @Option(name: .customLong("http-drain-seconds"), help: help(Settings.drain)) var drainSeconds: String?
     @Option(name: .customLong("session-idle-minutes"), help: help(Settings.sessionIdle)) var sessionIdle: String?
     @Option(name: .customLong("session-absolute-hours"), help: help(Settings.sessionAbsolute)) var sessionAbsolute: String?
     @Option(name: .customLong("database-url"), help: help(Settings.databaseURL)) var databaseURL: String?
@@ -45,7 +46,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let flags: [String: String?] = [
-            Settings.host.key: httpHost, Settings.port.key: httpPort, Settings.requestTimeout.key: requestTimeout,
+            Settings.host.key: httpHost, Settings.port.key: httpPort, Settings.requestTimeout.key: requestTimeout, Settings.drain.key: drainSeconds,
             Settings.sessionIdle.key: sessionIdle, Settings.sessionAbsolute.key: sessionAbsolute, Settings.databaseURL.key: databaseURL,
             Settings.vaultDatabaseURL.key: vaultDatabaseURL, Settings.keyFile.key: keyFile, Settings.retentionInterval.key: retentionInterval,
             Settings.statisticsThreshold.key: statisticsThreshold,
@@ -64,12 +65,15 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         LogSetup.bootstrap(format: settings.logFormat, level: settings.logLevel)
-        let app = try await buildApplication(settings: settings)
+        let draining = DrainState()
+        let app = try await buildApplication(settings: settings, draining: draining)
         let logger = Logger(label: "koppel")
-        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The last service is shut down first: the drain, then the application.
+        let drain = DrainService(state: draining, delay: .seconds(settings.drainSeconds), logger: logger)
+        var group = ServiceGroupConfiguration(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A shutdown ends within its bound even when something does not finish gracefully (a database call the driver
-        // lost, decision 0013): requests get the request timeout to finish, then what is left is cancelled.
-        group.maximumGracefulShutdownDuration = .seconds(settings.requestTimeoutSeconds)
+        // lost, decision 0013): after the drain, requests get the request timeout to finish, then what is left is cancelled.
+        group.maximumGracefulShutdownDuration = .seconds(settings.drainSeconds + settings.requestTimeoutSeconds)
         group.maximumCancellationDuration = .seconds(5)
         do {
             try await ServiceGroup(configuration: group).run()

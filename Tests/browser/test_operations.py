@@ -41,6 +41,24 @@ def test_sigterm_stops_the_server_cleanly():
     assert server.status("/healthz") == 0
 
 
+def test_on_sigterm_readiness_turns_503_while_requests_are_still_served():
+    """With a drain, a load balancer that polls /readyz sees the replica leave before its listener closes."""
+    server = KoppelServer(os.environ["KOPPEL_E2E_DATABASE_URL"], extra_env={"KOPPEL_HTTP_DRAIN_SECONDS": "3"})
+    stopped = None
+    try:
+        assert server.status("/readyz") == 200
+        server.process.terminate()
+        stopped = time.monotonic()
+        server.wait_until(lambda: server.status("/readyz") == 503, "readyz stayed 200 after SIGTERM", timeout=2)
+        assert server.status("/healthz") == 200, "the process is still alive and says so"
+        assert server.status("/api/v1/programmes") == 200, "requests are still served while draining"
+        assert server.process.wait(timeout=20) == 0
+        assert time.monotonic() - stopped >= 3, "the listener closed before the drain was over"
+    finally:
+        if server.process.poll() is None:
+            server.stop()
+
+
 @pytest.mark.skipif(not CLUSTER, reason="needs the throwaway cluster scripts/test starts, to stop and restart it")
 def test_starts_with_postgresql_down_and_recovers_when_it_returns():
     stop_postgresql()

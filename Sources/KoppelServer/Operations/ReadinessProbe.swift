@@ -20,9 +20,11 @@ struct ReadinessProbe: Sendable {
     /// Requests waiting this long with none answered mean the server's pool is stuck.
     let stalledAfter: Duration
     let progress: ServingProgress
+    let draining: DrainState
     let logger: Logger
 
     func check() async -> Verdict {
+        if draining.isDraining { return .notReady(reason: "the server is shutting down") }
         if let stalled = progress.stalled(), stalled > stalledAfter {
             return .notReady(reason: "requests have had no answer from the database for \(stalled.components.seconds) s")
         }
