@@ -123,6 +123,14 @@ struct RequestLimitTests {
                     #expect(response.headers[.contentType] == "application/problem+json" || response.headers[.contentType]?.hasPrefix("text/html") == true)
                 }
             }
+            // Directory imports take up to 1 MiB, and the answer names the limit of the path it was sent to.
+            let huge = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1024 * 1024 + 1)
+            for (uri, body, limit) in [("/api/v1/organisations/\(UUID().uuidString)/users", big, "64 KiB"), ("/api/v1/directory/imports", huge, "1024 KiB")] {
+                try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: body) { response in
+                    #expect(response.status == .contentTooLarge, "\(uri)")
+                    #expect(String(buffer: response.body).contains(limit), "\(uri): \(String(buffer: response.body))")
+                }
+            }
         }
     }
 }

@@ -20,8 +20,6 @@ enum ErrorResponses {
             return problem(forOpenAPI: error, logger: logger)
         case let error as HTTPError:
             return Problem(status: error.status, detail: error.body ?? error.status.reasonPhrase)
-        case is NIOTooManyBytesError:
-            return Problem(status: .contentTooLarge, detail: "The request body is too large; Koppel accepts at most 64 KiB.")
         case is DeadlineExceeded:
             logger.warning("request timed out")
             return .timedOut

@@ -4,6 +4,7 @@ import Hummingbird
 import KoppelCore
 import KoppelStore
 import Logging
+import NIOCore
 
 /// Wraps the router with what every request gets: a request id, 404 and 405 for unknown routes,
 /// errors as problem details (or an error page for web pages), security headers and one log line.
@@ -56,7 +57,11 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
                 response = try await withDeadline(requestTimeout) { [inner, authenticator, limits, contract, context, request] in
                     var request = request
                     // Read the body here, up to the limit and within the deadline, so that no handler ever buffers more.
-                    let body = try await request.collectBody(upTo: Self.maximumBodyBytes(for: request.uri.path))
+                    let limit = Self.maximumBodyBytes(for: request.uri.path)
+                    let body: ByteBuffer
+                    do { body = try await request.collectBody(upTo: limit) } catch is NIOTooManyBytesError {
+                        throw Problem(status: .contentTooLarge, detail: "The request body is too large; Koppel accepts at most \(limit / 1024) KiB here.")
+                    }
                     watch.begin()
                     if NULScreen.holdsNUL(uri: request.uri.description, body: body) { throw NULScreen.problem }
                     if let problem = contract.problem(for: request, body: body) { throw problem }
