@@ -49,7 +49,9 @@ public func buildApplicationAndRoutes(
         backgroundLogger: logger)
     let registry = PrometheusCollectorRegistry()
     let measurements = MetricsEndpoint.measurements(into: registry)
-    let keys = try KeyRing(path: settings.keyFile)
+    let keys = try KeyRing(path: settings.keyFile, erasureLedger: settings.erasureLedger)
+    // A replica that could not record an erasure says so now, not when someone asks for one.
+    try keys.erasures.prepare()
 
     let catalogues = try Catalogues.bundled()
     let renderer = try await PageRenderer.load(catalogues: catalogues)

@@ -59,6 +59,10 @@ public enum Settings {
     public static let keyFile = SettingDescription(
         key: "vault.key-file", help: "The vault's key file (master keys and blind-index key; never in PostgreSQL). Make one with `koppel keys init`.",
         defaultValue: nil, isSecret: false)
+    public static let erasureLedger = SettingDescription(
+        key: "vault.erasure-ledger",
+        help: "The erasure ledger: ids of erased clients, kept with the key file and never in PostgreSQL, so a restored backup cannot bring one back. Every replica appends to the same file. Default: the key file's path with .erasures added.",
+        defaultValue: nil, isSecret: false)
     public static let retentionInterval = SettingDescription(
         key: "retention.interval-hours", help: "Hours between runs of the retention task (expire consents, erase identities past retention); 0 turns it off.",
         defaultValue: "24", isSecret: false)
@@ -110,7 +114,7 @@ public enum Settings {
         defaultValue: "127.0.0.1", isSecret: false)
 
     public static let all: [SettingDescription] = [
-        host, port, requestTimeout, drain, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, retentionInterval, statisticsThreshold,
+        host, port, requestTimeout, drain, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, erasureLedger, retentionInterval, statisticsThreshold,
         webhookDeliveries, webhookAllowHTTP, webhookAllowPrivate, noticeWorker, smtpURL, smtpCAFile, mailFrom, publicURL, databasePoolSize,
         schemaDirectory, logLevel, logFormat, metricsPort, metricsHost,
     ]
@@ -151,6 +155,8 @@ public struct ServerSettings: Sendable {
     public var databaseURL: DatabaseURL
     public var vaultDatabaseURL: DatabaseURL
     public var keyFile: String
+    /// nil: beside the key file (`KeyRing.defaultErasureLedger`).
+    public var erasureLedger: String?
     public var retentionIntervalHours: Int
     public var statisticsThreshold: Int
     public var databasePoolSize: Int
@@ -222,6 +228,7 @@ public struct ServerSettings: Sendable {
         vaultDatabaseURL = try url(Settings.vaultDatabaseURL)
         guard let keyFile = string(Settings.keyFile) else { throw SettingsError(setting: Settings.keyFile, problem: "is required") }
         self.keyFile = keyFile
+        erasureLedger = string(Settings.erasureLedger)
         retentionIntervalHours = try integer(Settings.retentionInterval, in: 0...8760)
         statisticsThreshold = try integer(Settings.statisticsThreshold, in: 2...20)
         host = string(Settings.host) ?? "127.0.0.1"

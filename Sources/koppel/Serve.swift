@@ -20,6 +20,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("database-url"), help: help(Settings.databaseURL)) var databaseURL: String?
     @Option(name: .customLong("vault-database-url"), help: help(Settings.vaultDatabaseURL)) var vaultDatabaseURL: String?
     @Option(name: .customLong("vault-key-file"), help: help(Settings.keyFile)) var keyFile: String?
+    @Option(name: .customLong("vault-erasure-ledger"), help: help(Settings.erasureLedger)) var erasureLedger: String?
     @Option(name: .customLong("retention-interval-hours"), help: help(Settings.retentionInterval)) var retentionInterval: String?
     @Option(name: .customLong("http-trusted-proxies"), help: help(Settings.trustedProxies)) var trustedProxies: String?
     @Option(name: .customLong("http-rate-limit"), help: help(Settings.rateLimit)) var rateLimit: String?
@@ -48,7 +49,7 @@ struct Serve: AsyncParsableCommand {
         let flags: [String: String?] = [
             Settings.host.key: httpHost, Settings.port.key: httpPort, Settings.requestTimeout.key: requestTimeout, Settings.drain.key: drainSeconds,
             Settings.sessionIdle.key: sessionIdle, Settings.sessionAbsolute.key: sessionAbsolute, Settings.databaseURL.key: databaseURL,
-            Settings.vaultDatabaseURL.key: vaultDatabaseURL, Settings.keyFile.key: keyFile, Settings.retentionInterval.key: retentionInterval,
+            Settings.vaultDatabaseURL.key: vaultDatabaseURL, Settings.keyFile.key: keyFile, Settings.erasureLedger.key: erasureLedger, Settings.retentionInterval.key: retentionInterval,
             Settings.statisticsThreshold.key: statisticsThreshold,
             Settings.trustedProxies.key: trustedProxies, Settings.rateLimit.key: rateLimit,
             Settings.webhookDeliveries.key: webhookDeliveries, Settings.webhookAllowHTTP.key: webhookAllowHTTP,

@@ -27,6 +27,12 @@ struct KeyFileOption: ParsableArguments {
     @Option(name: .customLong("key-file"), help: ArgumentHelp("The vault's key file. [env: KOPPEL_VAULT_KEY_FILE]", valueName: "path"))
     var keyFile: String?
 
+    @Option(
+        name: .customLong("erasure-ledger"),
+        help: ArgumentHelp(
+            "The erasure ledger (default: the key file's path with .erasures added). [env: KOPPEL_VAULT_ERASURE_LEDGER]", valueName: "path"))
+    var erasureLedger: String?
+
     var path: String {
         get throws {
             guard let path = keyFile ?? ProcessInfo.processInfo.environment["KOPPEL_VAULT_KEY_FILE"] else {
@@ -37,7 +43,8 @@ struct KeyFileOption: ParsableArguments {
     }
 
     func ring() throws -> KeyRing {
-        do { return try KeyRing(path: try path) } catch let error as KeyFileError { throw CommandFailure(error.description) }
+        let ledger = erasureLedger ?? ProcessInfo.processInfo.environment["KOPPEL_VAULT_ERASURE_LEDGER"]
+        do { return try KeyRing(path: try path, erasureLedger: ledger) } catch let error as KeyFileError { throw CommandFailure(error.description) }
     }
 }
 
@@ -74,7 +81,9 @@ struct KeysCommand: AsyncParsableCommand {
                 return
             }
             try KeyFile.generated().write(to: path)
-            print("created key file \(path) (master key version 1); keep a copy apart from the database's backups")
+            let ledger = try keys.ring().erasures
+            do { try ledger.prepare() } catch { throw CommandFailure("\(error)") }
+            print("created key file \(path) (master key version 1) and erasure ledger \(ledger.path); keep copies apart from the database's backups")
         }
     }
 
@@ -170,25 +179,11 @@ struct RetentionCommand: AsyncParsableCommand {
             abstract: "Expire consents past their last day and erase identities past their programmes' retention periods.",
             discussion: "The server does the same every retention interval; running it by hand as well is safe.")
 
-        @Option(
-            name: .customLong("database-url"),
-            help: ArgumentHelp("PostgreSQL URL of the app role (koppel_app). [env: KOPPEL_DATABASE_URL]", valueName: "url"))
-        var databaseURL: String?
-        @OptionGroup var vault: VaultConnection
+        @OptionGroup var connection: PrivacyConnection
 
         func run() async throws {
             let logger = Logger(label: "koppel.vault")
-            let (expired, erased) = try await withConnection(
-                flag: databaseURL, variable: "KOPPEL_DATABASE_URL", name: "--database-url", logger: logger
-            ) { app in
-                try await vault.withVault(logger: logger) { store in
-                    let referrals = ReferralStore(client: app, logger: logger)
-                    return try await Privacy(
-                        clients: ClientStore(client: app, logger: logger), vault: store, referrals: referrals,
-                        lookups: SignInThrottleStore(client: app, logger: logger)
-                    ).runRetention()
-                }
-            }
+            let (expired, erased) = try await connection.withPrivacy(logger: logger) { try await $0.runRetention() }
             print("expired \(expired) consents; erased the identities of \(erased) clients")
         }
     }

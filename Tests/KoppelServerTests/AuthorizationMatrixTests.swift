@@ -86,7 +86,7 @@ struct AuthorizationMatrixTests {
         let matrix = try Self.matrix()
         let environment = try TestEnvironment.current()
         let keyFile = try TestKeys.newKeyFile()
-        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        defer { TestKeys.remove(keyFile) }
         let settings = ServerSettings(
             databaseURL: environment.app, vaultDatabaseURL: environment.vault, keyFile: keyFile, schemaDirectory: environment.schemaDirectory.path)
         let routes = try await buildApplicationAndRoutes(settings: settings).routes

@@ -214,7 +214,7 @@ struct PrivacyAPITests {
     @Test("erasure shreds the data key: gone from the vault, and a dump from before cannot be opened once keys are rotated")
     func erasure() async throws {
         let keys = try TestKeys.newKeyFile()
-        defer { try? FileManager.default.removeItem(atPath: keys) }
+        defer { TestKeys.remove(keys) }
         try await TestApp.run(keys: keys) { client, database in
             let api = APICall(client: client)
             let cast = try await ReferralCast.make(client, database)
@@ -276,7 +276,7 @@ struct PrivacyAPITests {
     @Test("the audit log is a hash chain the app and vault roles cannot change; a change made anyway is found and named")
     func auditChain() async throws {
         let keys = try TestKeys.newKeyFile()
-        defer { try? FileManager.default.removeItem(atPath: keys) }
+        defer { TestKeys.remove(keys) }
         try await TestApp.run(keys: keys) { client, database in
             let api = APICall(client: client)
             let cast = try await ReferralCast.make(client, database)

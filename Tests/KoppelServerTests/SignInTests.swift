@@ -15,7 +15,7 @@ struct SignInTests {
     @Test("a first sign-in changes the initial password, enrols a second factor, shows ten recovery codes, then is complete")
     func firstSignIn() async throws {
         let keys = try TestKeys.newKeyFile()
-        defer { try? FileManager.default.removeItem(atPath: keys) }
+        defer { TestKeys.remove(keys) }
         try await TestApp.run(keys: keys) { client, database in
             let person = try await TestPeople.make(database, organisation: "vluchtelingenwerk", email: "new@vw.example", roles: [.caseworker], mustChangePassword: true)
             let browser = TestBrowser(client)

@@ -50,7 +50,7 @@ enum TestApp {
     ) async throws -> T {
         TestLogging.bootstrap()
         let keyFile = try keys ?? TestKeys.newKeyFile()
-        defer { if keys == nil { try? FileManager.default.removeItem(atPath: keyFile) } }
+        defer { if keys == nil { TestKeys.remove(keyFile) } }
         let settings = ServerSettings(
             port: 0, requestTimeoutSeconds: requestTimeoutSeconds, trustedProxies: trustedProxies, rateLimitPerMinute: rateLimit,
             databaseURL: databaseURL,

@@ -47,12 +47,18 @@ struct FileLogHandler: LogHandler {
     }
 }
 
-/// A fresh vault key file per test application, removed afterwards.
+/// A fresh vault key file per test application, removed afterwards with its erasure ledger.
 public enum TestKeys {
     public static func newKeyFile() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("koppel-keys-\(UUID().uuidString).json").path
         try KeyFile.generated().write(to: path)
         return path
+    }
+
+    /// Removes a key file and the erasure ledger beside it.
+    public static func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+        try? FileManager.default.removeItem(atPath: KeyRing.defaultErasureLedger(keyFile: path))
     }
 }
 

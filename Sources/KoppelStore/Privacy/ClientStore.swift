@@ -156,6 +156,18 @@ public struct ClientStore: Sendable {
         }.map { try $0.decode((UUID, UUID).self) }
     }
 
+    /// Of these clients, those not marked erased, with their organisation; across organisations, ids only.
+    public func clientsNotErased(_ ids: [UUID]) async throws -> [(client: UUID, organisation: UUID)] {
+        guard !ids.isEmpty else { return [] }
+        return try await client.query("SELECT client_id, organisation_id FROM counts.clients_not_erased(\(ids))", logger: logger)
+            .collect().map { try $0.decode((UUID, UUID).self) }
+    }
+
+    /// Every client marked erased, across organisations: ids only.
+    public func erasedClients() async throws -> [UUID] {
+        try await client.query("SELECT counts.erased_clients()", logger: logger).collect().map { try $0.decode(UUID.self) }
+    }
+
     /// Whether any of these clients has an open referral to the programme (whoever filed it).
     /// Of these clients, those with an open referral to the programme that `actor`'s organisation may see (as its
     /// referrer or its operator; row-level security decides): what a duplicate check may tell, and no more.

@@ -5,16 +5,22 @@ import Synchronization
 /// The master keys (by version) and the blind-index key, read from a key file that never goes into
 /// PostgreSQL. The file is read again whenever it changes (every write replaces it with a new file, so its inode
 /// number changes even when the clock's granularity would hide the change), so `koppel keys rotate` takes effect in a running
-/// server at its next vault operation, without a restart.
+/// server at its next vault operation, without a restart. The erasure ledger is kept with the keys: whoever holds the key
+/// file to open a restored database must also hold the record of who may no longer be opened.
 public final class KeyRing: Sendable {
     public let path: String
+    public let erasures: ErasureLedger
     private let loaded: Mutex<(version: FileVersion?, keys: KeyFile)>
 
-    public init(path: String) throws(KeyFileError) {
+    /// `erasureLedger` defaults to the key file's path with `.erasures` added: beside it, and one per key file.
+    public init(path: String, erasureLedger: String? = nil) throws(KeyFileError) {
         self.path = path
+        erasures = ErasureLedger(path: erasureLedger ?? Self.defaultErasureLedger(keyFile: path))
         let keys = try KeyFile.read(path)
         loaded = Mutex((FileVersion(path), keys))
     }
+
+    public static func defaultErasureLedger(keyFile: String) -> String { keyFile + ".erasures" }
 
     /// The version and key that new data keys are wrapped under.
     public func currentMasterKey() throws(KeyFileError) -> (version: Int, key: SymmetricKey) {

@@ -43,7 +43,8 @@ extension VaultStore {
         return counts
     }
 
-    /// Rewraps, in batches of short transactions, every data key not wrapped under the current master key.
+    /// Rewraps, in batches of short transactions, every data key not wrapped under the current master key (and erases the
+    /// keys of clients the erasure ledger lists, which only a restored database holds).
     /// Rows a server holds locked are skipped and picked up by the next pass. Returns how many were rewrapped.
     public func rewrapDataKeys(batchSize: Int = 500) async throws -> Int {
         var total = 0
@@ -58,6 +59,11 @@ extension VaultStore {
                 ).collect()
                 for row in rows {
                     let (clientID, wrapped, oldVersion) = try row.decode((UUID, Data, Int).self)
+                    // An erased client's key in a restored database is not carried into the new master key: it goes.
+                    if try keys.erasures.contains(clientID) {
+                        _ = try await shred(clientID, audit: .ledgeredErasure(clientID), on: connection)
+                        continue
+                    }
                     let dataKey = try Envelope.unwrap(wrapped, client: clientID, version: oldVersion, under: try keys.masterKey(version: oldVersion))
                     let rewrapped = try Envelope.wrap(dataKey, client: clientID, version: version, under: master)
                     try await connection.query(

@@ -108,16 +108,22 @@ public struct VaultStore: Sendable {
     }
 
     /// Crypto-shredding: the data key goes, and with it every sealed field, the blind index and the messages.
-    /// False when there was nothing left to erase.
+    /// The client goes into the erasure ledger first, outside PostgreSQL: from then on no restored backup opens them, and
+    /// when the ledger cannot be written nothing is erased and the caller hears so. False when there was nothing left
+    /// to erase in the database.
     @discardableResult
     public func erase(_ clientID: UUID, audit: AuditRecord) async throws -> Bool {
-        try await transaction { connection in
-            let erased = try await connection.query(
-                "DELETE FROM vault.data_keys WHERE client_id = \(clientID) RETURNING client_id", logger: logger
-            ).collect().count
-            if erased > 0 { try await AuditLog.append(audit, key: try auditKey(), on: connection, logger: logger) }
-            return erased > 0
-        }
+        try keys.erasures.record(clientID)
+        return try await transaction { connection in try await shred(clientID, audit: audit, on: connection) }
+    }
+
+    /// Deletes the data key (the rest goes with it, `ON DELETE CASCADE`) and audits it, if there was one.
+    func shred(_ clientID: UUID, audit: AuditRecord, on connection: PostgresConnection) async throws -> Bool {
+        let erased = try await connection.query(
+            "DELETE FROM vault.data_keys WHERE client_id = \(clientID) RETURNING client_id", logger: logger
+        ).collect().count
+        if erased > 0 { try await AuditLog.append(audit, key: try auditKey(), on: connection, logger: logger) }
+        return erased > 0
     }
 
     /// Every audit entry about one client, oldest first: who looked when.
@@ -153,6 +159,11 @@ public struct VaultStore: Sendable {
             """, logger: logger
         ).collect()
         guard let (wrapped, version) = try rows.first?.decode((Data, Int).self) else { return nil }
+        // A database restored from before an erasure still holds the key; the ledger, outside PostgreSQL, refuses it.
+        if try keys.erasures.contains(clientID) {
+            logger.warning("refused the data key of a client the erasure ledger lists; run `koppel erasures reapply` after a restore")
+            return nil
+        }
         return try Envelope.unwrap(wrapped, client: clientID, version: version, under: try keys.masterKey(version: version))
     }
 
