@@ -1,0 +1,65 @@
+"""PostgreSQL restarted (`pg_ctl restart -m fast`) while clients file referrals: Koppel stays up, answers 503 with
+Retry-After meanwhile (never a 500, never silence), files again within 5 s of PostgreSQL accepting connections, and
+loses no acknowledged referral. Bounded: 1 restart (3 under scripts/faults), 8 clients, answers within 15 s."""
+import time
+
+from conftest import KoppelServer
+from faults.harness import Referrals, percentile, report, scale
+
+CLIENTS = 8
+RESTARTS = scale(1, 3)
+SERVES_AGAIN_WITHIN = 5.0
+
+
+def test_postgresql_restarted_under_load(faults_db, faults_cluster):
+    server = KoppelServer(faults_db.url("app"), extra_env=faults_db.server_env())
+    caseworker = Referrals(faults_db, server.url)
+    stop, workers = None, []
+    back_after, refused_for = [], []
+    try:
+        stop, workers = caseworker.load(CLIENTS)
+        time.sleep(3)
+        for _ in range(RESTARTS):
+            asked = time.monotonic()
+            faults_cluster.restart()  # returns once PostgreSQL accepts connections again
+            back = time.monotonic()
+            # When did a referral next get filed, counting from PostgreSQL being back?
+            def filed_since():
+                with caseworker.lock:
+                    return [ended for started, ended, outcome, _ in caseworker.outcomes if outcome == 201 and started >= back]
+            server.wait_until(lambda: filed_since(), "no referral filed within 30 s of PostgreSQL being back", timeout=30)
+            first = min(filed_since())
+            back_after.append(first - back)
+            with caseworker.lock:
+                failures = [ended for started, ended, outcome, _ in caseworker.outcomes if outcome != 201 and ended >= asked]
+            refused_for.append((max(failures) - min(failures)) if failures else 0.0)
+            assert server.process.poll() is None, "Koppel exited when PostgreSQL restarted"
+            time.sleep(3)
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=70)
+        assert not any(worker.is_alive() for worker in workers), "a client is still waiting for an answer"
+        assert server.status("/readyz") == 200
+    finally:
+        if stop:
+            stop.set()
+        stopped = time.monotonic()
+        assert server.stop() == 0
+        assert time.monotonic() - stopped < 16, "SIGTERM did not stop the server within its bound"
+
+    statuses = caseworker.statuses()
+    assert set(statuses) <= {201, 503}, f"answers other than 201 and 503: {statuses}"
+    assert statuses.get(503, 0) > 0, "no request met the restart: the scenario tested nothing"
+    assert all(retry for _, _, outcome, retry in caseworker.outcomes if outcome == 503), "a 503 without Retry-After"
+    slowest = max(ended - started for started, ended, _, _ in caseworker.outcomes)
+    assert slowest < 15, f"the slowest answer took {slowest:.1f} s"
+    assert max(back_after) <= SERVES_AGAIN_WITHIN, f"Koppel filed again only {max(back_after):.1f} s after PostgreSQL was back"
+    assert not caseworker.unacknowledged
+    found, lost, extra = caseworker.check_in_sql(faults_db)
+    assert (lost, extra) == (0, 0)
+    report("PostgreSQL restarted under load", restarts=RESTARTS, clients=CLIENTS, acknowledged=len(caseworker.acknowledged),
+           lost=lost, duplicated=extra, answers_503=statuses.get(503, 0), answers_201=statuses.get(201, 0),
+           other_answers=sum(v for k, v in statuses.items() if k not in (201, 503)),
+           serves_again_after_pg_back_s=[round(x, 2) for x in back_after],
+           failures_span_s=[round(x, 2) for x in refused_for], slowest_answer_s=round(slowest, 2),
+           p50_answer_ms=round(1000 * percentile([e - s for s, e, _, _ in caseworker.outcomes], 0.5)))
