@@ -48,7 +48,10 @@ def test_kill_9_of_a_replica_under_load_loses_and_duplicates_nothing(faults_db):
 
     statuses = caseworker.statuses()
     assert not caseworker.unacknowledged, f"{len(caseworker.unacknowledged)} referrals never acknowledged within 60 s"
-    assert set(statuses) <= {201, 502, 503, 504}, f"unexpected answers: {statuses}"
+    # A kill cuts what the replica was sending (nginx then ends the answer short) or had not answered yet (502): the
+    # client tries again. Any other answer (a 500, a 4xx) fails.
+    answers = {status for status in statuses if isinstance(status, int)}
+    assert answers <= {201, 502, 503, 504}, f"unexpected answers: {statuses}"
     found, lost, extra = caseworker.check_in_sql(faults_db)
     assert found == len(caseworker.acknowledged) and extra == 0, f"{found} referrals for {len(caseworker.acknowledged)} keys"
     retried = len([1 for _, _, outcome, _ in caseworker.outcomes if outcome != 201])
