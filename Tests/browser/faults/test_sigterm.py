@@ -1,6 +1,6 @@
 """SIGTERM under load: every request the server took gets a complete answer, and connections made after it stopped
 listening are refused, never reset or cut mid-answer; what it acknowledged is in the database, and it exits 0 within
-its bound. Bounded: 1 stop (5 under scripts/faults), 8 clients each on a new connection per request."""
+its bound. Bounded: 1 stop (10 under scripts/faults), 8 clients each on a new connection per request."""
 import http.client
 import json
 import threading
@@ -13,7 +13,7 @@ from conftest import KoppelServer
 from faults.harness import Referrals, report, scale
 
 CLIENTS = 8
-STOPS = scale(1, 5)
+STOPS = scale(1, 10)
 
 
 def request(port, token, body, key):
