@@ -52,9 +52,12 @@ request still in the socket's buffer is thrown away with the connection, and Lin
 non-idempotent request already sent to one replica is not sent to another. A fix belongs in the shutdown sequence:
 stop accepting first (close the listening channel, which `onServerRunning` hands over), give accepted connections a
 short grace to have their first request read, then quiesce; with `/readyz` 503 from the signal on and a drain period
-before that, as Kubernetes' endpoint removal needs. Until then the scenario's test fails on exactly this signature
-as an expected failure (pytest `xfail`), and fails outright on anything else: an answer cut mid-way, a request done
-without its answer, a status other than 201 or 503, an acknowledged referral missing, a stop past its bound.
+before that, as Kubernetes' endpoint removal needs. Even then Linux resets a connection it completed in the instant
+the listener closes, so only a balancer that has stopped sending (readiness 503 and a pause before the stop, as the
+Kubernetes deployment's preStop has) avoids resets entirely; the fix narrows the window from about 0.2 s to that
+instant. Until then the scenario's test fails on exactly this signature as an expected failure (pytest `xfail`),
+and fails outright on anything else: an answer cut mid-way, a request done without its answer, a status other than
+201 or 503, an acknowledged referral missing, a stop past its bound.
 
 **Failover: Koppel files again about 3.2 s after HAProxy points at the new primary** (a figure, not a failure: the
 bound is 15 s). The primary's death, the promotion and the switch take a fraction of a second; the rest of the
