@@ -115,7 +115,7 @@ def test_sigterm_under_load_cuts_no_request(faults_db):
            answered=len(answers), refused_after_stop=len([1 for _, _, _, o in outcomes if o[0] == "refused"]),
            cut_mid_answer_or_after_done=len(cut) - len(unread), reset_before_read=len(unread),
            answers_by_status=dict(sorted((str(k), v) for k, v in statuses.items())),
-           stop_s_max=round(max(stop_seconds), 2), acknowledged_in_database=int(found))
+           longest_stop_s=round(max(stop_seconds), 2), acknowledged_in_database=int(found))
     if unread:
         # Known defect (docs/reliability.md, "SIGTERM"): Hummingbird 2.28's graceful shutdown closes every connection
         # that has no request in progress, also one whose request has arrived but is not read yet, and the kernel
