@@ -61,11 +61,13 @@ and fails outright on anything else: an answer cut mid-way, a request done witho
 
 **A restart once left the 8 clients without a filing for 6.2 s after PostgreSQL was back** (2026-12-07, one restart
 of five, at 1cee118; the scenario failed). The test then counted only the 8 busy clients' requests, and requests a
-restart catches can be held until the 10 s request deadline (decision 0013; 7 to 13 such answers per five restarts in the
-runs here), so the 6.2 s may be the clients waiting on held requests rather than Koppel refusing new ones; that run
-did not record enough to tell. The scenario now also sends a newcomer's request every 0.25 s after PostgreSQL is
-back and holds Koppel to 5 s on the first referral filed by anyone, reports the 8 clients' own time beside it, and
-reports its figures before its checks so that a failing run shows them.
+restart catches can be held until the 10 s request deadline (decision 0013; 7 to 13 such answers per five restarts
+in the runs here), so the 6.2 s may be the clients waiting on held requests rather than Koppel refusing new ones;
+that run did not record enough to tell. The run of 2026-12-07 00:24 UTC shows that pattern: after one restart the 8
+clients filed again only after 2.56 s, while a newcomer's referral was filed 0.05 s after PostgreSQL was back. The
+scenario now also sends a newcomer's request every 0.25 s after PostgreSQL is back and holds Koppel to 5 s on the
+first referral filed by anyone, reports the 8 clients' own time beside it, and reports its figures before its checks
+so that a failing run shows them.
 
 **Failover: Koppel files again about 3.2 s after HAProxy points at the new primary** (a figure, not a failure: the
 bound is 15 s). The primary's death, the promotion and the switch take a fraction of a second; the rest of the
