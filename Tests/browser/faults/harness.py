@@ -158,7 +158,10 @@ class KoppelDatabase:
         env = dict(os.environ, KOPPEL_OWNER_DATABASE_URL=self.url("owner"))
         result = subprocess.run([os.environ["KOPPEL_TEST_BIN"], *arguments], env=env, capture_output=True, text=True)
         if result.returncode != 0:
-            raise AssertionError(f"koppel {arguments[0]} failed: {result.stderr.strip()[-500:]}")
+            message = result.stderr.strip()[-500:]
+            for password in self.passwords.values():  # never in a failure's message
+                message = message.replace(password, "***")
+            raise AssertionError(f"koppel {arguments[0]} failed: {message}")
         return result.stdout.strip()
 
     def user(self, organisation: str, role: str, programme=None) -> str:
