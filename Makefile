@@ -1,8 +1,11 @@
-.PHONY: run test bench bench-webhooks bench-deadlines bench-fhir
+.PHONY: run test faults bench bench-webhooks bench-deadlines bench-fhir
 run:
 	scripts/run
 test:
 	scripts/test
+
+faults:
+	scripts/faults
 
 bench-deadlines:
 	scripts/bench-deadlines

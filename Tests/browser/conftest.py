@@ -40,8 +40,8 @@ def free_port() -> int:
 class KoppelServer:
     """A `koppel serve` process on a free loopback port."""
 
-    def __init__(self, database_url: str, extra_env=None):
-        self.port = free_port()
+    def __init__(self, database_url: str, extra_env=None, port=None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, KOPPEL_DATABASE_URL=database_url, KOPPEL_HTTP_PORT=str(self.port), KOPPEL_LOG_FORMAT="json",
                    **(extra_env or {}))

@@ -73,3 +73,16 @@ build_koppel() {
     (cd "$KOPPEL_ROOT" && swift build "$@" 2>&1 | grep -E "error:|warning: .*Sources/(Koppel|koppel)|Compiling|complete!" | grep -v "GeneratedSources" | tail -n 5)
     [ "${PIPESTATUS[0]:-0}" -eq 0 ] || die "the build failed"
 }
+
+# The Python of the browser, operations and fault tests (Tests/browser/requirements.txt), made again when the
+# requirements change; sets VENV to its folder.
+ensure_test_venv() {
+    VENV="$KOPPEL_STATE/venv"
+    local requirements="$KOPPEL_ROOT/Tests/browser/requirements.txt"
+    if ! cmp -s "$requirements" "$VENV/installed-requirements.txt"; then
+        rm -rf "$VENV"
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+        cp "$requirements" "$VENV/installed-requirements.txt"
+    fi
+}
