@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -89,11 +90,19 @@ def test_starts_with_postgresql_down_and_recovers_when_it_returns():
 def test_logs_are_structured_and_hold_no_password(koppel):
     koppel.status("/api/v1/programmes?token=not-for-logs")
     koppel.status("/nowhere")
+    # A caller's W3C trace is kept: the log line joins it, and the answer names this server's span in it.
+    trace, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    traced = urllib.request.Request(koppel.url + "/api/v1/programmes", headers={"traceparent": f"00-{trace}-{parent}-01"})
+    with urllib.request.urlopen(traced, timeout=10) as answer:
+        version, answered_trace, span, flags = answer.headers["traceresponse"].split("-")
+    assert (version, answered_trace, flags) == ("00", trace, "01") and span != parent
     lines = [json.loads(line) for line in koppel.logs().splitlines() if line.startswith("{")]
     requests = [line for line in lines if line.get("message") == "request"]
     assert requests, "no request log lines"
     assert all(line.get("request_id") for line in requests)
-    assert {"http.method", "http.path", "http.status", "duration_ms"} <= set(requests[-1])
+    assert {"http.method", "http.path", "http.status", "duration_ms", "trace_id", "span_id"} <= set(requests[-1])
+    joined = [line for line in requests if line.get("trace_id") == trace]
+    assert joined and joined[-1].get("parent_span_id") == parent and joined[-1].get("span_id") == span
     password = urllib.parse.urlsplit(os.environ["KOPPEL_E2E_DATABASE_URL"]).password
     text = koppel.logs()
     assert password and password not in text

@@ -103,7 +103,8 @@ struct ContractSchema {
     private func violations(ofObject object: [String: Any], _ node: [String: Any], _ path: String) -> [ContractViolation] {
         var found: [ContractViolation] = []
         if let least = node["minProperties"] as? Int, object.count < least {
-            found.append(.init(kind: .limit, message: "\(name(path)) must give at least \(least) field\(least == 1 ? "" : "s")."))
+            let given = object.isEmpty ? "names no field" : "names \(object.count)"
+            found.append(.init(kind: .limit, message: "\(name(path)) \(given); give at least \(least) field\(least == 1 ? "" : "s") to change."))
         }
         for key in (node["required"] as? [String] ?? []) where object[key] == nil {
             found.append(.init(kind: .shape, message: "\(name(path + "/" + key)) is required."))

@@ -36,6 +36,10 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
         var context = context
         context.requestID = Self.requestID(from: request)
         context.logger[metadataKey: "request_id"] = "\(context.requestID)"
+        let trace = TraceContext(traceparent: request.headers[.traceparent])
+        context.logger[metadataKey: "trace_id"] = "\(trace.traceID)"
+        context.logger[metadataKey: "span_id"] = "\(trace.spanID)"
+        if let parent = trace.parentID { context.logger[metadataKey: "parent_span_id"] = "\(parent)" }
         context.clientAddress = trustedProxies.clientAddress(peer: context.clientAddress, forwardedFor: request.headers[values: .xForwardedFor])
         let started = ContinuousClock.now
 
@@ -82,6 +86,8 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
 
         SecurityHeaders.apply(to: &response.headers)
         response.headers[.xRequestID] = context.requestID
+        // The caller learns this server's span in its trace (W3C Trace Context, `traceresponse`).
+        response.headers[.traceresponse] = trace.header
         let duration = ContinuousClock.now - started
         measurements.answered(route: template, method: request.method.rawValue, status: Int(response.status.code), after: duration)
         let elapsed = duration.components

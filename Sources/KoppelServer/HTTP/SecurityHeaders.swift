@@ -26,6 +26,8 @@ extension HTTPField.Name {
     static let xFrameOptions = Self("X-Frame-Options")!
     static let referrerPolicy = Self("Referrer-Policy")!
     static let xRequestID = Self("X-Request-ID")!
+    static let traceparent = Self("traceparent")!
+    static let traceresponse = Self("traceresponse")!
     static let xForwardedFor = Self("X-Forwarded-For")!
     static let permissionsPolicy = Self("Permissions-Policy")!
     static let crossOriginOpenerPolicy = Self("Cross-Origin-Opener-Policy")!

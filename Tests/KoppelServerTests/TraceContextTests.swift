@@ -1,0 +1,37 @@
+import Testing
+
+@testable import KoppelServer
+
+@Suite("W3C trace context")
+struct TraceContextTests {
+    let sent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    @Test("a valid traceparent keeps the caller's trace and sampling, with a span of this server's own")
+    func keepsTheTrace() {
+        let context = TraceContext(traceparent: sent)
+        #expect(context.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(context.parentID == "00f067aa0ba902b7")
+        #expect(context.spanID != "00f067aa0ba902b7" && context.spanID.count == 16)
+        #expect(context.header == "00-4bf92f3577b34da6a3ce929d0e0e4736-\(context.spanID)-01")
+        // A later version is read by the fields version 00 has.
+        #expect(TraceContext.parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more")?.spanID == "00f067aa0ba902b7")
+    }
+
+    @Test("anything malformed starts a new trace rather than joining a made-up one")
+    func refusesMalformed() {
+        for header in [
+            "", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  // upper case
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  // all-zero trace
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  // all-zero parent
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // version ff
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",  // version 00 has four fields
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",  // short trace id
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+        ] {
+            #expect(TraceContext.parse(header) == nil, "\(header)")
+            let context = TraceContext(traceparent: header)
+            #expect(context.parentID == nil && context.traceID != "4bf92f3577b34da6a3ce929d0e0e4736" && context.traceID.count == 32)
+        }
+        #expect(TraceContext(traceparent: nil).traceID != TraceContext(traceparent: nil).traceID)
+    }
+}
