@@ -147,8 +147,9 @@ class KoppelDatabase:
         subprocess.run(_as_postgres([f"{PG_BIN}/psql", "-h", self.cluster.dir, "-p", str(self.cluster.port), "-U", "postgres",
                                      "-d", "postgres", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"dbname={self.NAME}",
                                      "-v", f"owner_password={self.passwords['owner']}", "-v", f"app_password={self.passwords['app']}",
-                                     "-v", f"vault_password={self.passwords['vault']}",
-                                     "-f", os.path.join(ROOT, "deploy", "postgres", "bootstrap.sql")]),
+                                     "-v", f"vault_password={self.passwords['vault']}"]),
+                       # On stdin: the postgres user may not read a checkout under root's private folders (a fresh clone).
+                       input=open(os.path.join(ROOT, "deploy", "postgres", "bootstrap.sql"), "rb").read(),
                        check=True, stdout=subprocess.DEVNULL)
         self.cli("migrate")
         self.cli("reference", "import", os.path.join(ROOT, "data", "reference"))
