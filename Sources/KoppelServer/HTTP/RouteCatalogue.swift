@@ -9,6 +9,16 @@ public struct RouteCatalogue: Sendable {
         public let method: HTTPRequest.Method
         /// The path pattern, `{name}` for a parameter: `/api/v1/programmes/{id}`.
         public let path: String
+        /// The pattern's segments and which are fixed words, split once when the route is added, not per request.
+        let segments: [Substring]
+        let shape: [Bool]
+
+        init(method: HTTPRequest.Method, path: String) {
+            self.method = method
+            self.path = path
+            segments = RouteCatalogue.segments(path)
+            shape = PathTemplate.shape(segments)
+        }
     }
 
     public enum Match: Equatable {
@@ -26,11 +36,9 @@ public struct RouteCatalogue: Sendable {
 
     public func match(method: HTTPRequest.Method, path: String) -> Match {
         let segments = Self.segments(path)
-        let fitting = routes.filter { PathTemplate.fits(Self.segments($0.path), segments) }
-        guard let shape = fitting.map({ PathTemplate.shape(Self.segments($0.path)) }).min(by: PathTemplate.isMoreLiteral) else {
-            return .notFound
-        }
-        let here = fitting.filter { PathTemplate.shape(Self.segments($0.path)) == shape }
+        let fitting = routes.filter { PathTemplate.fits($0.segments, segments) }
+        guard let shape = fitting.map(\.shape).min(by: PathTemplate.isMoreLiteral) else { return .notFound }
+        let here = fitting.filter { $0.shape == shape }
         if let route = here.first(where: { $0.method == method }) ?? (method == .head ? here.first { $0.method == .get } : nil) {
             return .found(template: route.path)
         }
