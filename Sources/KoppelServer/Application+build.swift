@@ -123,12 +123,14 @@ public func buildApplicationAndRoutes(
     ClientPage(renderer: renderer, privacy: privacy, directory: directory).register(on: routes)
     StatisticsPage(renderer: renderer, statistics: statistics).register(on: routes)
 
+    // Spans are exported when `Serve` has installed an OpenTelemetry tracer for this endpoint (`TraceExport`).
+    let spans = Spans(exported: settings.traceEndpoint != nil)
     let responder = KoppelResponder(
         inner: router.buildResponder(), routes: routes.catalogue, errorPages: renderer,
         requestTimeout: .seconds(settings.requestTimeoutSeconds),
         authenticator: Authenticator(users: users, sessions: sessions, tokens: tokens), trustedProxies: settings.trustedProxies,
         clock: settings.clock, contract: try ContractValidator(yaml: APIContract.yaml), progress: progress,
-        limits: RequestLimits(perMinute: settings.rateLimitPerMinute), measurements: measurements)
+        limits: RequestLimits(perMinute: settings.rateLimitPerMinute), measurements: measurements, spans: spans)
     var services: [(name: String, service: any Service)] = [
         ("database pool", client), ("vault pool", vaultClient), ("readiness pool", probeClient),
         ("seed sealing", SeedSealingService(seeds: seeds, organisations: organisations, clock: settings.clock, logger: logger)),
@@ -140,7 +142,7 @@ public func buildApplicationAndRoutes(
         services.append(("deliveries pool", deliveryClient))
         services.append(("deliveries", DeliveryService(
             queue: DeliveryQueue(client: deliveryClient, keys: keys, logger: logger),
-            sender: WebhookSender(policy: settings.webhookPolicy, logger: logger), width: settings.webhookDeliveries, clock: settings.clock,
+            sender: WebhookSender(policy: settings.webhookPolicy, spans: spans, logger: logger), width: settings.webhookDeliveries, clock: settings.clock,
             measurements: measurements, logger: logger)))
     }
     if settings.noticeWorker {

@@ -112,11 +112,15 @@ public enum Settings {
     public static let metricsHost = SettingDescription(
         key: "metrics.host", help: "Address the /metrics listener binds to: only monitoring's network should reach it.",
         defaultValue: "127.0.0.1", isSecret: false)
+    public static let traceEndpoint = SettingDescription(
+        key: "tracing.otlp-endpoint",
+        help: "OpenTelemetry: the OTLP/HTTP address spans are sent to, used as given (such as http://collector:4318/v1/traces); empty sends none.",
+        defaultValue: "", isSecret: false)
 
     public static let all: [SettingDescription] = [
         host, port, requestTimeout, drain, trustedProxies, rateLimit, sessionIdle, sessionAbsolute, databaseURL, vaultDatabaseURL, keyFile, erasureLedger, retentionInterval, statisticsThreshold,
         webhookDeliveries, webhookAllowHTTP, webhookAllowPrivate, noticeWorker, smtpURL, smtpCAFile, mailFrom, publicURL, databasePoolSize,
-        schemaDirectory, logLevel, logFormat, metricsPort, metricsHost,
+        schemaDirectory, logLevel, logFormat, metricsPort, metricsHost, traceEndpoint,
     ]
 
     /// Reads settings from flags given on the command line, then the environment.
@@ -178,6 +182,8 @@ public struct ServerSettings: Sendable {
     /// Where `/metrics` listens (port 0: nowhere).
     public var metricsHost = "127.0.0.1"
     public var metricsPort = 0
+    /// Where spans are exported (OTLP/HTTP); nil: none are.
+    public var traceEndpoint: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, requestTimeoutSeconds: Int = 10, trustedProxies: TrustedProxies = .none,
@@ -263,6 +269,7 @@ public struct ServerSettings: Sendable {
         if metricsPort != 0 && metricsPort == port {
             throw SettingsError(setting: Settings.metricsPort, problem: "must differ from \(Settings.port.flag): metrics are never served where the public is")
         }
+        traceEndpoint = try Self.traceEndpoint(string(Settings.traceEndpoint))
         schemaDirectory = string(Settings.schemaDirectory) ?? "schema"
         guard let level = string(Settings.logLevel).flatMap(Logger.Level.init(rawValue:)) else {
             throw SettingsError(setting: Settings.logLevel, problem: "must be one of trace, debug, info, notice, warning, error, critical")
@@ -280,6 +287,14 @@ extension ServerSettings {
         let text = (text ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.query == nil else {
             throw SettingsError(setting: Settings.publicURL, problem: "must be an http:// or https:// address such as https://koppel.example.nl")
+        }
+        return text
+    }
+
+    static func traceEndpoint(_ text: String?) throws(SettingsError) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw SettingsError(setting: Settings.traceEndpoint, problem: "must be an http:// or https:// address such as http://collector:4318/v1/traces")
         }
         return text
     }

@@ -61,10 +61,17 @@ func clockSetting() -> String {
     String(format: "%.6f", WallClock.current.now().timeIntervalSince1970)
 }
 
+/// The W3C `traceparent` of the request a transaction serves: the events it writes to the outbox carry it on to their
+/// webhook deliveries (schema 0024). The request sets it; background work has none.
+public enum RequestTrace {
+    @TaskLocal public static var traceparent: String?
+}
+
 /// Every tenant transaction begins with it.
 private struct ActingTenant: PreparedStatement {
     static let sql = """
-        SELECT set_config('koppel.organisation_id', $1, true), set_config('koppel.user_id', $2, true), set_config('koppel.now', $3, true)
+        SELECT set_config('koppel.organisation_id', $1, true), set_config('koppel.user_id', $2, true), set_config('koppel.now', $3, true),
+            set_config('koppel.traceparent', $4, true)
         """
     let organisation: UUID
     let user: UUID?
@@ -74,17 +81,19 @@ private struct ActingTenant: PreparedStatement {
         binds.append(organisation.uuidString)
         binds.append(user?.uuidString ?? "")
         binds.append(clockSetting())
+        binds.append(RequestTrace.traceparent ?? "")
         return binds
     }
 }
 
 /// Every other transaction begins with it.
 private struct ClockSetting: PreparedStatement {
-    static let sql = "SELECT set_config('koppel.now', $1, true)"
+    static let sql = "SELECT set_config('koppel.now', $1, true), set_config('koppel.traceparent', $2, true)"
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
         binds.append(clockSetting())
+        binds.append(RequestTrace.traceparent ?? "")
         return binds
     }
 }

@@ -39,6 +39,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: help(Settings.logFormat)) var logFormat: String?
     @Option(name: .customLong("metrics-port"), help: help(Settings.metricsPort)) var metricsPort: String?
     @Option(name: .customLong("metrics-host"), help: help(Settings.metricsHost)) var metricsHost: String?
+    @Option(name: .customLong("tracing-otlp-endpoint"), help: help(Settings.traceEndpoint)) var traceEndpoint: String?
 
     static func help(_ setting: SettingDescription) -> ArgumentHelp {
         let origin = setting.defaultValue.map { "default: \($0)" } ?? "required"
@@ -57,7 +58,7 @@ struct Serve: AsyncParsableCommand {
             Settings.mailFrom.key: mailFrom, Settings.publicURL.key: publicURL,
             Settings.databasePoolSize.key: databasePoolSize, Settings.schemaDirectory.key: schemaDirectory,
             Settings.logLevel.key: logLevel, Settings.logFormat.key: logFormat,
-            Settings.metricsPort.key: metricsPort, Settings.metricsHost.key: metricsHost,
+            Settings.metricsPort.key: metricsPort, Settings.metricsHost.key: metricsHost, Settings.traceEndpoint.key: traceEndpoint,
         ]
         let settings: ServerSettings
         do {
@@ -66,12 +67,17 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         LogSetup.bootstrap(format: settings.logFormat, level: settings.logLevel)
+        let logger = Logger(label: "koppel")
+        // Before the application is built, so that its spans are the installed tracer's.
+        let traces = try settings.traceEndpoint.map { try TraceExport.bootstrap(endpoint: $0, logger: logger) }
         let draining = DrainState()
         let app = try await buildApplication(settings: settings, draining: draining)
-        let logger = Logger(label: "koppel")
-        // The last service is shut down first: the drain, then the application.
+        // The last service is shut down first: the drain, then the application, then the export of the last spans.
         let drain = DrainService(state: draining, delay: .seconds(settings.drainSeconds), logger: logger)
-        var group = ServiceGroupConfiguration(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Tracing that stops (a collector gone for good) must not stop the service it watches.
+        let export = traces.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)] } ?? []
+        var group = ServiceGroupConfiguration(
+            services: export + [.init(service: app), .init(service: drain)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A shutdown ends within its bound even when something does not finish gracefully (a database call the driver
         // lost, decision 0013): after the drain, requests get the request timeout to finish, then what is left is cancelled.
         group.maximumGracefulShutdownDuration = .seconds(settings.drainSeconds + settings.requestTimeoutSeconds)

@@ -91,17 +91,25 @@ def event_schemas(server):
 
 
 def file_referral(caseworker, programme):
-    client = caseworker.ok("POST", "/clients", {key: CANARIES[key] for key in
-                                                ("name", "birth_date", "phone", "email", "address", "safety_notes", "notes")})
+    client = consented_client(caseworker, programme, ("name", "birth_date", "phone", "email", "address", "safety_notes", "notes"))
+    return caseworker.ok("POST", "/referrals", referral_body(client, programme))["id"]
+
+
+def referral_body(client, programme):
+    return {"client_id": client, "programme_id": programme, "target_group": "human_trafficking", "age_band": "26-35",
+            "municipality": "Den Haag", "needs": ["social_contact"], "urgency": "soon"}
+
+
+def consented_client(caseworker, programme, fields):
+    """A client registered with the canaries' `fields`, who consented to a referral to `programme`: its id."""
+    client = caseworker.ok("POST", "/clients", {key: CANARIES[key] for key in fields})
     own = caseworker.organisation()
     provisions = [{"kind": "permit", "actor_type": actor_type, "actor_id": actor, "purposes": ["referral", "share_identity"],
                    "data_classes": ["identity"]} for actor_type, actor in (("organisation", own), ("programme", programme))]
     caseworker.ok("POST", f"/clients/{client['id']}/consents", {
         "grantor": "client", "obtained_on": "2026-01-05", "evidence": "signed_document", "legal_basis": "explicit_consent",
         "valid_from": "2026-01-05", "provisions": provisions})
-    return caseworker.ok("POST", "/referrals", {
-        "client_id": client["id"], "programme_id": programme, "target_group": "human_trafficking", "age_band": "26-35",
-        "municipality": "Den Haag", "needs": ["social_contact"], "urgency": "soon"})["id"]
+    return client["id"]
 
 
 def test_partners_receive_every_change_in_order_signed_and_without_identifying_data(server, receiver, event_schemas):

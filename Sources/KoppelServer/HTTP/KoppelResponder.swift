@@ -5,6 +5,7 @@ import KoppelCore
 import KoppelStore
 import Logging
 import NIOCore
+import Tracing
 
 /// Wraps the router with what every request gets: a request id, 404 and 405 for unknown routes,
 /// errors as problem details (or an error page for web pages), security headers and one log line.
@@ -21,6 +22,7 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     let progress: ServingProgress
     let limits: RequestLimits
     let measurements: Measurements
+    let spans: Spans
     /// No request body of Koppel's is larger; a larger one is refused before a handler reads it.
     static var maximumBodyBytes: Int { 64 * 1024 }
     /// An HSDS file to import is the one larger body (a municipality's social map), for hub-admins only.
@@ -36,10 +38,6 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
         var context = context
         context.requestID = Self.requestID(from: request)
         context.logger[metadataKey: "request_id"] = "\(context.requestID)"
-        let trace = TraceContext(traceparent: request.headers[.traceparent])
-        context.logger[metadataKey: "trace_id"] = "\(trace.traceID)"
-        context.logger[metadataKey: "span_id"] = "\(trace.spanID)"
-        if let parent = trace.parentID { context.logger[metadataKey: "parent_span_id"] = "\(parent)" }
         context.clientAddress = trustedProxies.clientAddress(peer: context.clientAddress, forwardedFor: request.headers[values: .xForwardedFor])
         let started = ContinuousClock.now
 
@@ -47,14 +45,22 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
         var template = "unknown"
         // A path with an empty segment would reach a route whose checks look at the path as written (`//api/v1/…`).
         let route: RouteCatalogue.Match = request.uri.path.contains("//") ? .notFound : routes.match(method: request.method, path: request.uri.path)
+        if case .found(let matched) = route { template = matched }
+        // Named by the route's template, never the path: a path holds ids.
+        let span = spans.start("\(request.method.rawValue) \(template)", kind: .server, traceparent: request.headers[.traceparent])
+        span.set("http.request.method", request.method.rawValue)
+        span.set("http.route", template)
+        let trace = span.context
+        context.logger[metadataKey: "trace_id"] = "\(trace.traceID)"
+        context.logger[metadataKey: "span_id"] = "\(trace.spanID)"
+        if let parent = trace.parentID { context.logger[metadataKey: "parent_span_id"] = "\(parent)" }
         switch route {
         case .notFound:
             response = errorResponse(.notFound(request.uri.path), request: request)
         case .methodNotAllowed(let allowed):
             response = errorResponse(.methodNotAllowed(request.method, allowed: allowed), request: request)
             response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-        case .found(let matched):
-            template = matched
+        case .found:
             // Watched from when the body is in: a slow upload is the client's wait, not a sign of a stuck pool.
             let watch = ProgressWatch(progress: WebPaths.isOperational(request.uri.path) ? nil : progress)
             do {
@@ -74,8 +80,11 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
                     if let problem = limits.beforeAuthentication(request, context: context) { throw problem }
                     context.identity = try await authenticator.identity(of: request)
                     if let problem = limits.problem(for: request, context: context) { throw problem }
-                    return try await RequestIdentity.$current.withValue(context.identity) {
-                        try await inner.respond(to: request, context: context)
+                    // The events this request writes carry its span on to their webhook deliveries.
+                    return try await RequestTrace.$traceparent.withValue(trace.header) {
+                        try await RequestIdentity.$current.withValue(context.identity) {
+                            try await inner.respond(to: request, context: context)
+                        }
                     }
                 }
             } catch {
@@ -89,6 +98,8 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
         // The caller learns this server's span in its trace (W3C Trace Context, `traceresponse`).
         response.headers[.traceresponse] = trace.header
         let duration = ContinuousClock.now - started
+        span.set("http.response.status_code", Int(response.status.code))
+        span.end(failed: response.status.code >= 500)
         measurements.answered(route: template, method: request.method.rawValue, status: Int(response.status.code), after: duration)
         let elapsed = duration.components
         let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000

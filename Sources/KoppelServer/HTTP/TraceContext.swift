@@ -23,6 +23,11 @@ struct TraceContext: Equatable, Sendable {
         }
     }
 
+    /// A context whose ids were made elsewhere (an OpenTelemetry tracer's, `Spans`).
+    init(traceID: String, spanID: String, parentID: String?, flags: String) {
+        (self.traceID, self.spanID, self.parentID, self.flags) = (traceID, spanID, parentID, flags)
+    }
+
     /// This server's span as the `traceparent` of what it calls, or of a `traceresponse`.
     var header: String { "00-\(traceID)-\(spanID)-\(flags)" }
 

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import Tracing
 
 /// Sends one delivery as Standard Webhooks 1.0 says: `webhook-id` (the same on every try), `webhook-timestamp`, and
 /// `webhook-signature` with one `v1,` signature per secret in force. The endpoint's host is resolved once and every
@@ -16,17 +17,30 @@ final class WebhookSender: Sendable {
     static let maximumResponseBytes = 64 * 1024
 
     let policy: WebhookEndpointPolicy
+    let spans: Spans
     let logger: Logger
     private let resolver = AddressResolver(threads: 4)
     /// One client per checked (host, address), so connections to a receiver are reused.
     private let clients = Mutex<[String: HTTPClient]>([:])
 
-    init(policy: WebhookEndpointPolicy, logger: Logger) {
+    init(policy: WebhookEndpointPolicy, spans: Spans = .local, logger: Logger) {
         self.policy = policy
+        self.spans = spans
         self.logger = logger
     }
 
+    /// Each try is a span of the trace of the request that wrote the event, and the receiver gets it as `traceparent`.
     func send(_ delivery: ClaimedDelivery, now: Date) async -> DeliveryOutcome {
+        let span = spans.start("webhook delivery", kind: .client, traceparent: delivery.traceparent)
+        span.set("webhook.attempt", delivery.attempts)
+        let outcome = await send(delivery, now: now, trace: span.context)
+        if let status = outcome.httpStatus { span.set("http.response.status_code", status) }
+        if let error = outcome.errorClass { span.set("error.type", error) }
+        span.end(failed: !outcome.succeeded)
+        return outcome
+    }
+
+    private func send(_ delivery: ClaimedDelivery, now: Date, trace: TraceContext) async -> DeliveryOutcome {
         let started = ContinuousClock.now
         func outcome(_ status: Int?, _ error: String?, _ excerpt: String? = nil) -> DeliveryOutcome {
             let elapsed = (ContinuousClock.now - started).components
@@ -57,6 +71,7 @@ final class WebhookSender: Sendable {
         request.headers.add(name: "webhook-id", value: delivery.messageID)
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
         request.headers.add(name: "webhook-signature", value: signatures.joined(separator: " "))
+        request.headers.add(name: "traceparent", value: trace.header)
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await client(host: host, address: address).execute(request, timeout: Self.timeout)
@@ -88,6 +103,9 @@ final class WebhookSender: Sendable {
             var configuration = HTTPClient.Configuration(
                 redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: Self.timeout))
             configuration.dnsOverride = [host: address.description]
+            // The try's span is this sender's own (`Spans`), and so is the `traceparent` it sends: the client's span
+            // would start a trace of its own and put its header in place of the one that joins the request's.
+            configuration.tracing.tracer = nil
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)
             clients[key] = client
             return client

@@ -13,6 +13,8 @@ public struct ClaimedDelivery: Sendable {
     public let secrets: [String]
     /// Including this one.
     public let attempts: Int
+    /// The W3C `traceparent` of the request that wrote the event, if it came from one.
+    public let traceparent: String?
 }
 
 /// What one try of a delivery came to.
@@ -59,16 +61,18 @@ public struct DeliveryQueue: Sendable {
         let now = WallClock.current.now()
         let rows = try await client.query(
             """
-            SELECT delivery_id, message_id, subscription_id, url, secret_sealed, previous_secret_sealed, previous_secret_until, body, attempts
+            SELECT delivery_id, message_id, subscription_id, url, secret_sealed, previous_secret_sealed, previous_secret_until, body, attempts,
+                traceparent
             FROM delivery.claim(\(limit)::integer, \(Int(lease.components.seconds))::integer, \(now))
             """, logger: logger
         ).collect()
         return try rows.map { row in
-            let (id, message, subscription, url, sealed, previous, until, body, attempts) =
-                try row.decode((Int64, String, UUID, String, String, String?, Date?, String, Int).self)
+            let (id, message, subscription, url, sealed, previous, until, body, attempts, traceparent) =
+                try row.decode((Int64, String, UUID, String, String, String?, Date?, String, Int, String?).self)
             var signing = [try secrets.open(sealed, owner: subscription)]
             if let previous, let until, until > now { signing.append(try secrets.open(previous, owner: subscription)) }
-            return ClaimedDelivery(deliveryID: id, messageID: message, url: url, body: body, secrets: signing, attempts: attempts)
+            return ClaimedDelivery(deliveryID: id, messageID: message, url: url, body: body, secrets: signing, attempts: attempts,
+                traceparent: traceparent)
         }
     }
 

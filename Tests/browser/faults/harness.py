@@ -280,6 +280,47 @@ backend primary
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class ReadinessBalancer:
+    """HAProxy from Debian as an HTTP load balancer that follows `/readyz`, as a Kubernetes Service follows readiness:
+    a replica that answers 503 twice (checks every 100 ms) is sent nothing new, and one back is used again after two
+    good checks. A check may take a second: on a busy small machine a slow answer is not a replica gone."""
+
+    def __init__(self, replica_ports):
+        self.dir = tempfile.mkdtemp(prefix="koppel-faults-balancer-")
+        self.port = free_port()
+        self.config = os.path.join(self.dir, "haproxy.cfg")
+        servers = "".join(f"    server replica{n} 127.0.0.1:{port} check inter 100ms fall 2 rise 2\n"
+                          for n, port in enumerate(replica_ports))
+        with open(self.config, "w") as f:
+            f.write(f"""
+global
+    maxconn 1000
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout check 1s
+    option http-server-close
+frontend api
+    bind 127.0.0.1:{self.port}
+    default_backend koppel
+backend koppel
+    balance roundrobin
+    option httpchk GET /readyz
+    http-check expect status 200
+{servers}""")
+        haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        self.process = subprocess.Popen([haproxy, "-W", "-db", "-f", self.config], stdout=subprocess.DEVNULL,
+                                        stderr=open(os.path.join(self.dir, "haproxy.log"), "w"))
+        wait_until(lambda: port_open(self.port), "haproxy did not start", 10)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        end_process(self.process, signal.SIGTERM)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def end_process(process, stop_signal):
     """Sends `stop_signal` to a process the harness started, and SIGKILL if it is still there 10 s later."""
     if process.poll() is None:
