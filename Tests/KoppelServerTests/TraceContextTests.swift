@@ -1,4 +1,5 @@
 import Testing
+import Tracing
 
 @testable import KoppelServer
 
@@ -33,5 +34,19 @@ struct TraceContextTests {
             #expect(context.parentID == nil && context.traceID != "4bf92f3577b34da6a3ce929d0e0e4736" && context.traceID.count == 32)
         }
         #expect(TraceContext(traceparent: nil).traceID != TraceContext(traceparent: nil).traceID)
+    }
+
+    @Test("a span joins a valid caller's trace as a child, also when export is asked for and no tracer is installed")
+    func spansWithoutATracer() {
+        let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        for spans in [Spans.local, Spans(exported: true)] {
+            let span = spans.start("GET /api/v1/referrals/{referralId}", kind: .server, traceparent: caller)
+            #expect(span.context.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && span.context.parentID == "00f067aa0ba902b7")
+            #expect(span.context.spanID.count == 16 && span.context.spanID != "00f067aa0ba902b7")
+            #expect(TraceContext.parse(span.context.header) != nil, "what it sends on is a valid traceparent")
+            span.end(failed: false)
+            let fresh = spans.start("webhook delivery", kind: .client, traceparent: "not a traceparent")
+            #expect(fresh.context.parentID == nil && fresh.context.traceID != "4bf92f3577b34da6a3ce929d0e0e4736")
+        }
     }
 }
