@@ -131,6 +131,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The benchmark's peer (issue 23): a minimal Hummingbird + PostgresNIO server that reads one row, run by
+        // scripts/bench beside Koppel. Not part of Koppel.
+        .executableTarget(
+            name: "koppel-bench-peer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/BenchPeer",
+            swiftSettings: swiftSettings
+        ),
         // Throwaway databases for the tests, made from the cluster that scripts/test starts.
         .target(
             name: "KoppelTestSupport",
