@@ -13,6 +13,7 @@ import time
 import urllib.request
 
 from conftest import KoppelServer, free_port
+from faults.harness import bootstrap_script
 from test_webhooks import API, CANARIES, file_referral
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -24,10 +25,10 @@ ROLE_PASSWORD = "drill-" + os.urandom(8).hex()
 COMMAND_TIMEOUT = 120
 
 
-def run(command, env=None, timeout=COMMAND_TIMEOUT, as_postgres=False):
+def run(command, env=None, timeout=COMMAND_TIMEOUT, as_postgres=False, stdin=None):
     if as_postgres and ROOT_USER:
         command = ["runuser", "-u", "postgres", "--"] + command
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, input=stdin)
     assert result.returncode == 0, f"{' '.join(command[:4])}… failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
     return result.stdout.strip()
 
@@ -78,9 +79,8 @@ class Drill:
             conf.write(f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{self.dir}'\nfsync = off\n")
             conf.write(archiving + "\n")
         self.start(data)
-        run(["psql", self.url(port), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-v", "dbname=koppel",
-             "-v", f"owner_password={ROLE_PASSWORD}", "-v", f"app_password={ROLE_PASSWORD}", "-v", f"vault_password={ROLE_PASSWORD}",
-             "-f", os.path.join(ROOT, "deploy", "postgres", "bootstrap.sql")])
+        run(["psql", self.url(port), "-q", "-X", "-v", "ON_ERROR_STOP=1"],
+            stdin=bootstrap_script("koppel", dict.fromkeys(("owner", "app", "vault"), ROLE_PASSWORD)))
         self.koppel(port, "keys", "init")
         self.koppel(port, "migrate")
         self.koppel(port, "reference", "import", os.path.join(ROOT, "data", "reference"))

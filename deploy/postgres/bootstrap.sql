@@ -1,6 +1,8 @@
 -- Creates Koppel's three roles and its database on a PostgreSQL server. Idempotent.
 -- Run as a role that may create roles and databases:
 --   psql "$ADMIN_URL" -v dbname=koppel -v owner_password=… -v app_password=… -v vault_password=… -f bootstrap.sql
+-- or, to keep the passwords off a command line that `ps` shows, as `\set owner_password '…'` lines (and the others)
+-- before this file on psql's stdin, as `scripts/lib/common.sh` does.
 --
 --   koppel_owner  owns the schema; `koppel migrate` runs as it.
 --   koppel_app    what the server connects as: not owner, not superuser, no BYPASSRLS.

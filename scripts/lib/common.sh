@@ -63,9 +63,22 @@ url_redacted() { python3 -c 'import sys, urllib.parse as u; p=u.urlsplit(sys.arg
 url_database() { python3 -c 'import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).path.lstrip("/") or "postgres")' "$1"; }
 
 # Creates Koppel's roles and a database (idempotent): bootstrap_database ADMIN_URL DBNAME OWNER_PW APP_PW VAULT_PW
+# The passwords reach psql on stdin, never on a command line, which `ps` shows to every user of the machine.
 bootstrap_database() {
-    psql "$1" -q -X -v ON_ERROR_STOP=1 -v dbname="$2" -v owner_password="$3" -v app_password="$4" \
-        -v vault_password="$5" -f "$KOPPEL_ROOT/deploy/postgres/bootstrap.sql" >/dev/null
+    {
+        psql_set dbname "$2"
+        psql_set owner_password "$3"
+        psql_set app_password "$4"
+        psql_set vault_password "$5"
+        cat "$KOPPEL_ROOT/deploy/postgres/bootstrap.sql"
+    } | psql "$1" -q -X -v ON_ERROR_STOP=1 >/dev/null
+}
+
+# A psql `\set` of NAME to VALUE, quoted as psql reads single-quoted text: '' for a quote, \\ for a backslash.
+psql_set() {
+    local value="${2//\\/\\\\}"
+    value="${value//\'/\'\'}"
+    printf "\\set %s '%s'\n" "$1" "$value"
 }
 
 build_koppel() {

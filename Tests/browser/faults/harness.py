@@ -144,13 +144,10 @@ class KoppelDatabase:
                 "?sslmode=disable")
 
     def create(self):
+        # On stdin: the postgres user may not read a checkout under root's private folders (a fresh clone).
         subprocess.run(_as_postgres([f"{PG_BIN}/psql", "-h", self.cluster.dir, "-p", str(self.cluster.port), "-U", "postgres",
-                                     "-d", "postgres", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"dbname={self.NAME}",
-                                     "-v", f"owner_password={self.passwords['owner']}", "-v", f"app_password={self.passwords['app']}",
-                                     "-v", f"vault_password={self.passwords['vault']}"]),
-                       # On stdin: the postgres user may not read a checkout under root's private folders (a fresh clone).
-                       input=open(os.path.join(ROOT, "deploy", "postgres", "bootstrap.sql"), "rb").read(),
-                       check=True, stdout=subprocess.DEVNULL)
+                                     "-d", "postgres", "-X", "-q", "-v", "ON_ERROR_STOP=1"]),
+                       input=bootstrap_script(self.NAME, self.passwords).encode(), check=True, stdout=subprocess.DEVNULL)
         self.cli("migrate")
         self.cli("reference", "import", os.path.join(ROOT, "data", "reference"))
         self.cli("seed-demo")
@@ -319,6 +316,15 @@ backend koppel
     def stop(self):
         end_process(self.process, signal.SIGTERM)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def bootstrap_script(dbname: str, passwords: dict) -> str:
+    """`deploy/postgres/bootstrap.sql` for psql's stdin, its variables set first: the passwords never on a command line,
+    which `ps` shows (and the error of a failed call). `passwords` by role: owner, app, vault."""
+    settings = {"dbname": dbname, **{f"{role}_password": passwords[role] for role in ("owner", "app", "vault")}}
+    quoted = lambda value: value.replace("\\", "\\\\").replace("'", "''")  # as psql reads single-quoted text
+    return ("".join(f"\\set {name} '{quoted(value)}'\n" for name, value in settings.items())
+            + open(os.path.join(ROOT, "deploy", "postgres", "bootstrap.sql")).read())
 
 
 def end_process(process, stop_signal):
