@@ -15,7 +15,8 @@ struct Spans: Sendable {
     func start(_ name: String, kind: SpanKind, traceparent: String?) -> StartedSpan {
         guard exported else { return StartedSpan(context: TraceContext(traceparent: traceparent), span: nil) }
         var parent = InstrumentationContext.topLevel
-        if let traceparent, TraceContext.parse(traceparent) != nil {
+        let caller = traceparent.flatMap(TraceContext.parse)
+        if let traceparent, caller != nil {
             InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &parent, using: HeaderCarrier())
         }
         let span = startSpan(name, context: parent, ofKind: kind)
@@ -26,7 +27,7 @@ struct Spans: Sendable {
             return StartedSpan(context: TraceContext(traceparent: traceparent), span: span)
         }
         let context = TraceContext(
-            traceID: own.traceID, spanID: own.spanID, parentID: traceparent.flatMap(TraceContext.parse)?.spanID, flags: own.flags)
+            traceID: own.traceID, spanID: own.spanID, parentID: caller?.spanID, flags: own.flags)
         return StartedSpan(context: context, span: span)
     }
 }
