@@ -9,15 +9,20 @@ extension PostgresClient {
     /// connection, so a pooled connection carries nothing into the next request.
     /// An error the body throws (a store's own, such as `ReferralError`) rolls the transaction back and reaches the
     /// caller as itself, not wrapped in a transaction error.
+    ///
+    /// `settingTenantInFirstStatement`: the body's first statement sets the tenant itself (one of schema 0025's `…_as`
+    /// functions, given `TenantSettings`), which saves a round trip. Until it has, row-level security shows nothing.
     public func withTenantTransaction<T: Sendable>(
-        organisation: UUID, user: UUID? = nil, logger: Logger,
+        organisation: UUID, user: UUID? = nil, settingTenantInFirstStatement: Bool = false, logger: Logger,
         _ body: (PostgresConnection) async throws -> sending T
     ) async throws -> sending T {
         let asked = ContinuousClock.now
         return try await unwrappingBodyErrors {
             try await withTransaction(logger: logger) { connection in
                 Measurements.current.waitedForConnection(ContinuousClock.now - asked, transaction: "tenant")
-                try await connection.setActingTenant(organisation: organisation, user: user, logger: logger)
+                if !settingTenantInFirstStatement {
+                    try await connection.setActingTenant(organisation: organisation, user: user, logger: logger)
+                }
                 return try await body(connection)
             }
         }
@@ -67,7 +72,30 @@ public enum RequestTrace {
     @TaskLocal public static var traceparent: String?
 }
 
-/// Every tenant transaction begins with it.
+/// What a tenant transaction acts with: the organisation and user, the task's clock and the request's trace. The first
+/// four parameters of `act_as` and of every `…_as` function (schema 0025).
+struct TenantSettings {
+    let organisation: UUID
+    let user: UUID?
+
+    init(organisation: UUID, user: UUID?) {
+        self.organisation = organisation
+        self.user = user
+    }
+
+    init(_ actor: Actor) {
+        self.init(organisation: actor.organisationID, user: actor.userID)
+    }
+
+    func append(to binds: inout PostgresBindings) {
+        binds.append(organisation.uuidString)
+        binds.append(user?.uuidString ?? "")
+        binds.append(clockSetting())
+        binds.append(RequestTrace.traceparent ?? "")
+    }
+}
+
+/// Every tenant transaction begins with it, unless its first statement sets the tenant itself.
 private struct ActingTenant: PreparedStatement {
     static let sql = """
         SELECT set_config('koppel.organisation_id', $1, true), set_config('koppel.user_id', $2, true), set_config('koppel.now', $3, true),
@@ -78,10 +106,7 @@ private struct ActingTenant: PreparedStatement {
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
-        binds.append(organisation.uuidString)
-        binds.append(user?.uuidString ?? "")
-        binds.append(clockSetting())
-        binds.append(RequestTrace.traceparent ?? "")
+        TenantSettings(organisation: organisation, user: user).append(to: &binds)
         return binds
     }
 }

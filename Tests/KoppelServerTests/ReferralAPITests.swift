@@ -154,6 +154,20 @@ struct ReferralAPITests {
             #expect(try await api(.get, "/api/v1/programmes/\(cast.pimentaID)/capacity", as: cast.pimenta).json["places_free"] as? Int == 1)
             #expect(try await api.step(ids[3], "accept", as: cast.pimenta).state == "accepted")
             #expect(try await api(.get, "/api/v1/referrals/\(ids[2])", as: cast.caseworker).json["waitlist_position"] as? Int == 1)
+
+            // Read by id (one statement, through the view `referral_rows`) and in a list (`ReferralRow.columns`), each
+            // referral, in each of its states here, shows the same.
+            let listed = try await api(.get, "/api/v1/referrals?limit=10", as: cast.caseworker).json["items"] as? [[String: Any]] ?? []
+            #expect(Set(listed.compactMap { $0["id"] as? String }) == Set(ids))
+            for item in listed {
+                let byID = try await api(.get, "/api/v1/referrals/\(item["id"] as? String ?? "")", as: cast.caseworker).json
+                let shared = Set(item.keys).intersection(byID.keys)
+                #expect(shared.isSuperset(of: ["id", "state", "municipality", "programme", "waitlist_position", "created_at", "version"].filter { item[$0] != nil }))
+                func json(_ value: Any?) throws -> Data { try JSONSerialization.data(withJSONObject: [value ?? NSNull()], options: .sortedKeys) }
+                for key in shared {
+                    #expect(try json(byID[key]) == json(item[key]), "\(key) of \(item["id"] ?? "")")
+                }
+            }
         }
     }
 

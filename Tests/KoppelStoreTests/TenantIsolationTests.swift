@@ -228,6 +228,48 @@ struct ReferralIsolationTests {
         }
     }
 
+    /// `referral_as` and `submission_facts_as` (schema 0025) set the tenant in the statement that reads, with no
+    /// transaction block: row-level security must hold there as everywhere, and the tenant must end with the statement.
+    @Test("a read in one statement shows the referral to its two sides only, and the tenant it set ends with the statement")
+    func oneStatementRead() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            let world = try await world(database)
+            let clientID = try await PostgresClient.withRunningClient(database.ownerURL, logger: logger) { client in
+                try await client.query("SELECT client_id FROM referrals WHERE id = \(world.referral)", logger: logger).collect().first!.decode(UUID.self)
+            }
+            try await PostgresClient.withRunningClient(database.appURL, maximumConnections: 1, logger: logger) { client in
+                func read(actingFor organisation: UUID, lock: Bool = false) async throws -> [UUID] {
+                    try await client.query(
+                        "SELECT id FROM referral_as(\(organisation.uuidString), '', '1790000000.0', '', \(world.referral), \(lock))", logger: logger
+                    ).collect().map { try $0.decode(UUID.self) }
+                }
+                #expect(try await read(actingFor: world.referrer) == [world.referral])
+                #expect(try await read(actingFor: world.operatorID, lock: true) == [world.referral])
+                #expect(try await read(actingFor: world.other).isEmpty)
+                #expect(try await read(actingFor: world.other, lock: true).isEmpty)
+                // The next statement on the same (only) connection acts for no one: the view shows nothing.
+                let after = try await client.query(
+                    "SELECT current_setting('koppel.organisation_id', true), (SELECT count(*) FROM referral_rows)", logger: logger
+                ).collect().first!.decode((String?, Int).self)
+                #expect(after.0 ?? "" == "")
+                #expect(after.1 == 0)
+                // The facts of a submission: a third organisation learns nothing of the referrer's client.
+                let facts = try await client.query(
+                    """
+                    SELECT client_erased, consent_id FROM submission_facts_as(\(world.other.uuidString), '', '1790000000.0', '', \(clientID),
+                        'GM0518', 'den haag')
+                    """, logger: logger
+                ).collect().map { try $0.decode((Bool?, UUID?).self) }
+                #expect(facts.count == 1 && facts[0].0 == nil && facts[0].1 == nil)
+                let ownFacts = try await client.query(
+                    "SELECT client_erased FROM submission_facts_as(\(world.referrer.uuidString), '', '1790000000.0', '', \(clientID), 'GM0518', '')",
+                    logger: logger
+                ).collect().map { try $0.decode(Bool?.self) }
+                #expect(ownFacts == [false])
+            }
+        }
+    }
+
     @Test("a forward can only be filed from a referral the acting organisation operates")
     func forgedForward() async throws {
         try await TestDatabases.withMigratedDatabase { database in

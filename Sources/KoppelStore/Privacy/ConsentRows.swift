@@ -16,8 +16,22 @@ enum ConsentRows {
     }
 
     static func decode(_ row: PostgresRow) throws -> Consent {
-        let (id, client, status, grantor, recordedBy, organisation, obtained, evidence, basis, from, until, provisions, ended) =
-            try row.decode((UUID, UUID, String, String, UUID, UUID, String, String, String, String, String?, String, Date?).self)
+        try consent(try row.decode((UUID, UUID, String, String, UUID, UUID, String, String, String, String, String?, String, Date?).self))
+    }
+
+    /// The consent in `columns`' order from the `offset`th column on (a consent joined to other facts).
+    static func decode(_ row: PostgresRandomAccessRow, from offset: Int) throws -> Consent {
+        func cell<T: PostgresDecodable>(_ index: Int, _: T.Type) throws -> T { try row[offset + index].decode(T.self) }
+        return try consent((
+            cell(0, UUID.self), cell(1, UUID.self), cell(2, String.self), cell(3, String.self), cell(4, UUID.self), cell(5, UUID.self),
+            cell(6, String.self), cell(7, String.self), cell(8, String.self), cell(9, String.self), cell(10, String?.self), cell(11, String.self),
+            cell(12, Date?.self)))
+    }
+
+    private static func consent(
+        _ columns: (UUID, UUID, String, String, UUID, UUID, String, String, String, String, String?, String, Date?)
+    ) throws -> Consent {
+        let (id, client, status, grantor, recordedBy, organisation, obtained, evidence, basis, from, until, provisions, ended) = columns
         return Consent(
             id: id, clientID: client, status: ConsentStatus(rawValue: status) ?? .withdrawn, grantor: ConsentGrantor(rawValue: grantor) ?? .client,
             recordedBy: recordedBy, recordingOrganisation: organisation, obtainedOn: obtained,

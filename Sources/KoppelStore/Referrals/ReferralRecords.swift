@@ -185,7 +185,7 @@ public struct WaitingListEntry: Sendable, Hashable {
     public var waitlistedAt: Date
 }
 
-/// The municipality a referral's input names, as `SubmissionFacts` found it: how many go by that name or code, how
+/// The municipality a referral's input names, as `SubmissionFactsAs` found it: how many go by that name or code, how
 /// many of those exist today, and when the one found ended and into which (by name).
 struct MunicipalityMatch: Sendable {
     let municipality: Municipality
@@ -193,4 +193,13 @@ struct MunicipalityMatch: Sendable {
     let existing: Int
     let endedOn: String?
     let successor: String?
+}
+
+/// What a new referral is checked against besides its programme (`SubmissionFactsAs`): whether its client is erased
+/// (nil when the referrer does not know the client), its municipality, the database's day, and the client's consents.
+struct SubmissionFacts: Sendable {
+    let clientErased: Bool?
+    let municipality: MunicipalityMatch?
+    let today: String
+    let consents: [Consent]
 }

@@ -4,32 +4,41 @@ import PostgresNIO
 
 // The statements every referral submission or step runs, prepared once per connection (see `PreparedStatement`).
 
-/// What a new referral is checked against besides its programme, in one round trip: whether the client is known to
-/// the referrer (null if not) and erased, the municipality named by code or by any of its names (folded), and the
-/// database's day, which decides whether a consent is in force and whether the municipality still exists. Of several
-/// municipalities by that name, one that exists today comes first; `matching` and `existing` say how many there are.
-struct SubmissionFacts: PreparedStatement {
-    static let sql = """
-        SELECT (SELECT c.erased_at IS NOT NULL FROM clients c WHERE c.id = $1), m.code, m.name, m.region, m.country, m.names, m.places,
-               m.ended_on::text, (SELECT s.name FROM municipalities s WHERE s.code = m.successor), m.matching, m.existing, koppel_today()::text
-        FROM (VALUES (1)) AS one
-        LEFT JOIN LATERAL (
-            SELECT x.*, count(*) OVER () AS matching, count(*) FILTER (WHERE x.exists_today) OVER () AS existing
-            FROM (SELECT y.*, (y.valid_from IS NULL OR y.valid_from <= koppel_today()) AND (y.ended_on IS NULL OR y.ended_on > koppel_today()) AS exists_today
-                  FROM municipalities y
-                  WHERE y.code = $2 OR y.code IN (SELECT n.municipality FROM municipality_names n WHERE n.folded = $3)) x
-            ORDER BY x.exists_today DESC, x.code LIMIT 1
-        ) m ON true
-        """
+/// What a new referral is checked against besides its programme, in the round trip that sets the tenant
+/// (`submission_facts_as`, schema 0025): whether the client is known to the referrer (null if not) and erased, the
+/// municipality named by code or by any of its names (folded), the database's day, which decides whether a consent is
+/// in force and whether the municipality still exists, and the client's consents. Of several municipalities by that
+/// name, one that exists today comes first; `matching` and `existing` say how many there are.
+struct SubmissionFactsAs: PreparedStatement {
+    static let sql = "SELECT * FROM submission_facts_as($1, $2, $3, $4, $5, $6, $7)"
+    let tenant: TenantSettings
     let client: UUID
     /// As typed: matched against codes as it is.
     let municipality: String
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
+        tenant.append(to: &binds)
         binds.append(client)
         binds.append(PlaceName.code(municipality) ?? municipality)
         binds.append(PlaceName.folded(municipality))
+        return binds
+    }
+}
+
+/// One referral acting for the tenant, in one statement (`referral_as`, schema 0025): outside a transaction block it
+/// is the whole read; inside one it sets the tenant for the rest, and can lock the referral's row.
+struct ReferralAs: PreparedStatement {
+    static let sql = "SELECT * FROM referral_as($1, $2, $3, $4, $5, $6)"
+    let tenant: TenantSettings
+    let id: UUID
+    let lock: Bool
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        tenant.append(to: &binds)
+        binds.append(id)
+        binds.append(lock)
         return binds
     }
 }

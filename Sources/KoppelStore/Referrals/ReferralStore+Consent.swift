@@ -38,7 +38,15 @@ extension ReferralStore {
         client: UUID, programme: ProgrammeRules, today: String, override: ConsentOverrideReason?, by actor: Actor,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> ConsentBasis {
-        let consents = try await ConsentRows.of(client: client, on: connection, logger: logger)
+        try consentBasis(
+            consents: try await ConsentRows.of(client: client, on: connection, logger: logger), programme: programme, today: today, override: override,
+            by: actor)
+    }
+
+    /// The same, given the client's consents.
+    static func consentBasis(
+        consents: [Consent], programme: ProgrammeRules, today: String, override: ConsentOverrideReason?, by actor: Actor
+    ) throws -> ConsentBasis {
         if let consent = ConsentEvaluation.permitting(
             consents, organisation: programme.operatorID, programme: programme.programme.id, purpose: .referral, dataClass: nil, on: today)
         {

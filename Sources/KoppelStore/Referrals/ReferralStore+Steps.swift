@@ -34,13 +34,12 @@ extension ReferralStore {
         _ id: UUID, _ request: ReferralStepRequest, by actor: Actor, idempotency: IdempotencyKey?, response: StoredResponse,
         expectedVersion: Int? = nil
     ) async throws -> Idempotent<Referral> {
-        try await transaction(actingFor: actor) { connection in
+        try await transaction(actingFor: actor, settingTenantInFirstStatement: true) { connection in
+            let visible = try await Self.fetchIfVisible(id, to: actor, lock: true, on: connection, logger: logger)
             if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
                 return .replayed(status: stored.status, body: stored.body)
             }
-            guard let referral = try await Self.fetchIfVisible(id, to: actor, lock: true, on: connection, logger: logger) else {
-                throw ReferralError.notFound
-            }
+            guard let referral = visible else { throw ReferralError.notFound }
             if let expectedVersion, expectedVersion != referral.version { throw ReferralError.versionMismatch(current: referral.version) }
             if case .deny(let reason) = AccessPolicy.decide(actor, .stepReferral(referral.scope, request.action)) {
                 throw ReferralError.denied(reason)

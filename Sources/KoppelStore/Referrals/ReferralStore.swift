@@ -19,11 +19,12 @@ public struct ReferralStore: Sendable {
     public func create(
         _ new: NewReferral, by actor: Actor, idempotency: IdempotencyKey?, response: StoredResponse
     ) async throws -> Idempotent<Referral> {
-        try await transaction(actingFor: actor) { connection in
+        try await transaction(actingFor: actor, settingTenantInFirstStatement: true) { connection in
+            let facts = try await Self.facts(of: new, by: actor, on: connection, logger: logger)
             if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
                 return .replayed(status: stored.status, body: stored.body)
             }
-            let referral = try await Self.file(new, by: actor, on: connection, logger: logger)
+            let referral = try await Self.file(new, facts: facts, by: actor, on: connection, logger: logger)
             return try await Self.finish(referral, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }
     }
@@ -49,10 +50,17 @@ public struct ReferralStore: Sendable {
         }
     }
 
-    /// Files a referral inside the caller's tenant transaction: the one place the filing rules are applied.
+    /// Files a referral inside the caller's tenant transaction.
     static func file(_ new: NewReferral, by actor: Actor, on connection: PostgresConnection, logger: Logger) async throws -> Referral {
+        try await file(new, facts: try await facts(of: new, by: actor, on: connection, logger: logger), by: actor, on: connection, logger: logger)
+    }
+
+    /// Files a referral inside the caller's tenant transaction, given the facts it is checked against: the one place
+    /// the filing rules are applied.
+    static func file(
+        _ new: NewReferral, facts: SubmissionFacts, by actor: Actor, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Referral {
         let target = try await ProgrammeRules.load(new.programmeID, on: connection, logger: logger)
-        let facts = try await Self.facts(client: new.clientID, municipality: new.municipality, on: connection, logger: logger)
         let municipality = try await Self.municipality(new.municipality, facts.municipality, on: connection, logger: logger)
         try Self.requireLivingClient(erased: facts.clientErased)
         var overridden: [EligibilityRule] = []
@@ -60,9 +68,8 @@ public struct ReferralStore: Sendable {
         if new.submit {
             overridden = target.programme.unmetRules(ageBand: new.ageBand, municipality: municipality, targetGroup: new.targetGroup)
             if !overridden.isEmpty && new.overrideReason == nil { throw ReferralError.ineligible(overridden) }
-            basis = try await Self.consentBasis(
-                client: new.clientID, programme: target, today: facts.today, override: new.consentOverrideReason, by: actor,
-                on: connection, logger: logger)
+            basis = try Self.consentBasis(
+                consents: facts.consents, programme: target, today: facts.today, override: new.consentOverrideReason, by: actor)
         }
         let filed = FileReferral(
             id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.code,
@@ -74,10 +81,10 @@ public struct ReferralStore: Sendable {
 
     /// One referral `actor` may see (row-level security for their organisation, then the access policy for
     /// them); nil otherwise, whether it exists or not.
+    /// One statement and no transaction block: `referral_as` sets the tenant for the statement alone.
     public func referral(_ id: UUID, actingFor actor: Actor) async throws -> Referral? {
-        try await transaction(actingFor: actor) { connection in
-            try await Self.fetchIfVisible(id, to: actor, lock: false, on: connection, logger: logger)
-        }
+        let rows = try await client.rows(ReferralAs(tenant: TenantSettings(actor), id: id, lock: false), logger: logger)
+        return Self.visible(try rows.first.map(ReferralRow.decode), to: actor)
     }
 
     /// A page of the referrals `actor` sees, newest first. The page is chosen first, on the indexes, and only its
@@ -137,8 +144,12 @@ public struct ReferralStore: Sendable {
 
     /// A transaction acting for `actor`'s organisation. A referral error thrown inside rolls it back and reaches
     /// the caller as itself, not wrapped in a transaction error.
-    func transaction<T: Sendable>(actingFor actor: Actor, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-        try await client.withTenantTransaction(organisation: actor.organisationID, user: actor.userID, logger: logger, body)
+    func transaction<T: Sendable>(
+        actingFor actor: Actor, settingTenantInFirstStatement: Bool = false, _ body: (PostgresConnection) async throws -> sending T
+    ) async throws -> sending T {
+        try await client.withTenantTransaction(
+            organisation: actor.organisationID, user: actor.userID, settingTenantInFirstStatement: settingTenantInFirstStatement, logger: logger,
+            body)
     }
 
     static func fetch(_ id: UUID, lock: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Referral {
@@ -151,26 +162,35 @@ public struct ReferralStore: Sendable {
         return try await connection.rows(ReferralByID(id: id), logger: logger).first.map(ReferralRow.decode)
     }
 
-    /// The referral if its organisation's rows include it and the access policy lets `actor` see it.
+    /// The referral if its organisation's rows include it and the access policy lets `actor` see it. Its statement
+    /// sets `actor`'s tenant, so it may be a transaction's first (`settingTenantInFirstStatement`).
     static func fetchIfVisible(
         _ id: UUID, to actor: Actor, lock: Bool, on connection: PostgresConnection, logger: Logger
     ) async throws -> Referral? {
-        guard let referral = try await fetchIfVisible(id, lock: lock, on: connection, logger: logger),
-            AccessPolicy.decide(actor, .viewReferral(referral.scope)).isAllowed
-        else { return nil }
+        let rows = try await connection.rows(ReferralAs(tenant: TenantSettings(actor), id: id, lock: lock), logger: logger)
+        return visible(try rows.first.map(ReferralRow.decode), to: actor)
+    }
+
+    /// The referral if the access policy lets `actor` see it.
+    static func visible(_ referral: Referral?, to actor: Actor) -> Referral? {
+        guard let referral, AccessPolicy.decide(actor, .viewReferral(referral.scope)).isAllowed else { return nil }
         return referral
     }
 
-    /// What a new referral is checked against besides its programme (see `SubmissionFacts`).
-    static func facts(
-        client: UUID, municipality: String, on connection: PostgresConnection, logger: Logger
-    ) async throws -> (clientErased: Bool?, municipality: MunicipalityMatch?, today: String) {
-        let row = try await connection.rows(SubmissionFacts(client: client, municipality: municipality), logger: logger)[0]
+    /// What a new referral is checked against besides its programme, read as the statement that sets the tenant for
+    /// the rest of the transaction (`SubmissionFactsAs`).
+    static func facts(of new: NewReferral, by actor: Actor, on connection: PostgresConnection, logger: Logger) async throws -> SubmissionFacts {
+        let rows = try await connection.rows(
+            SubmissionFactsAs(tenant: TenantSettings(actor), client: new.clientID, municipality: new.municipality), logger: logger)
         let (erased, code, name, region, country, names, places, endedOn, successor, matching, existing, today) =
-            try row.decode((Bool?, String?, String?, String?, String?, [String]?, [String]?, String?, String?, Int?, Int?, String).self)
-        guard let code, let name, let region, let country, let matching, let existing else { return (erased, nil, today) }
-        let found = Municipality(code: code, name: name, region: region, country: country, names: Set(names ?? []), places: Set(places ?? []))
-        return (erased, MunicipalityMatch(municipality: found, matching: matching, existing: existing, endedOn: endedOn, successor: successor), today)
+            try rows[0].decode((Bool?, String?, String?, String?, String?, [String]?, [String]?, String?, String?, Int?, Int?, String).self)
+        let consents = try rows.map { $0.makeRandomAccess() }.filter { $0[12].bytes != nil }.map { try ConsentRows.decode($0, from: 12) }
+        var match: MunicipalityMatch?
+        if let code, let name, let region, let country, let matching, let existing {
+            let found = Municipality(code: code, name: name, region: region, country: country, names: Set(names ?? []), places: Set(places ?? []))
+            match = MunicipalityMatch(municipality: found, matching: matching, existing: existing, endedOn: endedOn, successor: successor)
+        }
+        return SubmissionFacts(clientErased: erased, municipality: match, today: today, consents: consents)
     }
 
     /// The municipality a new referral names, or why it names none: unknown (with the closest names), ambiguous, or
