@@ -140,6 +140,22 @@ struct WebhookDeliveryTests {
         }
     }
 
+    @Test("a receiver that refuses the connection is a failed try, logged as a connection error")
+    func refusedConnection() async throws {
+        // Once `run` returns, the receiver is gone and its port refuses connections.
+        let url = try await TestReceiver.run { _, url in url }
+        try await TestApp.run(webhookDeliveries: 4) { client, database in
+            let api = APICall(client: client)
+            let (admin, path) = try await Self.pinged(url, by: "vluchtelingenwerk", api, database)
+            var log: [[String: Any]] = []
+            for _ in 0..<100 where log.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                log = try await api(.get, "\(path)/attempts", as: admin.token).list
+            }
+            #expect(log.first?["error_class"] as? String == "connection", "\(log)")
+        }
+    }
+
     @Test("a redirect is not followed: it counts as a failed try")
     func noRedirects() async throws {
         try await TestReceiver.run { receiver, url in

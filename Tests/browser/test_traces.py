@@ -10,6 +10,7 @@ import pytest
 
 from conftest import KoppelServer
 from otlp_receiver import OTLPReceiver
+from test_notice_mail import sql
 from test_webhooks import API, CANARIES, consented_client, new_admin, referral_body, token_for
 from webhook_receiver import Receiver
 
@@ -45,6 +46,8 @@ def receiver():
     receiver = Receiver()
     yield receiver
     receiver.stop()
+    # Its subscriptions go with it: later tests' servers share the database and would keep trying them.
+    sql(f"UPDATE webhook_subscriptions SET status = 'disabled' WHERE url LIKE '{receiver.url}/%'")
 
 
 def test_a_webhook_delivery_carries_the_trace_of_the_request_that_caused_it(receiver):

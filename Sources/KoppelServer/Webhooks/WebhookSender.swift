@@ -106,6 +106,9 @@ final class WebhookSender: Sendable {
             // The try's span is this sender's own (`Spans`), and so is the `traceparent` it sends: the client's span
             // would start a trace of its own and put its header in place of the one that joins the request's.
             configuration.tracing.tracer = nil
+            // A receiver that refuses the connection fails this try at once: the delivery schedule tries again later.
+            // The client would otherwise keep connecting until the connect timeout, holding a delivery slot meanwhile.
+            configuration.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)
             clients[key] = client
             return client
