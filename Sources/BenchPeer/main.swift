@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
 
 // The benchmark's peer (issue 23): the least a server on the same stack can do for a read, to hold Koppel's
@@ -9,6 +11,9 @@ import PostgresNIO
 // same database, pool size and load generator. Not part of Koppel: nothing else starts it.
 //
 //   PEER_DATABASE_URL=postgres://user:password@host:port/database PEER_PORT=8090 PEER_POOL_SIZE=10 koppel-bench-peer
+
+// As Koppel does (`Koppel.main`): tasks run on SwiftNIO's event loops.
+NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
 struct Row: ResponseEncodable {
     let id: UUID

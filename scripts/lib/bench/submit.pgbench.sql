@@ -1,8 +1,9 @@
 -- The database work of one referral submission through the API, straight into PostgreSQL as the app role:
--- the same statements in one transaction. Variables: org, user, programme, operator, client (pgbench -D); run with
+-- the same statements in one transaction, in the same order. Variables: org, user, programme, operator, client (pgbench -D); run with
 -- -M prepared, as Koppel prepares these statements, and -M extended to see what that saves.
 BEGIN;
-SELECT set_config('koppel.organisation_id', :org, true), set_config('koppel.user_id', :user, true);
+-- The acting tenant, the client, the municipality, today and the client's consents, in one statement (schema 0025).
+SELECT consent_id FROM submission_facts_as(:org, :user, extract(epoch FROM clock_timestamp())::text, '', :client, 'Den Haag', 'den haag') \gset
 SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
        p.eligibility_nl, p.eligibility_en, p.application_process_nl, p.application_process_en,
        p.minimum_age, p.maximum_age, p.target_groups, p.languages, p.typical_duration_months, p.website,
@@ -11,19 +12,6 @@ SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
                  FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
        p.places_total
   FROM programmes p JOIN organisations o ON o.id = p.operator_id WHERE p.status <> 'closed' AND p.id = :programme;
-SELECT (SELECT c.erased_at IS NOT NULL FROM clients c WHERE c.id = :client), m.code, m.name, m.region, m.country, m.names, m.places,
-       m.ended_on::text, (SELECT s.name FROM municipalities s WHERE s.code = m.successor), m.matching, m.existing, koppel_today()::text
-  FROM (VALUES (1)) AS one
-  LEFT JOIN LATERAL (
-      SELECT x.*, count(*) OVER () AS matching, count(*) FILTER (WHERE x.exists_today) OVER () AS existing
-      FROM (SELECT y.*, (y.valid_from IS NULL OR y.valid_from <= koppel_today()) AND (y.ended_on IS NULL OR y.ended_on > koppel_today()) AS exists_today
-            FROM municipalities y
-            WHERE y.code = 'Den Haag' OR y.code IN (SELECT n.municipality FROM municipality_names n WHERE n.folded = 'den haag')) x
-      ORDER BY x.exists_today DESC, x.code LIMIT 1
-  ) m ON true;
-SELECT c.id, c.client_id, c.status, c.grantor, c.recorded_by, c.organisation_id, c.obtained_on::text, c.evidence, c.legal_basis,
-       c.valid_from::text, c.valid_until::text, c.provisions::text, c.ended_at
-  FROM consents c WHERE c.client_id = :client ORDER BY c.recorded_at, c.id \gset consent_
 -- Koppel makes the referral's id itself; here the database hands one out in its place. The consent is the one above.
 WITH r AS (
 INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id, target_group,
