@@ -63,7 +63,15 @@ extension PostgresConnection {
 /// The time of `WallClock.current` as `koppel.now` holds it: seconds since 1970 to the microsecond. `koppel_now()`
 /// reads it, so the database stamps and compares with the application's clock (decision 0014).
 func clockSetting() -> String {
-    String(format: "%.6f", WallClock.current.now().timeIntervalSince1970)
+    clockSetting(WallClock.current.now())
+}
+
+/// Without `String(format:)`, which every transaction would pay for in C's `printf`.
+func clockSetting(_ time: Date) -> String {
+    let microseconds = Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
+    let (seconds, fraction) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+    let digits = String(abs(fraction))
+    return "\(microseconds < 0 && seconds == 0 ? "-" : "")\(seconds).\(String(repeating: "0", count: 6 - digits.count))\(digits)"
 }
 
 /// The W3C `traceparent` of the request a transaction serves: the events it writes to the outbox carry it on to their

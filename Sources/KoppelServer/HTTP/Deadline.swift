@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Thrown when an operation did not finish within its time limit.
@@ -15,8 +17,8 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendab
             let work = Task {
                 do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
             }
-            let timer = Task {
-                try? await Task.sleep(for: limit)
+            // A timer on an event loop rather than a sleeping task: every request has one, and it costs no task.
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
                 race.finish(.failure(DeadlineExceeded()))
             }
             race.whenFinished {
@@ -74,3 +76,4 @@ private final class Race<T: Sendable>: Sendable {
         cleanup?()
     }
 }
+

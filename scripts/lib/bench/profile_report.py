@@ -56,6 +56,7 @@ rows = "\n".join(
 
 
 def short(symbol):
+    symbol = symbol.strip()
     return symbol if len(symbol) <= 90 else symbol[:87] + "…"
 
 
@@ -75,6 +76,7 @@ database.
 | requests a second | {read[0]['per_second']:.0f} | | {submit[0]['per_second']:.0f} | |
 | Koppel's CPU per request | {read[0]['server_cpu_ms']} ms | | {submit[0]['server_cpu_ms']} ms | |
 | PostgreSQL's CPU per request | {read[0]['postgres_cpu_ms']} ms | | {submit[0]['postgres_cpu_ms']} ms | |
+| the server's peak memory so far | {read[0]['peak_rss_mb']} MB | | {submit[0]['peak_rss_mb']} MB | |
 
 Koppel's CPU by kind of work (share of the server's samples, and per request):
 
