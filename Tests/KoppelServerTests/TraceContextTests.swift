@@ -18,6 +18,20 @@ struct TraceContextTests {
         #expect(TraceContext.parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more")?.spanID == "00f067aa0ba902b7")
     }
 
+    @Test("new ids are lower-case hex of the W3C lengths, and no two of 10,000 are the same")
+    func newIDs() {
+        var seen: Set<String> = []
+        for _ in 0..<10_000 {
+            let context = TraceContext(traceparent: nil)
+            #expect(context.traceID.count == 32 && context.spanID.count == 16)
+            #expect((context.traceID + context.spanID).allSatisfy { "0123456789abcdef".contains($0) })
+            seen.insert(context.traceID)
+            seen.insert(context.spanID)
+        }
+        #expect(seen.count == 20_000)
+        #expect(TraceContext.randomHex(bytes: 3).count == 6 && TraceContext.randomHex(bytes: 9).count == 18)
+    }
+
     @Test("anything malformed starts a new trace rather than joining a made-up one")
     func refusesMalformed() {
         for header in [

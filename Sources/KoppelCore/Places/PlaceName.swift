@@ -5,6 +5,30 @@ import Foundation
 public enum PlaceName {
     /// Lower case, without accents; every run of characters other than letters and digits one space, trimmed.
     public static func folded(_ name: String) -> String {
+        // Most names are plain ASCII, and every referral read folds a few: folding them needs no Foundation.
+        if name.utf8.allSatisfy({ $0 < 0x80 }) { return foldedASCII(name) }
+        return foldedByFoundation(name)
+    }
+
+    /// The same as `foldedByFoundation` for ASCII: letters lower-cased, digits kept, anything else one space between.
+    static func foldedASCII(_ name: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(name.utf8.count)
+        var pendingSpace = false
+        for byte in name.utf8 {
+            let lower = (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
+            if (0x61...0x7A).contains(lower) || (0x30...0x39).contains(lower) {
+                if pendingSpace && !bytes.isEmpty { bytes.append(0x20) }
+                pendingSpace = false
+                bytes.append(lower)
+            } else {
+                pendingSpace = true
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func foldedByFoundation(_ name: String) -> String {
         let plain = name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: Locale(identifier: "nl_NL"))
             .lowercased()
         var result = ""
