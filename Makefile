@@ -1,4 +1,4 @@
-.PHONY: run test faults bench bench-webhooks bench-deadlines bench-fhir
+.PHONY: run test faults bench bench-webhooks bench-deadlines bench-fhir profile
 run:
 	scripts/run
 test:
@@ -18,3 +18,6 @@ bench:
 
 bench-webhooks:
 	scripts/bench-webhooks
+
+profile:
+	scripts/profile-requests

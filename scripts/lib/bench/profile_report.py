@@ -34,17 +34,42 @@ def kinds(path):
         m = re.match(r"\s*([0-9.]+)%\s+\[(.)\]\s+(.*)", line)
         if not m:
             continue
-        share, mark, symbol = float(m.group(1)), m.group(2), m.group(3).strip()
+        # perf pads the symbol's column and may put call-graph marks after it.
+        share, mark, symbol = float(m.group(1)), m.group(2), re.split(r"\s{2,}", m.group(3).strip())[0]
         kind = next((name for name, test in KINDS if test(symbol, mark == "k")), OTHER)
         shares[kind] = shares.get(kind, 0) + share
         top.append((share, symbol, kind))
     return shares, top[:12]
 
 
+# Synchronous steps whose time, with everything they call, says what they cost (first match of each, the outermost).
+# Async functions are left out: perf sees them in pieces, split at each suspension, so their sums would mislead.
+STEPS = [
+    ("checking the request against the contract (`ContractValidator`)", r"ContractValidator.*problem"),
+    ("decoding a referral row", r"ReferralRow.*decode"),
+    ("JSON decoding (the body; a submission's consent provisions)", r"JSONDecoder.*decode"),
+    ("JSON encoding (the answer)", r"JSONEncoder.*encode"),
+    ("the request's span and trace ids", r"Spans.*start"),
+]
+
+
+def steps(path):
+    found = {}
+    for line in open(path):
+        m = re.match(r"\s*([0-9.]+)%\s+([0-9.]+)%\s+\[.\]\s+(.*)", line)
+        if not m:
+            continue
+        for name, pattern in STEPS:
+            if name not in found and re.search(pattern, m.group(3)):
+                found[name] = float(m.group(1))
+    return found
+
+
 def figures(name):
     load = json.load(open(os.path.join(run_dir, f"profile-{name}.json")))
     shares, top = kinds(os.path.join(run_dir, f"profile-{name}.txt"))
-    return load, shares, top
+    inclusive = os.path.join(run_dir, f"profile-{name}-inclusive.txt")
+    return load, shares, top, steps(inclusive) if os.path.exists(inclusive) else {}
 
 
 read, submit = figures("read"), figures("submit")
@@ -60,6 +85,8 @@ def short(symbol):
     return symbol if len(symbol) <= 90 else symbol[:87] + "…"
 
 
+step_rows = "\n".join(
+    f"| {name} | {read[3].get(name, 0):.1f}% | {submit[3].get(name, 0):.1f}% |" for name, _ in STEPS)
 tops = "\n".join(f"- reads: {share:.1f}% `{short(symbol)}`" for share, symbol, _ in read[2][:6])
 tops += "\n" + "\n".join(f"- submissions: {share:.1f}% `{short(symbol)}`" for share, symbol, _ in submit[2][:6])
 
@@ -83,6 +110,12 @@ Koppel's CPU by kind of work (share of the server's samples, and per request):
 | kind of work | reads | per read | submissions | per submission |
 |---|---:|---:|---:|---:|
 {rows}
+
+Some synchronous steps with everything they call (share of all the server's samples; 0 where a request has no such step):
+
+| step | reads | submissions |
+|---|---:|---:|
+{step_rows}
 
 The functions with the most samples of their own:
 {tops}

@@ -147,7 +147,7 @@ try:
     previous = open(sys.argv[1]).read()
 except OSError:
     previous = ""
-for name in ("statistics-profile", "cpu-profile", "webhooks", "deadlines", "fhir"):
+for name in ("statistics-profile", "cpu-profile", "issue-23", "webhooks", "deadlines", "fhir"):
     kept = re.search(f"<!-- {name} -->.*<!-- /{name} -->", previous, flags=re.S)
     if kept:
         text += "\n" + kept.group(0) + "\n"
