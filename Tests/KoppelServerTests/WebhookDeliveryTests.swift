@@ -156,6 +156,34 @@ struct WebhookDeliveryTests {
         }
     }
 
+    @Test("a claimed delivery whose secret does not open waits for its lease; the rest of the batch goes out")
+    func unpreparedDeliveryHoldsBackNoOther() async throws {
+        let keyFile = try TestKeys.newKeyFile()
+        defer { TestKeys.remove(keyFile) }
+        // No delivery worker in the application: the test claims, as a replica's worker would.
+        try await TestApp.run(keys: keyFile) { client, database in
+            let api = APICall(client: client)
+            let admin = try await WebhookAdmin.make(database, "vluchtelingenwerk")
+            var subscriptions: [String] = []
+            for path in ["/broken", "/fine"] {
+                let (id, _) = try await admin.subscribe("http://127.0.0.1:9\(path)", api)
+                #expect(try await api(.post, "\(admin.webhooks)/\(id)/ping", as: admin.token).status == .ok)
+                subscriptions.append(id)
+            }
+            // As if sealed under another key file: it does not open.
+            let broken = try #require(UUID(uuidString: subscriptions[0]))
+            try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { admin in
+                _ = try await admin.query(
+                    "UPDATE webhook_subscriptions SET secret_sealed = 'sealed:v1:' || encode(decode(md5(random()::text) || md5(random()::text), 'hex'), 'base64') WHERE id = \(broken)",
+                    logger: quietLogger)
+            }
+            let claimed = try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { app in
+                try await DeliveryQueue(client: app, keys: try KeyRing(path: keyFile), logger: quietLogger).claim(limit: 10, lease: .seconds(30))
+            }
+            #expect(claimed.map(\.url) == ["http://127.0.0.1:9/fine"])
+        }
+    }
+
     @Test("a redirect is not followed: it counts as a failed try")
     func noRedirects() async throws {
         try await TestReceiver.run { receiver, url in

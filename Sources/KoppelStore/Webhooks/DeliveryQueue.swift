@@ -66,13 +66,22 @@ public struct DeliveryQueue: Sendable {
             FROM delivery.claim(\(limit)::integer, \(Int(lease.components.seconds))::integer, \(now))
             """, logger: logger
         ).collect()
-        return try rows.map { row in
-            let (id, message, subscription, url, sealed, previous, until, body, attempts, traceparent) =
-                try row.decode((Int64, String, UUID, String, String, String?, Date?, String, Int, String?).self)
-            var signing = [try secrets.open(sealed, owner: subscription)]
-            if let previous, let until, until > now { signing.append(try secrets.open(previous, owner: subscription)) }
-            return ClaimedDelivery(deliveryID: id, messageID: message, url: url, body: body, secrets: signing, attempts: attempts,
-                traceparent: traceparent)
+        // The claim is committed: a row that cannot be prepared (a secret that does not open) waits out its lease and is
+        // claimed again, but does not hold back the others of the batch.
+        return rows.compactMap { row in
+            do {
+                let (id, message, subscription, url, sealed, previous, until, body, attempts, traceparent) =
+                    try row.decode((Int64, String, UUID, String, String, String?, Date?, String, Int, String?).self)
+                var signing = [try secrets.open(sealed, owner: subscription)]
+                if let previous, let until, until > now { signing.append(try secrets.open(previous, owner: subscription)) }
+                return ClaimedDelivery(deliveryID: id, messageID: message, url: url, body: body, secrets: signing, attempts: attempts,
+                    traceparent: traceparent)
+            } catch {
+                let id = (try? row.decode(Int64.self)).map(String.init) ?? "?"
+                logger.error("a claimed webhook delivery could not be prepared; it is claimed again after its lease",
+                             metadata: ["delivery_id": "\(id)", "error": "\(type(of: error))"])
+                return nil
+            }
         }
     }
 
