@@ -53,6 +53,18 @@ extension PostgresClient {
     }
 }
 
+extension PostgresClient {
+    /// One statement that sets the tenant itself (a `…_as` function of schema 0025), with no transaction block: its
+    /// settings end with it. The wait for its connection is measured as a `statement`.
+    func rowsSettingTenant<Statement: PreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [PostgresRow] {
+        let asked = ContinuousClock.now
+        return try await withConnection { connection in
+            Measurements.current.waitedForConnection(ContinuousClock.now - asked, transaction: "statement")
+            return try await connection.rows(statement, logger: logger)
+        }
+    }
+}
+
 extension PostgresConnection {
     /// Sets the acting organisation and user, and the time, for the rest of the current transaction.
     public func setActingTenant(organisation: UUID, user: UUID?, logger: Logger) async throws {

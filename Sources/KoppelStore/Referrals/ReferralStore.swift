@@ -83,7 +83,7 @@ public struct ReferralStore: Sendable {
     /// them); nil otherwise, whether it exists or not.
     /// One statement and no transaction block: `referral_as` sets the tenant for the statement alone.
     public func referral(_ id: UUID, actingFor actor: Actor) async throws -> Referral? {
-        let rows = try await client.rows(ReferralAs(tenant: TenantSettings(actor), id: id, lock: false), logger: logger)
+        let rows = try await client.rowsSettingTenant(ReferralAs(tenant: TenantSettings(actor), id: id, lock: false), logger: logger)
         return Self.visible(try rows.first.map(ReferralRow.decode), to: actor)
     }
 
