@@ -68,7 +68,7 @@ extension PostgresClient {
 extension PostgresConnection {
     /// Sets the acting organisation and user, and the time, for the rest of the current transaction.
     public func setActingTenant(organisation: UUID, user: UUID?, logger: Logger) async throws {
-        _ = try await rows(ActingTenant(organisation: organisation, user: user), logger: logger)
+        _ = try await rows(ActingTenant(tenant: TenantSettings(organisation: organisation, user: user)), logger: logger)
     }
 }
 
@@ -121,12 +121,11 @@ private struct ActingTenant: PreparedStatement {
         SELECT set_config('koppel.organisation_id', $1, true), set_config('koppel.user_id', $2, true), set_config('koppel.now', $3, true),
             set_config('koppel.traceparent', $4, true)
         """
-    let organisation: UUID
-    let user: UUID?
+    let tenant: TenantSettings
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
-        TenantSettings(organisation: organisation, user: user).append(to: &binds)
+        tenant.append(to: &binds)
         return binds
     }
 }

@@ -76,4 +76,3 @@ private final class Race<T: Sendable>: Sendable {
         cleanup?()
     }
 }
-

@@ -80,8 +80,8 @@ public struct ReferralStore: Sendable {
     }
 
     /// One referral `actor` may see (row-level security for their organisation, then the access policy for
-    /// them); nil otherwise, whether it exists or not.
-    /// One statement and no transaction block: `referral_as` sets the tenant for the statement alone.
+    /// them); nil otherwise, whether it exists or not. One statement and no transaction block: `referral_as` sets the
+    /// tenant for the statement alone.
     public func referral(_ id: UUID, actingFor actor: Actor) async throws -> Referral? {
         let rows = try await client.rowsSettingTenant(ReferralAs(tenant: TenantSettings(actor), id: id, lock: false), logger: logger)
         return Self.visible(try rows.first.map(ReferralRow.decode), to: actor)
@@ -184,7 +184,9 @@ public struct ReferralStore: Sendable {
             SubmissionFactsAs(tenant: TenantSettings(actor), client: new.clientID, municipality: new.municipality), logger: logger)
         let (erased, code, name, region, country, names, places, endedOn, successor, matching, existing, today) =
             try rows[0].decode((Bool?, String?, String?, String?, String?, [String]?, [String]?, String?, String?, Int?, Int?, String).self)
-        let consents = try rows.map { $0.makeRandomAccess() }.filter { $0[12].bytes != nil }.map { try ConsentRows.decode($0, from: 12) }
+        // After the facts, each row holds one consent (none at all when the client has none).
+        let consentFrom = 12
+        let consents = try rows.map { $0.makeRandomAccess() }.filter { $0[consentFrom].bytes != nil }.map { try ConsentRows.decode($0, from: consentFrom) }
         var match: MunicipalityMatch?
         if let code, let name, let region, let country, let matching, let existing {
             let found = Municipality(code: code, name: name, region: region, country: country, names: Set(names ?? []), places: Set(places ?? []))
