@@ -41,6 +41,14 @@ struct StatisticsSettledMonthTests {
         }
     }
 
+    /// How many protected months are kept for `month` (decision 0025).
+    private func protectedMonths(_ database: TestDatabase, month: String) async throws -> Int {
+        try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
+            try await client.query("SELECT count(*) FROM statistics_protected_months WHERE month = \(month + "-01")::date", logger: quietLogger)
+                .collect().first!.decode(Int.self)
+        }
+    }
+
     /// Loads 12 referrals to 2GO from VluchtelingenWerk arriving at `at`: 11 are accepted 2 days later, 10 start
     /// 5 days after that; 1 is declined the next day.
     private func loadTwelve(_ database: TestDatabase, twoGo: String, at: String) async throws {
@@ -108,6 +116,8 @@ struct StatisticsSettledMonthTests {
             #expect(occupancy.compactMap { ($0["in_use"] as? [String: Any])?["count"] as? Int } == [10, 10])
             // Kept by every breakdown: a report protects each programme's month by all of them together.
             #expect(try await settledRows(database, month: past) == StatisticsReport.protectedTogether.count, "the month is kept")
+            #expect(try await protectedMonths(database, month: past) == 1, "and kept protected, once")
+            #expect(try await protectedMonths(database, month: next) == 1)
 
             let again = try await api(.get, uri, as: cast.funder)
             #expect(NSDictionary(dictionary: again.json) == NSDictionary(dictionary: first.json), "read from what was kept: the same report")
@@ -115,6 +125,8 @@ struct StatisticsSettledMonthTests {
             // One of them completed in the later month, loaded afterwards: both kept months no longer hold.
             try await loadCompletion(database, twoGo: cast.twoGoID, at: "\(next)-10 10:00:00+00")
             #expect(try await settledRows(database, month: next) == 0)
+            #expect(try await protectedMonths(database, month: next) == 0, "forgotten with the spans it was made from")
+            #expect(try await protectedMonths(database, month: past) == 1)
             let after = try await api(.get, uri, as: cast.funder)
             let figuresAfter = try #require((after.json["total"] as? [String: Any])?["figures"] as? [String: [String: Any]])
             #expect(figuresAfter["active_at_end"]?["count"] as? Int == 9)
@@ -122,12 +134,32 @@ struct StatisticsSettledMonthTests {
             let occupancyAfter = try #require(after.json["occupancy"] as? [[String: Any]])
             #expect(occupancyAfter.compactMap { ($0["in_use"] as? [String: Any])?["count"] as? Int } == [10, 9])
             #expect(try await settledRows(database, month: next) == StatisticsReport.protectedTogether.count, "kept again")
+            #expect(try await protectedMonths(database, month: next) == 1, "protected again from the new counts")
+
+            // Kept only from the month's own kept spans, as they are now: another month's, or none, keep nothing.
+            try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { admin in
+                let spans = try await admin.query(
+                    """
+                    SELECT array_agg(id) FROM statistics_kept_spans
+                    WHERE starts_at = (\(past + "-01")::timestamp AT TIME ZONE 'Europe/Amsterdam') AND ends_at - starts_at > interval '27 days'
+                    """, logger: quietLogger)
+                    .collect().first!.decode([Int].self)
+                for (month, ids) in [(next, spans), (past, [Int]()), (past, spans.map { $0 + 1_000_000 })] {
+                    let kept = try await admin.query(
+                        """
+                        SELECT counts.keep_protected_month(\(cast.twoGoID)::uuid, NULL, NULL, \(month + "-01")::date, 'forged', \(ids)::bigint[], '{0}')
+                        """, logger: quietLogger)
+                        .collect().first!.decode(Bool.self)
+                    #expect(!kept, "\(month) \(ids)")
+                }
+            }
 
             // The service's own role reaches them only through the counting functions.
             try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { app in
                 for statement: PostgresQuery in [
                     "SELECT * FROM referral_facts", "SELECT * FROM statistics_kept_counts", "SELECT * FROM statistics_kept_waits",
                     "DELETE FROM statistics_kept_spans", "SELECT counts.steps_counted(gen_random_uuid(), NULL, NULL, now(), now(), 'total')",
+                    "SELECT * FROM statistics_protected_months", "DELETE FROM statistics_protected_months",
                 ] {
                     let error = await #expect(throws: PSQLError.self) { try await app.query(statement, logger: quietLogger).collect() }
                     #expect(error?.serverInfo?[.sqlState] == "42501", "\(statement.sql)")

@@ -39,6 +39,9 @@ public struct ProtectedTable: Sendable, Hashable {
 /// - Medians and percentiles need at least `minimumForPercentiles` referrals.
 public enum DisclosureControl {
     public static let defaultThreshold = 5
+    /// Raised whenever this rule changes what it withholds: months kept protected by an earlier version
+    /// (`ProtectedMonth`) are then protected afresh.
+    public static let version = 1
     public static let minimumForPercentiles = 10
 
     /// A cell of the table; `row == nil` is the total row.

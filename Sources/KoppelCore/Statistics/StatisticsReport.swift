@@ -144,13 +144,27 @@ public struct StatisticsReport: Sendable {
         waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)], threshold: Int, currentMonth: String
     ) -> StatisticsReport {
         let units = units ?? programmes.map { StatisticsUnit(programme: $0) }
+        let months = protectMonths(period: period, units: units, rows: rows, counts: counts, threshold: threshold, currentMonth: currentMonth)
+        return build(
+            period: period, breakdown: breakdown, programmes: programmes, units: units, rows: rows, months: months, waits: waits,
+            currentMonth: currentMonth)
+    }
+
+    /// Each unit's begun months (up to `currentMonth`), protected by every breakdown together: those in `kept` as
+    /// they are, the others from `counts`.
+    public static func protectMonths(
+        period: StatisticsPeriod, units: [StatisticsUnit], rows: [StatisticsBreakdown: [String]], counts: [MonthlyCount], threshold: Int,
+        currentMonth: String, kept: [StatisticsUnit: [String: ProtectedMonth]] = [:]
+    ) -> [StatisticsUnit: [String: ProtectedMonth]] {
         let begun = period.months.filter { $0 <= currentMonth }
         let columnIndex = Dictionary(uniqueKeysWithValues: StatisticsColumn.all.enumerated().map { ($1, $0) })
         let together = protectedTogether.filter { rows[$0] != nil }
         // The empty tables of one unit's month, one per breakdown, then the counts in them.
         var tables: [StatisticsUnit: [String: [CountTable]]] = [:]
         for unit in units {
-            tables[unit] = Dictionary(uniqueKeysWithValues: begun.map { month in (month, together.map { CountTable(rows: rows[$0]!) }) })
+            tables[unit] = Dictionary(uniqueKeysWithValues: begun.filter { kept[unit]?[$0] == nil }.map { month in
+                (month, together.map { CountTable(rows: rows[$0]!) })
+            })
         }
         let rowIndex = together.map { Dictionary(uniqueKeysWithValues: rows[$0]!.enumerated().map { ($1, $0) }) }
         for count in counts {
@@ -159,12 +173,30 @@ public struct StatisticsReport: Sendable {
             else { continue }
             tables[count.unit]![count.month]![table][row, column] += count.count
         }
+        var protected = kept.filter { units.contains($0.key) }
+        for (unit, months) in tables {
+            for (month, table) in months {
+                protected[unit, default: [:]][month] = ProtectedMonth(tables: DisclosureControl.protectTogether(table, threshold: threshold))
+            }
+        }
+        return protected
+    }
+
+    /// Builds the report from each unit's protected months (`protectMonths`).
+    public static func build(
+        period: StatisticsPeriod, breakdown: StatisticsBreakdown, programmes: [UUID], units: [StatisticsUnit],
+        rows: [StatisticsBreakdown: [String]], months: [StatisticsUnit: [String: ProtectedMonth]],
+        waits: [(value: String, kind: WaitKind, referrals: Int, median: Double, p90: Double)], currentMonth: String
+    ) -> StatisticsReport {
+        let begun = period.months.filter { $0 <= currentMonth }
+        let together = protectedTogether.filter { rows[$0] != nil }
         let shown = together.firstIndex(of: breakdown == .programme ? .total : breakdown) ?? 0
+        let empty = DisclosureControl.protect(CountTable(rows: breakdown == .programme ? programmes.map(\.uuidString).map { $0.lowercased() } : rows[breakdown] ?? []))
+        let nothing = DisclosureControl.protect(CountTable(rows: together.isEmpty ? [] : rows[together[shown]] ?? []))
         // Each unit's months, protected, by the breakdown asked for.
         let protectedMonths = units.map { unit in
-            begun.map { DisclosureControl.protectTogether(tables[unit]![$0]!, threshold: threshold)[shown] }
+            begun.map { month in months[unit]?[month].flatMap { $0.tables.indices.contains(shown) ? $0.tables[shown] : nil } ?? nothing }
         }
-        let empty = DisclosureControl.protect(CountTable(rows: breakdown == .programme ? programmes.map(\.uuidString).map { $0.lowercased() } : rows[breakdown] ?? []))
         let perUnit = protectedMonths.map { DisclosureControl.combine($0) ?? empty }
         let perProgramme = programmes.map { programme in
             DisclosureControl.sum(units.indices.filter { units[$0].programme == programme }.map { perUnit[$0] }) ?? empty

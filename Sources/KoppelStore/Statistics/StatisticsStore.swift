@@ -51,20 +51,19 @@ public struct StatisticsStore: Sendable {
     }
 
     /// The report for `scope`, by `breakdown`, for `period`, protected with `threshold`. Every part of every
-    /// programme is read by every breakdown, as each is protected with all of them (`StatisticsReport.build`); an
-    /// agreement's report reads only the parts inside its area.
+    /// programme is protected by every breakdown together (`StatisticsReport.protectMonths`); an agreement's report
+    /// reads only the parts inside its area. A settled month protected once is read as it was kept (decision 0025);
+    /// the others are counted, and those settled kept.
     public func report(
         _ scope: StatisticsScope, period: StatisticsPeriod, breakdown: StatisticsBreakdown, threshold: Int, actingFor actor: Actor
     ) async throws -> StatisticsReport {
         let (from, until) = period.bounds
-        let breakdowns = StatisticsReport.protectedTogether.map(\.rawValue)
         return try await client.withTenantTransaction(organisation: actor.organisationID, user: actor.userID, logger: logger) { connection in
             let currentMonth = try await connection.query(
                 "SELECT to_char(koppel_now() AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM')", logger: logger
             ).collect().first!.decode(String.self)
-            var units: [StatisticsUnit] = []
+            var units: [(unit: StatisticsUnit, municipalities: [String]?)] = []
             var area: [String]? = nil
-            var counts: [MonthlyCount] = []
             for programme in scope.programmes {
                 var parts = try await parts(of: programme, on: connection)
                 if let agreement = scope.agreement {
@@ -72,24 +71,23 @@ public struct StatisticsStore: Sendable {
                     // An agreement is of one programme; nil when its part is every municipality.
                     area = parts.contains { $0.municipalities == nil } ? nil : parts.flatMap { $0.municipalities ?? [] }
                 }
-                for (index, part) in parts.enumerated() {
-                    let unit = StatisticsUnit(programme: programme, part: index)
-                    units.append(unit)
-                    // Every breakdown's months in one call: those not counted yet in one pass over the part's referrals.
-                    for row in try await connection.query(
-                        """
-                        SELECT breakdown, to_char(month, 'YYYY-MM'), breakdown_value, measure, reason, referrals
-                        FROM counts.report_months(\(programme), \(scope.referringOrganisation), \(part.municipalities)::text[],
-                                                  \(from)::date, \(until)::date, \(breakdowns)::text[])
-                        """, logger: logger
-                    ).collect() {
-                        let (breakdownName, month, value, measure, reason, count) = try row.decode((String, String, String, String, String?, Int).self)
-                        guard let measure = StatisticsMeasure(rawValue: measure), let breakdown = StatisticsBreakdown(rawValue: breakdownName) else { continue }
-                        let column = StatisticsColumn(measure, reason: reason.flatMap(ReferralReason.init(rawValue:)))
-                        counts.append(MonthlyCount(unit: unit, breakdown: breakdown, month: month, value: value, column: column, count: count))
-                    }
-                }
+                units += parts.enumerated().map { (StatisticsUnit(programme: programme, part: $0.offset), $0.element.municipalities) }
             }
+            var rows: [StatisticsBreakdown: [String]] = [:]
+            for each in StatisticsReport.protectedTogether { rows[each] = try await self.rows(of: each, scope: scope, area: area, on: connection) }
+            let shape = ProtectedMonth.shape(rows: rows, threshold: threshold)
+            var kept: [StatisticsUnit: [String: ProtectedMonth]] = [:]
+            var counted = MonthCounts()
+            for (unit, municipalities) in units {
+                let part = Part(unit: unit, referrer: scope.referringOrganisation, municipalities: municipalities)
+                kept[unit] = try await protectedMonths(of: part, from: from, until: until, shape: shape, rows: rows, on: connection)
+                // Counted from the first month begun and not kept on; months kept after it are read and left alone.
+                guard let first = period.months.first(where: { $0 <= currentMonth && kept[unit]?[$0] == nil }) else { continue }
+                try await count(part, from: "\(first)-01", until: until, into: &counted, on: connection)
+            }
+            let months = StatisticsReport.protectMonths(
+                period: period, units: units.map(\.unit), rows: rows, counts: counted.counts, threshold: threshold, currentMonth: currentMonth,
+                kept: kept)
             // By the breakdown and in total, in one answer; an agreement's area of several parts is counted as one.
             for programme in scope.programmes {
                 try await connection.query(
@@ -109,11 +107,17 @@ public struct StatisticsStore: Sendable {
                 let (value, wait, count, median, p90) = try row.decode((String, String, Int, Double, Double).self)
                 if let kind = WaitKind(rawValue: wait) { waits.append((value, kind, count, median, p90)) }
             }
-            var rows: [StatisticsBreakdown: [String]] = [:]
-            for each in StatisticsReport.protectedTogether { rows[each] = try await self.rows(of: each, scope: scope, area: area, on: connection) }
+            // Last, so that the lock it shares with deletions of kept spans is held only until the commit.
+            for (unit, municipalities) in units {
+                let part = Part(unit: unit, referrer: scope.referringOrganisation, municipalities: municipalities)
+                for (month, spans) in counted.settled[unit] ?? [:] where spans.count == rows.count && kept[unit]?[month] == nil {
+                    guard let protected = months[unit]?[month] else { continue }
+                    try await keep(protected, of: part, month: month, shape: shape, spans: spans, on: connection)
+                }
+            }
             return StatisticsReport.build(
-                period: period, breakdown: breakdown, programmes: scope.programmes, units: units, rows: rows, counts: counts, waits: waits,
-                threshold: threshold, currentMonth: currentMonth)
+                period: period, breakdown: breakdown, programmes: scope.programmes, units: units.map(\.unit), rows: rows, months: months,
+                waits: waits, currentMonth: currentMonth)
         }
     }
 }
