@@ -41,7 +41,7 @@ public enum Settings {
         defaultValue: "", isSecret: false)
     public static let rateLimit = SettingDescription(
         key: "http.rate-limit",
-        help: "Requests per minute one user (or, signed out, one client address) may make to this replica before 429; sign-in forms are held to 20 a minute per address. 0 turns both off.",
+        help: "Requests per minute one API token or signed-in user (or, signed out, one client address) may make to this replica before 429; sign-in forms are held to 20 a minute per address. 0 turns both off.",
         defaultValue: "600", isSecret: false)
     public static let sessionIdle = SettingDescription(
         key: "session.idle-minutes", help: "Minutes without a request after which a session ends.", defaultValue: "30", isSecret: false)

@@ -13,6 +13,16 @@ public struct ReadReferrals: Sendable {
         return referral
     }
 
+    /// One referral for the holder of an API token, the token checked by the same statement (decision 0026): nil when
+    /// the token does not work; else the actor, and the referral, or `referral.not_found` as `one(_:by:)` answers.
+    public func one(_ id: UUID, presenting token: SecretToken) async throws -> (Actor, Referral)? {
+        guard let (account, referral) = try await referrals.referral(id, presenting: token), !account.isDisabled else { return nil }
+        let actor = account.actor
+        try allowed(actor)
+        guard let referral else { throw ReferralError.notFound.failure }
+        return (actor, referral)
+    }
+
     /// A page of the referrals the caller sees, newest first; one more than `filter.limit` tells that a next page exists.
     public func list(_ filter: ReferralFilter, by actor: Actor) async throws -> [Referral] {
         try allowed(actor)

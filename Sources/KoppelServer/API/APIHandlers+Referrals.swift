@@ -119,6 +119,11 @@ extension APIHandlers {
     /// A referral the caller may see, or 404: a referral one may not see is answered as one that does not exist.
     private func visibleReferral(_ text: String) async throws -> (Actor, Referral) {
         let id = try uuid(text, "referral id")
+        // An API token this route's use case checks in the statement that reads (`TokenCheckedByUseCase`).
+        if case .presentedToken(let token) = RequestIdentity.current {
+            guard let read = try await useCases.readReferrals.one(id, presenting: token) else { throw Problem.badCredentials }
+            return read
+        }
         let actor = try signedIn()
         return (actor, try await useCases.readReferrals.one(id, by: actor))
     }

@@ -64,7 +64,7 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
             // Watched from when the body is in: a slow upload is the client's wait, not a sign of a stuck pool.
             let watch = ProgressWatch(progress: WebPaths.isOperational(request.uri.path) ? nil : progress)
             do {
-                response = try await withDeadline(requestTimeout) { [inner, authenticator, limits, contract, context, request] in
+                response = try await withDeadline(requestTimeout) { [inner, authenticator, limits, contract, context, request, template] in
                     var request = request
                     // Read the body here, up to the limit and within the deadline, so that no handler ever buffers more.
                     let limit = Self.maximumBodyBytes(for: request.uri.path)
@@ -78,7 +78,8 @@ struct KoppelResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
                     var context = context
                     // Before the credentials are looked up, so a flood of bad tokens costs no database calls.
                     if let problem = limits.beforeAuthentication(request, context: context) { throw problem }
-                    context.identity = try await authenticator.identity(of: request)
+                    context.identity = try await authenticator.identity(
+                        of: request, tokenCheckedLater: TokenCheckedByUseCase.contains(method: request.method, template: template))
                     if let problem = limits.problem(for: request, context: context) { throw problem }
                     // The events this request writes carry its span on to their webhook deliveries.
                     return try await RequestTrace.$traceparent.withValue(trace.header) {

@@ -35,9 +35,18 @@ struct RequestLimits: Sendable {
         if request.method == .post, path.hasPrefix("/sign-in"), case .limited(let seconds) = signIns?.admit(address) {
             return Self.tooMany(seconds)
         }
-        let caller = context.identity.account.map { "user:" + $0.id.uuidString } ?? address
+        let caller = Self.caller(of: request, identity: context.identity) ?? address
         if case .limited(let seconds) = perCaller?.admit(caller) { return Self.tooMany(seconds) }
         return nil
+    }
+
+    /// Whom a request is counted for: an API token by itself (by its hash: whether or not it is checked yet, decision
+    /// 0026), a session by its user, nil for anyone else (counted by address).
+    static func caller(of request: Request, identity: Identity) -> String? {
+        if let header = request.headers[.authorization], let token = try? Authenticator.bearerToken(header) {
+            return "token:" + Data(token.hash.readableBytesView).base64EncodedString()
+        }
+        return identity.account.map { "user:" + $0.id.uuidString }
     }
 
     static func tooMany(_ seconds: Int) -> Problem {

@@ -12,9 +12,11 @@ struct Authenticator: Sendable {
     let sessions: SessionStore
     let tokens: APITokenStore
 
-    func identity(of request: Request) async throws -> Identity {
+    /// With `tokenCheckedLater` (`TokenCheckedByUseCase`), an API token is only read here, and checked by the use case.
+    func identity(of request: Request, tokenCheckedLater: Bool = false) async throws -> Identity {
         if let header = request.headers[.authorization] {
-            return try await identity(bearer: header)
+            let token = try Self.bearerToken(header)
+            return tokenCheckedLater ? .presentedToken(token) : try await identity(bearer: token)
         }
         guard WebPaths.isPage(request.uri.path), let value = request.cookies[SessionCookie.name]?.value, !value.isEmpty, value.count <= 100 else { return .anonymous }
         let token = SecretToken(value: value)
@@ -25,11 +27,26 @@ struct Authenticator: Sendable {
         return record.stage == .complete ? .signedIn(account: account, session: session) : .pending(account: account, session: session)
     }
 
-    private func identity(bearer header: String) async throws -> Identity {
+    /// The token of an `Authorization: Bearer` header.
+    static func bearerToken(_ header: String) throws -> SecretToken {
         guard header.hasPrefix("Bearer "), header.count <= 200 else { throw Problem.badCredentials }
-        let token = SecretToken(value: String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
+        return SecretToken(value: String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
+    }
+
+    private func identity(bearer token: SecretToken) async throws -> Identity {
         guard let account = try await tokens.account(of: token), !account.isDisabled else { throw Problem.badCredentials }
         return .signedIn(account: account, session: nil)
+    }
+}
+
+/// The routes whose use case checks an API token in its own first statement, saving the round trip of checking it
+/// before (decision 0026): reading one referral, the API's most frequent request. Their handlers resolve
+/// `Identity.presentedToken` through the use case; every other route gets the token checked before its handler.
+enum TokenCheckedByUseCase {
+    static let templates: Set<String> = ["/api/v1/referrals/{referralId}"]
+
+    static func contains(method: HTTPRequest.Method, template: String) -> Bool {
+        (method == .get || method == .head) && templates.contains(template)
     }
 }
 

@@ -8,6 +8,8 @@ public enum Identity: Sendable {
     case pending(account: Account, session: SessionCookie)
     /// Fully signed in through a session, or acting through an API token (then without a session).
     case signedIn(account: Account, session: SessionCookie?)
+    /// An API token not checked yet: the route's use case checks it in its own first statement (`TokenCheckedByUseCase`).
+    case presentedToken(SecretToken)
 
     /// The actor the access policy decides for; nil unless sign-in is complete.
     public var actor: Actor? {
@@ -17,14 +19,14 @@ public enum Identity: Sendable {
 
     public var account: Account? {
         switch self {
-        case .anonymous: nil
+        case .anonymous, .presentedToken: nil
         case .pending(let account, _), .signedIn(let account, _): account
         }
     }
 
     public var session: SessionCookie? {
         switch self {
-        case .anonymous: nil
+        case .anonymous, .presentedToken: nil
         case .pending(_, let session): session
         case .signedIn(_, let session): session
         }

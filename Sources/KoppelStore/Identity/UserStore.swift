@@ -33,15 +33,20 @@ public struct UserStore: Sendable {
         try await accounts(organisation: organisation, only: nil)
     }
 
-    private typealias AccountRow = (UUID, UUID, String, String, String, [String], [UUID], Bool, String?, Bool, Bool)
-
     /// An account from a row in the shape of `accounts(only:on:logger:)` (and of `auth.api_token_account`).
     static func account(from row: PostgresRow) throws -> Account {
-        let row = try row.decode(AccountRow.self)
+        try account(from: PostgresRandomAccessRow(row), at: 0)
+    }
+
+    /// An account from the row's columns from `offset` on, in the shape of `auth.api_token_account`.
+    static func account(from row: PostgresRandomAccessRow, at offset: Int) throws -> Account {
+        func cell<T: PostgresDecodable>(_ index: Int, _: T.Type) throws -> T { try row[offset + index].decode(T.self) }
         return Account(
-            id: row.0, organisationID: row.1, organisationName: row.2, email: row.3, displayName: row.4,
-            roles: Set(row.5.compactMap(Role.init(rawValue:))), coordinatedProgrammes: Set(row.6),
-            mustChangePassword: row.7, totpSecret: row.8, totpConfirmed: row.9, isDisabled: row.10)
+            id: try cell(0, UUID.self), organisationID: try cell(1, UUID.self), organisationName: try cell(2, String.self),
+            email: try cell(3, String.self), displayName: try cell(4, String.self),
+            roles: Set(try cell(5, [String].self).compactMap(Role.init(rawValue:))), coordinatedProgrammes: Set(try cell(6, [UUID].self)),
+            mustChangePassword: try cell(7, Bool.self), totpSecret: try cell(8, String?.self), totpConfirmed: try cell(9, Bool.self),
+            isDisabled: try cell(10, Bool.self))
     }
 
     private func accounts(organisation: UUID, only id: UUID?) async throws -> [Account] {

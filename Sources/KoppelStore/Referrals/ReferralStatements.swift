@@ -198,3 +198,26 @@ struct NoteReferralChanged: PreparedStatement {
         return binds
     }
 }
+
+/// One referral for the holder of an API token, in one statement (`referral_for_token`, schema 0027): the token is
+/// checked first and the referral read acting for its account. No row when the token does not work; the referral's
+/// columns are null when it is not visible. The account's columns come last, in the shape of `api_token_account`.
+struct ReferralForToken: PreparedStatement {
+    static let sql = """
+        SELECT (t.referral).*, t.user_id, t.organisation_id, t.organisation_name, t.email, t.display_name, t.roles,
+               t.coordinated_programmes, t.must_change_password, t.totp_secret, t.totp_confirmed, t.disabled
+        FROM referral_for_token($1, $2, $3, $4) t
+        """
+    static let accountColumns = 11
+    let tokenHash: ByteBuffer
+    let id: UUID
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(tokenHash)
+        binds.append(clockSetting())
+        binds.append(RequestTrace.traceparent ?? "")
+        binds.append(id)
+        return binds
+    }
+}

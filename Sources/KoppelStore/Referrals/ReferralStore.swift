@@ -87,6 +87,19 @@ public struct ReferralStore: Sendable {
         return Self.visible(try rows.first.map(ReferralRow.decode), to: actor)
     }
 
+    /// One referral for whoever holds `token`, read by the statement that checks the token (decision 0026): nil when
+    /// the token does not work (unknown, expired or revoked, its user disabled); else its account, with the referral
+    /// when that account may see it.
+    public func referral(_ id: UUID, presenting token: SecretToken) async throws -> (account: Account, referral: Referral?)? {
+        guard token.value.hasPrefix(APITokenStore.prefix),
+            let row = try await client.rowsSettingTenant(ReferralForToken(tokenHash: token.hash, id: id), logger: logger).first
+        else { return nil }
+        let cells = PostgresRandomAccessRow(row)
+        let account = try UserStore.account(from: cells, at: cells.count - ReferralForToken.accountColumns)
+        guard try cells[0].decode(UUID?.self) != nil else { return (account, nil) }
+        return (account, Self.visible(try ReferralRow.decode(row), to: account.actor))
+    }
+
     /// A page of the referrals `actor` sees, newest first. The page is chosen first, on the indexes, and only its
     /// rows are then dressed with names and waiting-list positions.
     public func list(_ filter: ReferralFilter, actingFor actor: Actor, visibility: ReferralVisibility? = nil) async throws -> [Referral] {
