@@ -126,4 +126,23 @@ struct DatabaseRoleTests {
             }
         }
     }
+
+    @Test("the acting organisation and user are inlined into row-level security, and still answer what is set")
+    func tenantFunctionsInlined() async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            try await PostgresClient.withRunningClient(database.appURL, logger: logger) { client in
+                try await client.withConnection { connection in
+                    let organisation = UUID()
+                    _ = try await connection.query("SELECT set_config('koppel.organisation_id', \(organisation.uuidString), false)", logger: logger)
+                    let plan = try await connection.query("EXPLAIN VERBOSE SELECT id FROM referrals", logger: logger).collect()
+                        .map { try $0.decode(String.self) }.joined(separator: "\n")
+                    #expect(plan.contains("current_setting('koppel.organisation_id'"), "the policy's call inlined: \(plan)")
+                    #expect(!plan.contains("acting_organisation()"))
+                    let acting = try await connection.query("SELECT acting_organisation()::text, acting_user() IS NULL", logger: logger)
+                        .collect().first!.decode((String, Bool).self)
+                    #expect(acting.0 == organisation.uuidString.lowercased() && acting.1)
+                }
+            }
+        }
+    }
 }
