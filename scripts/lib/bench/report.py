@@ -95,9 +95,9 @@ Koppel's read and the peer's were taken turn about, {len(read_rounds)} rounds: {
 the median round's: Koppel reads one referral at **{read_ratio:.3f}** of the peer's rate ({read_verdict}). The peer
 (`Sources/BenchPeer`) is the least the same stack does for a read: one statement, one row as JSON, the same pool size
 ({f['pool_size']}) and the same load generator; no authentication, no row-level security (it connects as the
-administrator), no logging or middleware. Koppel also checks the API token (one round trip) and then reads the
-referral in one statement that sets the acting organisation for itself, with no transaction block (`referral_as`,
-decision 0023), and applies the access policy: two round trips where it took five before.
+administrator), no logging or middleware. Koppel also checks the API token, sets the acting organisation and reads
+the referral under row-level security, in one statement with no transaction block (`referral_for_token`, decisions
+0023 and 0026), and applies the access policy: one round trip where it took five before.
 
 Issue 23's goal for the list, p99 under 20 ms with {f['referrals']:,} referrals, is {list_verdict}: with 32 clients
 asking at once the list's latency is the clients' number divided by the rate ({f['list']['per_second']:.0f} a second here),
