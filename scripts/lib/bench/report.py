@@ -129,7 +129,8 @@ The area's yearly report answers in **{s['area']['p95_ms']} ms** at the 95th per
 kept its twelve months in {s['first_settled_ms']} ms; the first for Twente in {s['current_year']} took
 {s['first_area_ms']} ms, and the first for the whole programme {s['first_whole_ms']} ms: {first_verdict}
 (the benchmark's server allows 300 s to measure them). A first request counts every month not kept yet, of every
-breakdown, in one pass over the part's referrals (`counts.keep_spans`, schema 0020); later ones read what was kept.
+breakdown, in one pass over the part's referrals (`counts.keep_spans`, schema 0020), and keeps each settled month
+protected (decision 0025); later ones read the protected months and count only the month in progress.
 The settled year computed naively from the history (`scripts/lib/bench/statistics-naive.sql`: every
 event of the programme grouped per referral, then per month; run as an administrator, {s['naive']['runs']} times) takes
 **{s['naive']['median_ms']} ms** (median; slowest {s['naive']['max_ms']} ms), {s['naive']['median_ms'] / s['settled']['p50_ms']:.0f} times the
