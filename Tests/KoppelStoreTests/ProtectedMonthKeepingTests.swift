@@ -48,48 +48,49 @@ struct ProtectedMonthKeepingTests {
         return false
     }
 
-    @Test("kept first: the deletion of its span waits for the report's commit, then forgets what it kept")
-    func keptThenForgotten() async throws {
+    /// A migrated database with the demo's directory, and a client of its administrator with room for the report,
+    /// the deletion and the one watching them.
+    private func withSeededAdministrator(_ body: @Sendable (PostgresClient) async throws -> Void) async throws {
         try await TestDatabases.withMigratedDatabase { database in
             try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
                 try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled())
             }
-            try await PostgresClient.withRunningClient(database.adminURL, maximumConnections: 3, logger: quietLogger) { client in
-                try await client.withConnection { report in
-                    let (programme, span) = try await keepSpan(on: report)
-                    try await report.query("BEGIN", logger: quietLogger)
-                    #expect(try await keep(programme, span: span, on: report))
-                    let deletion = Task {
-                        try await client.withConnection { other in
-                            try await other.query("DELETE FROM statistics_kept_spans WHERE id = \(span)", logger: quietLogger)
-                        }
+            try await PostgresClient.withRunningClient(database.adminURL, maximumConnections: 3, logger: quietLogger, body)
+        }
+    }
+
+    @Test("kept first: the deletion of its span waits for the report's commit, then forgets what it kept")
+    func keptThenForgotten() async throws {
+        try await withSeededAdministrator { client in
+            try await client.withConnection { report in
+                let (programme, span) = try await keepSpan(on: report)
+                try await report.query("BEGIN", logger: quietLogger)
+                #expect(try await keep(programme, span: span, on: report))
+                let deletion = Task {
+                    try await client.withConnection { other in
+                        try await other.query("DELETE FROM statistics_kept_spans WHERE id = \(span)", logger: quietLogger)
                     }
-                    #expect(try await waitsForALock(client), "the deletion waits for the report that keeps the month")
-                    try await report.query("COMMIT", logger: quietLogger)
-                    _ = try await deletion.value
-                    #expect(try await kept(on: report) == 0, "forgotten with its span")
                 }
+                #expect(try await waitsForALock(client), "the deletion waits for the report that keeps the month")
+                try await report.query("COMMIT", logger: quietLogger)
+                _ = try await deletion.value
+                #expect(try await kept(on: report) == 0, "forgotten with its span")
             }
         }
     }
 
     @Test("forgotten first: the report waits for the deletion's commit, finds the span gone and keeps nothing")
     func forgottenThenNotKept() async throws {
-        try await TestDatabases.withMigratedDatabase { database in
-            try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
-                try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled())
-            }
-            try await PostgresClient.withRunningClient(database.adminURL, maximumConnections: 3, logger: quietLogger) { client in
-                try await client.withConnection { deletion in
-                    let (programme, span) = try await keepSpan(on: deletion)
-                    try await deletion.query("BEGIN", logger: quietLogger)
-                    try await deletion.query("DELETE FROM statistics_kept_spans WHERE id = \(span)", logger: quietLogger)
-                    let report = Task { try await client.withConnection { try await keep(programme, span: span, on: $0) } }
-                    #expect(try await waitsForALock(client), "the report waits for the deletion")
-                    try await deletion.query("COMMIT", logger: quietLogger)
-                    #expect(try await report.value == false)
-                    #expect(try await kept(on: deletion) == 0)
-                }
+        try await withSeededAdministrator { client in
+            try await client.withConnection { deletion in
+                let (programme, span) = try await keepSpan(on: deletion)
+                try await deletion.query("BEGIN", logger: quietLogger)
+                try await deletion.query("DELETE FROM statistics_kept_spans WHERE id = \(span)", logger: quietLogger)
+                let report = Task { try await client.withConnection { try await keep(programme, span: span, on: $0) } }
+                #expect(try await waitsForALock(client), "the report waits for the deletion")
+                try await deletion.query("COMMIT", logger: quietLogger)
+                #expect(try await report.value == false)
+                #expect(try await kept(on: deletion) == 0)
             }
         }
     }

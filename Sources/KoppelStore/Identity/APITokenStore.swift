@@ -34,8 +34,13 @@ public struct APITokenStore: Sendable {
     /// The account a bearer token acts for; nil when the token is unknown, expired or revoked, or its user
     /// disabled. One call (`auth.api_token_account`), as every API request starts here.
     public func account(of token: SecretToken) async throws -> Account? {
-        guard token.value.hasPrefix(Self.prefix) else { return nil }
+        guard Self.mayBeToken(token) else { return nil }
         return try await client.rows(TokenAccount(tokenHash: token.hash), logger: logger).first.map(UserStore.account(from:))
+    }
+
+    /// Whether a value has an API token's form at all; one that has not is refused without a database call.
+    static func mayBeToken(_ token: SecretToken) -> Bool {
+        token.value.hasPrefix(prefix)
     }
 
     public func tokens(organisation: UUID) async throws -> [APITokenRecord] {

@@ -91,7 +91,7 @@ public struct ReferralStore: Sendable {
     /// the token does not work (unknown, expired or revoked, its user disabled); else its account, with the referral
     /// when that account may see it.
     public func referral(_ id: UUID, presenting token: SecretToken) async throws -> (account: Account, referral: Referral?)? {
-        guard token.value.hasPrefix(APITokenStore.prefix),
+        guard APITokenStore.mayBeToken(token),
             let row = try await client.rowsSettingTenant(ReferralForToken(tokenHash: token.hash, id: id), logger: logger).first
         else { return nil }
         let cells = PostgresRandomAccessRow(row)

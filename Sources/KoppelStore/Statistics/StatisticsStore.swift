@@ -62,31 +62,34 @@ public struct StatisticsStore: Sendable {
             let currentMonth = try await connection.query(
                 "SELECT to_char(koppel_now() AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM')", logger: logger
             ).collect().first!.decode(String.self)
-            var units: [(unit: StatisticsUnit, municipalities: [String]?)] = []
+            var parts: [Part] = []
             var area: [String]? = nil
             for programme in scope.programmes {
-                var parts = try await parts(of: programme, on: connection)
+                var programmeParts = try await self.parts(of: programme, on: connection)
                 if let agreement = scope.agreement {
-                    parts = parts.filter { $0.areas.contains(agreement.area.id) }
+                    programmeParts = programmeParts.filter { $0.areas.contains(agreement.area.id) }
                     // An agreement is of one programme; nil when its part is every municipality.
-                    area = parts.contains { $0.municipalities == nil } ? nil : parts.flatMap { $0.municipalities ?? [] }
+                    area = programmeParts.contains { $0.municipalities == nil } ? nil : programmeParts.flatMap { $0.municipalities ?? [] }
                 }
-                units += parts.enumerated().map { (StatisticsUnit(programme: programme, part: $0.offset), $0.element.municipalities) }
+                parts += programmeParts.enumerated().map {
+                    Part(
+                        unit: StatisticsUnit(programme: programme, part: $0.offset), referrer: scope.referringOrganisation,
+                        municipalities: $0.element.municipalities)
+                }
             }
             var rows: [StatisticsBreakdown: [String]] = [:]
             for each in StatisticsReport.protectedTogether { rows[each] = try await self.rows(of: each, scope: scope, area: area, on: connection) }
             let shape = ProtectedMonth.shape(rows: rows, threshold: threshold)
             var kept: [StatisticsUnit: [String: ProtectedMonth]] = [:]
             var counted = MonthCounts()
-            for (unit, municipalities) in units {
-                let part = Part(unit: unit, referrer: scope.referringOrganisation, municipalities: municipalities)
-                kept[unit] = try await protectedMonths(of: part, from: from, until: until, shape: shape, rows: rows, on: connection)
+            for part in parts {
+                kept[part.unit] = try await protectedMonths(of: part, from: from, until: until, shape: shape, rows: rows, on: connection)
                 // Counted from the first month begun and not kept on; months kept after it are read and left alone.
-                guard let first = period.months.first(where: { $0 <= currentMonth && kept[unit]?[$0] == nil }) else { continue }
+                guard let first = period.months.first(where: { $0 <= currentMonth && kept[part.unit]?[$0] == nil }) else { continue }
                 try await count(part, from: "\(first)-01", until: until, into: &counted, on: connection)
             }
             let months = StatisticsReport.protectMonths(
-                period: period, units: units.map(\.unit), rows: rows, counts: counted.counts, threshold: threshold, currentMonth: currentMonth,
+                period: period, units: parts.map(\.unit), rows: rows, counts: counted.counts, threshold: threshold, currentMonth: currentMonth,
                 kept: kept)
             // By the breakdown and in total, in one answer; an agreement's area of several parts is counted as one.
             for programme in scope.programmes {
@@ -108,15 +111,14 @@ public struct StatisticsStore: Sendable {
                 if let kind = WaitKind(rawValue: wait) { waits.append((value, kind, count, median, p90)) }
             }
             // Last, so that the lock it shares with deletions of kept spans is held only until the commit.
-            for (unit, municipalities) in units {
-                let part = Part(unit: unit, referrer: scope.referringOrganisation, municipalities: municipalities)
-                for (month, spans) in counted.settled[unit] ?? [:] where spans.count == rows.count && kept[unit]?[month] == nil {
-                    guard let protected = months[unit]?[month] else { continue }
+            for part in parts {
+                for (month, spans) in counted.settled[part.unit] ?? [:] where spans.count == rows.count && kept[part.unit]?[month] == nil {
+                    guard let protected = months[part.unit]?[month] else { continue }
                     try await keep(protected, of: part, month: month, shape: shape, spans: spans, on: connection)
                 }
             }
             return StatisticsReport.build(
-                period: period, breakdown: breakdown, programmes: scope.programmes, units: units.map(\.unit), rows: rows, months: months,
+                period: period, breakdown: breakdown, programmes: scope.programmes, units: parts.map(\.unit), rows: rows, months: months,
                 waits: waits, currentMonth: currentMonth)
         }
     }
