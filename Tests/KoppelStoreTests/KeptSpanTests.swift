@@ -39,6 +39,43 @@ struct KeptSpanTests {
         ).collect().map { try $0.decode(String.self) }
     }
 
+    /// A migrated database with the demo and `count` generated referrals, and an administrator's connection to it.
+    private func withGenerated(_ count: Int, _ body: @Sendable (PostgresConnection) async throws -> Void) async throws {
+        try await TestDatabases.withMigratedDatabase { database in
+            try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
+                try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled())
+            }
+            try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
+                try await client.withConnection { connection in
+                    try await generate(count, on: connection)
+                    try await body(connection)
+                }
+            }
+        }
+    }
+
+    /// Each month's first day `back` months before the month in progress and `ahead` after its start, as text.
+    private func months(back: Int, ahead: Int, on connection: PostgresConnection) async throws -> (from: String, until: String) {
+        try await connection.query(
+            PostgresQuery(unsafeSQL: """
+                SELECT (\(Self.thisMonth) - interval '\(back) months')::date::text, (\(Self.thisMonth) + interval '\(ahead) months')::date::text
+                """), logger: quietLogger
+        ).collect().first!.decode((String, String).self)
+    }
+
+    static let thisMonth = "date_trunc('month', now() AT TIME ZONE 'Europe/Amsterdam')"
+
+    /// The part of the programme (`counts.programme_parts`) with the most referrals.
+    private func busiestPart(of programme: UUID, on connection: PostgresConnection) async throws -> [String] {
+        try await connection.query(
+            """
+            SELECT p.municipalities FROM counts.programme_parts(\(programme)) p
+            ORDER BY (SELECT count(*) FROM referral_facts f WHERE f.programme_id = \(programme) AND f.municipality = ANY (p.municipalities)) DESC
+            LIMIT 1
+            """, logger: quietLogger
+        ).collect().first!.decode([String].self)
+    }
+
     private func forget(on connection: PostgresConnection) async throws {
         for table in ["statistics_kept_spans", "statistics_kept_counts", "statistics_kept_waits"] {
             try await connection.query("DELETE FROM \(unescaped: table)", logger: quietLogger)
@@ -107,41 +144,91 @@ struct KeptSpanTests {
 
     @Test("a report's months of every breakdown in one call are what breakdown by breakdown gives, the month in progress included")
     func reportMonths() async throws {
-        try await TestDatabases.withMigratedDatabase { database in
-            try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { client in
-                try await DemoSeeder(client: client, logger: quietLogger).seed(try DemoData.bundled())
-            }
-            try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
-                try await client.withConnection { connection in
-                    try await generate(2000, on: connection)
-                    let programme = try await connection.query("SELECT id FROM programmes WHERE slug = 'aan-de-slag'", logger: quietLogger)
-                        .collect().first!.decode(UUID.self)
-                    let range = "date_trunc('month', now() AT TIME ZONE 'Europe/Amsterdam')"
-                    let (from, until) = try await connection.query(
-                        PostgresQuery(unsafeSQL: "SELECT (\(range) - interval '5 months')::date::text, (\(range) + interval '2 months')::date::text"),
-                        logger: quietLogger
-                    ).collect().first!.decode((String, String).self)
-                    func rows(_ sql: PostgresQuery) async throws -> [String] {
-                        try await connection.query(sql, logger: quietLogger).collect().map { try $0.decode(String.self) }.sorted()
-                    }
-                    // Twice: the first call counts and keeps, the second reads what was kept.
-                    for _ in 0..<2 {
-                        let together = try await rows(
-                            """
-                            SELECT concat_ws('|', breakdown, month, breakdown_value, measure, reason, referrals)
-                            FROM counts.report_months(\(programme), NULL, NULL, \(from)::date, \(until)::date, \(Self.breakdowns))
-                            WHERE span_id IS NULL
-                            """)
-                        let apart = try await rows(
-                            """
-                            SELECT concat_ws('|', b, c.month, c.breakdown_value, c.measure, c.reason, c.referrals)
-                            FROM unnest(\(Self.breakdowns)::text[]) b, LATERAL counts.statistics_months(\(programme), NULL, NULL, \(from)::date, \(until)::date, b) c
-                            """)
-                        #expect(together.count > 100)
-                        #expect(together == apart, "\(Set(together).symmetricDifference(apart).sorted().prefix(6))")
-                    }
+        try await withGenerated(2000) { connection in
+            let programme = try await programmeID("aan-de-slag", on: connection)
+            let part = try await busiestPart(of: programme, on: connection)
+            let (from, until) = try await months(back: 5, ahead: 2, on: connection)
+            // The whole programme and a part of it; twice each: the first call counts and keeps, the second reads what was kept.
+            for area in [nil, Optional(part)] {
+                for _ in 0..<2 {
+                    let together = try await sortedRows(
+                        """
+                        SELECT concat_ws('|', breakdown, month, breakdown_value, measure, reason, referrals)
+                        FROM counts.report_months(\(programme), NULL, \(area)::text[], \(from)::date, \(until)::date, \(Self.breakdowns))
+                        WHERE span_id IS NULL
+                        """, on: connection)
+                    let apart = try await sortedRows(
+                        """
+                        SELECT concat_ws('|', b, c.month, c.breakdown_value, c.measure, c.reason, c.referrals)
+                        FROM unnest(\(Self.breakdowns)::text[]) b,
+                             LATERAL counts.statistics_months(\(programme), NULL, \(area)::text[], \(from)::date, \(until)::date, b) c
+                        """, on: connection)
+                    #expect(together.count > (area == nil ? 100 : 50))
+                    #expect(together == apart, "\(Set(together).symmetricDifference(apart).sorted().prefix(6))")
                 }
             }
         }
+    }
+
+    @Test("a report's waiting times in one statement are what month by month gives: nothing kept, then months and days kept")
+    func reportWaits() async throws {
+        try await withGenerated(2000) { connection in
+            let programme = try await programmeID("perspectief-plus", on: connection)
+            let part = try await busiestPart(of: programme, on: connection)
+            let (from, until) = try await months(back: 7, ahead: 2, on: connection)
+            for area in [nil, Optional(part)] {
+                for breakdown in ["total", "referrer_type", "age_band"] {
+                    try await forget(on: connection)
+                    // First with nothing kept; then as `counts.month_waits` left it (months and settled days kept).
+                    for _ in 0..<2 {
+                        let together = try await sortedRows(
+                            """
+                            SELECT concat_ws('|', breakdown_value, wait, referrals, median, p90)
+                            FROM counts.statistics_waits(ARRAY[\(programme)], NULL, \(area)::text[], \(from)::date, \(until)::date, \(breakdown))
+                            """, on: connection)
+                        // As `counts.statistics_waits` read them before schema 0029: month by month.
+                        let apart = try await sortedRows(
+                            """
+                            WITH days AS (
+                                SELECT w.breakdown_value, w.wait, w.days, w.referrals
+                                FROM generate_series(\(from)::date::timestamp, \(until)::date - 1, interval '1 month') AS m (month)
+                                CROSS JOIN LATERAL counts.month_waits(\(programme), NULL, \(area)::text[], m.month::date, \(breakdown)) w
+                            ), histogram AS (
+                                SELECT breakdown_value, wait, days, sum(referrals) AS referrals FROM days GROUP BY 1, 2, 3
+                                UNION ALL
+                                SELECT 'total', wait, days, sum(referrals) FROM days WHERE \(breakdown) <> 'total' GROUP BY 2, 3
+                            ), cumulative AS (
+                                SELECT breakdown_value, wait, days,
+                                       sum(referrals) OVER (PARTITION BY breakdown_value, wait ORDER BY days) AS up_to,
+                                       sum(referrals) OVER (PARTITION BY breakdown_value, wait) AS referrals
+                                FROM histogram
+                            )
+                            SELECT concat_ws('|', breakdown_value, wait, max(referrals)::bigint,
+                                             min(days) FILTER (WHERE up_to >= 0.5 * referrals)::double precision,
+                                             min(days) FILTER (WHERE up_to >= 0.9 * referrals)::double precision)
+                            FROM cumulative GROUP BY breakdown_value, wait
+                            """, on: connection)
+                        #expect(together.count >= 2, "both waits of the report")
+                        #expect(together == apart, "\(area == nil ? "whole" : "part") by \(breakdown): \(Set(together).symmetricDifference(apart).sorted().prefix(6))")
+                    }
+                }
+            }
+            // Unless no day of this month has ended an hour ago yet.
+            let daysKept = try await connection.query(
+                """
+                SELECT count(*) > 0 OR now() AT TIME ZONE 'Europe/Amsterdam' < \(unescaped: Self.thisMonth) + interval '1 day 1 hour'
+                FROM statistics_kept_spans WHERE ends_at - starts_at < interval '2 days'
+                """, logger: quietLogger
+            ).collect().first!.decode(Bool.self)
+            #expect(daysKept, "the month in progress has settled days kept, so both ways of reading them are compared")
+        }
+    }
+
+    private func programmeID(_ slug: String, on connection: PostgresConnection) async throws -> UUID {
+        try await connection.query("SELECT id FROM programmes WHERE slug = \(slug)", logger: quietLogger).collect().first!.decode(UUID.self)
+    }
+
+    private func sortedRows(_ sql: PostgresQuery, on connection: PostgresConnection) async throws -> [String] {
+        try await connection.query(sql, logger: quietLogger).collect().map { try $0.decode(String.self) }.sorted()
     }
 }
