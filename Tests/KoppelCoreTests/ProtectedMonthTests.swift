@@ -87,6 +87,17 @@ struct ProtectedMonthTests {
         #expect(ProtectedMonth(figures: figures, rows: fewerRegions) == nil)
     }
 
+    @Test("kept figures are read back from PostgreSQL's text exactly; anything but integers joined by commas is not read")
+    func writtenFigures() {
+        let figures = [0, 12, -1, 7, 123_456_789, -1, 3]
+        #expect(ProtectedMonth.figures(written: figures.map(String.init).joined(separator: ",")) == figures)
+        #expect(ProtectedMonth.figures(written: "5") == [5])
+        #expect(ProtectedMonth.figures(written: "") == [])
+        for malformed in ["1,,2", ",1", "1,", "1,a", "-", "--1", "1-2", "1, 2", "+3", "1.5", "9999999999999999999", "{1,2}"] {
+            #expect(ProtectedMonth.figures(written: malformed) == nil, "\(malformed)")
+        }
+    }
+
     @Test("the shape changes with the threshold, any breakdown's rows and the columns, so kept figures serve only their own")
     func shapes() {
         let shape = ProtectedMonth.shape(rows: Self.rows, threshold: 5)

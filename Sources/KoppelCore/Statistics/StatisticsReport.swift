@@ -37,22 +37,25 @@ public struct StatisticsPeriod: Sendable, Hashable {
 
     public var months: [String] {
         guard let from = Self.index(first), let to = Self.index(last) else { return [] }
-        return (from...to).map { String(format: "%04d-%02d", $0 / 12, $0 % 12 + 1) }
+        return (from...to).map(Self.name)
     }
 
     /// The first day of the first month and of the month after the last, as `YYYY-MM-DD`.
     public var bounds: (from: String, until: String) {
         let after = (Self.index(last) ?? 0) + 1
-        return ("\(first)-01", String(format: "%04d-%02d-01", after / 12, after % 12 + 1))
+        return ("\(first)-01", Self.name(after) + "-01")
     }
 
     /// The month `count - 1` months before `last` (`YYYY-MM`): the first of a run of `count` months ending at `last`.
     public static func months(before last: String, count: Int) -> String {
-        let start = (index(last) ?? 0) - (count - 1)
-        return String(format: "%04d-%02d", start / 12, start % 12 + 1)
+        name((index(last) ?? 0) - (count - 1))
     }
 
-    private static func month(_ year: String, _ month: Int) -> String { "\(year)-\(String(format: "%02d", month))" }
+    private static func month(_ year: String, _ month: Int) -> String { "\(year)-\(month < 10 ? "0" : "")\(month)" }
+
+    /// `YYYY-MM` of a month's index (`year * 12 + month - 1`); written by hand, as `String(format:)` costs a report
+    /// more than the rest of its months' arithmetic.
+    private static func name(_ index: Int) -> String { month(String(index / 12), index % 12 + 1) }
 
     private static func index(_ month: String) -> Int? {
         let parts = month.split(separator: "-")

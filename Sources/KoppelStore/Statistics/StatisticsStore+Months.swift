@@ -25,12 +25,16 @@ extension StatisticsStore {
         var months: [String: ProtectedMonth] = [:]
         for row in try await connection.query(
             """
-            SELECT to_char(month, 'YYYY-MM'), figures
+            SELECT to_char(month, 'YYYY-MM'), array_to_string(figures, ',')
             FROM counts.protected_months(\(part.unit.programme), \(part.referrer), \(part.municipalities)::text[], \(from)::date, \(until)::date, \(shape))
             """, logger: logger
         ).collect() {
-            let (month, figures) = try row.decode((String, [Int]).self)
-            if let protected = ProtectedMonth(figures: figures, rows: rows) { months[month] = protected }
+            // As text: PostgresNIO decodes an array element by element through generic metadata, which cost a report more
+            // (8% of the server's CPU for a year's 8,000 figures) than reading the rest of it.
+            let (month, written) = try row.decode((String, String).self)
+            if let figures = ProtectedMonth.figures(written: written), let protected = ProtectedMonth(figures: figures, rows: rows) {
+                months[month] = protected
+            }
         }
         return months
     }
