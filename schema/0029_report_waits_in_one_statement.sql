@@ -182,3 +182,26 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- A programme's parts with their areas' municipalities only sorted and grouped: those outside every agreement's area
+-- (most of the 954) form the one part of no area, taken as they are. Before, every municipality was joined, sorted and
+-- grouped by its areas on every report (2 ms). The parts are as before (0018).
+CREATE OR REPLACE FUNCTION counts.programme_parts(p_programme uuid)
+RETURNS TABLE (areas uuid[], municipalities text[])
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+    WITH inside AS (
+        SELECT DISTINCT f.area_id, c.code
+        FROM public.funding_agreements f CROSS JOIN LATERAL public.area_municipalities(f.area_id) c
+        WHERE f.programme_id = p_programme
+    ), signatures AS (
+        SELECT i.code, array_agg(i.area_id ORDER BY i.area_id) AS areas FROM inside i GROUP BY i.code
+    )
+    SELECT s.areas, array_agg(s.code ORDER BY s.code) FROM signatures s GROUP BY s.areas
+    UNION ALL
+    SELECT '{}'::uuid[], array_agg(m.code ORDER BY m.code) FROM public.municipalities m
+    WHERE NOT EXISTS (SELECT FROM signatures s WHERE s.code = m.code)
+    HAVING count(*) > 0
+    ORDER BY 1
+$$;

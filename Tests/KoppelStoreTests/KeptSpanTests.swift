@@ -224,6 +224,40 @@ struct KeptSpanTests {
         }
     }
 
+    @Test("a programme's parts cut every municipality exactly once, each part the municipalities of the same agreements' areas")
+    func programmeParts() async throws {
+        try await withGenerated(0) { connection in
+            for slug in ["perspectief-plus", "aan-de-slag", "pimenta"] {
+                let programme = try await programmeID(slug, on: connection)
+                let parts = try await connection.query("SELECT areas, municipalities FROM counts.programme_parts(\(programme))", logger: quietLogger)
+                    .collect().map { try $0.decode(([UUID], [String]).self) }
+                // Each municipality's areas among the programme's agreements, worked out one by one.
+                let areasOf = try await connection.query(
+                    """
+                    SELECT m.code, coalesce(array_agg(DISTINCT f.area_id) FILTER (WHERE f.area_id IS NOT NULL), '{}')
+                    FROM municipalities m
+                    LEFT JOIN funding_agreements f ON f.programme_id = \(programme) AND m.code IN (SELECT area_municipalities(f.area_id))
+                    GROUP BY m.code
+                    """, logger: quietLogger
+                ).collect().reduce(into: [String: Set<UUID>]()) { found, row in
+                    let (code, areas) = try row.decode((String, [UUID]).self)
+                    found[code] = Set(areas)
+                }
+                let listed = parts.flatMap(\.1)
+                #expect(listed.count == areasOf.count && Set(listed) == Set(areasOf.keys), "\(slug): every municipality in exactly one part")
+                for (areas, municipalities) in parts {
+                    #expect(municipalities.allSatisfy { areasOf[$0] == Set(areas) }, "\(slug): a part's municipalities share its areas")
+                }
+                #expect(Set(parts.map { Set($0.0) }).count == parts.count, "\(slug): no two parts have the same areas")
+            }
+            let twente = try await connection.query(
+                "SELECT count(*) FROM counts.programme_parts(\(try await programmeID("perspectief-plus", on: connection))) WHERE 'GM0153' = ANY (municipalities) AND cardinality(areas) = 2",
+                logger: quietLogger
+            ).collect().first!.decode(Int.self)
+            #expect(twente == 1, "Enschede lies in both of Perspectief+'s agreements' areas (Twente, and the programme's whole area)")
+        }
+    }
+
     private func programmeID(_ slug: String, on connection: PostgresConnection) async throws -> UUID {
         try await connection.query("SELECT id FROM programmes WHERE slug = \(slug)", logger: quietLogger).collect().first!.decode(UUID.self)
     }
