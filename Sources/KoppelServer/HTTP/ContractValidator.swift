@@ -11,12 +11,19 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
     private struct Operation {
         let method: String
         let segments: [String]
-        /// name, where (`query`, `path`, `header`), schema.
+        /// Per segment, whether it is a parameter (`{id}`): worked out once, not per request.
+        let isParameter: [Bool]
+        /// name, where (`query`, `path`, `header`), schema with its `$ref` followed.
         let parameters: [(name: String, location: String, schema: [String: Any])]
         let body: [String: Any]?
+
+        func fits(_ path: [String]) -> Bool {
+            zip(segments, path).enumerated().allSatisfy { isParameter[$0.offset] || $0.element.0 == $0.element.1 }
+        }
     }
 
-    private let operations: [Operation]
+    /// By their number of segments: a request is matched against the templates as long as its path only.
+    private let operations: [Int: [Operation]]
     private let definitions: [String: Any]
     private let patterns: [String: NSRegularExpression]
     private let prefix: String
@@ -24,7 +31,8 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
     init(yaml: String) throws {
         let document = try Yams.load(yaml: yaml) as? [String: Any] ?? [:]
         let components = document["components"] as? [String: Any] ?? [:]
-        definitions = components["schemas"] as? [String: Any] ?? [:]
+        let definitions = components["schemas"] as? [String: Any] ?? [:]
+        self.definitions = definitions
         patterns = try Self.patterns(in: document)
         let sharedParameters = components["parameters"] as? [String: Any] ?? [:]
         prefix = ((document["servers"] as? [[String: Any]])?.first?["url"] as? String) ?? ""
@@ -49,12 +57,13 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                 }
                 let content = (operation["requestBody"] as? [String: Any])?["content"] as? [String: Any]
                 let body = (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+                let segments = path.split(separator: "/").map(String.init)
                 operations.append(Operation(
-                    method: method.uppercased(), segments: path.split(separator: "/").map(String.init),
-                    parameters: parameters.map { (name: $0.0, location: $0.1, schema: $0.2) }, body: body))
+                    method: method.uppercased(), segments: segments, isParameter: segments.map(PathTemplate.isParameter),
+                    parameters: parameters.map { (name: $0.0, location: $0.1, schema: Self.resolved($0.2, in: definitions)) }, body: body))
             }
         }
-        self.operations = operations
+        self.operations = Dictionary(grouping: operations) { $0.segments.count }
     }
 
     /// The problem with a request to the API, or nil when it keeps to the contract (or is not an API operation).
@@ -111,7 +120,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
     /// A parameter's values checked as the JSON value its schema describes (a list for an array, a number for an integer).
     private func violations(of values: [String], _ name: String, _ schema: [String: Any]) -> [ContractViolation] {
         let validator = ContractSchema(node: schema, definitions: definitions, patterns: patterns)
-        let node = validator.resolved(schema)
+        let node = schema  // resolved at start
         func typed(_ text: String, _ node: [String: Any]) -> Any {
             switch node["type"] as? String {
             case "integer", "number": if let number = Double(text) { return NSNumber(value: number) }
@@ -141,15 +150,20 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
 
     /// The operation of the most literal path that fits (`PathTemplate`), if it has this method.
     private func match(_ method: String, _ segments: [String]) -> (Operation, [String: String])? {
-        let fitting = operations.filter { PathTemplate.fits($0.segments, segments) }
-        guard let shape = fitting.map({ PathTemplate.shape($0.segments) }).min(by: PathTemplate.isMoreLiteral),
-            let operation = fitting.first(where: { PathTemplate.shape($0.segments) == shape && $0.method == method })
+        let fitting = (operations[segments.count] ?? []).filter { $0.fits(segments) }
+        guard let shape = fitting.map({ $0.isParameter.map { !$0 } }).min(by: PathTemplate.isMoreLiteral),
+            let operation = fitting.first(where: { $0.isParameter.map { !$0 } == shape && $0.method == method })
         else { return nil }
         var values: [String: String] = [:]
-        for (template, actual) in zip(operation.segments, segments) where PathTemplate.isParameter(template) {
-            values[String(template.dropFirst().dropLast())] = actual.removingPercentEncoding ?? actual
+        for (index, actual) in segments.enumerated() where operation.isParameter[index] {
+            values[String(operation.segments[index].dropFirst().dropLast())] = actual.removingPercentEncoding ?? actual
         }
         return (operation, values)
+    }
+
+    /// `node` with its `$ref` followed (`ContractSchema.resolved`), once at start.
+    private static func resolved(_ node: [String: Any], in definitions: [String: Any]) -> [String: Any] {
+        ContractSchema(node: node, definitions: definitions, patterns: [:]).resolved(node)
     }
 }
 
