@@ -21,8 +21,10 @@ DECLARE
     v_days integer[] := '{}';
     v_referrals bigint[] := '{}';
 BEGIN
-    -- Each month begun and not kept whole, with how far its days are kept (a run from the first day, else none),
-    -- counted by a statement planned for its own values: today's steps from the index, not every fact.
+    -- Each month not kept whole, with how far its days are kept (a run from the first day, else none), counted by a
+    -- statement planned for its own values: today's steps from the index, not every fact. Months not begun are
+    -- counted too, as `counts.month_waits` counted them: a step stamped by the application's clock a moment ahead of
+    -- the database's still counts.
     FOR v_open IN
         WITH spans AS (
             SELECT k.programme_id, k.starts_at, k.ends_at FROM public.statistics_kept_spans k
@@ -34,7 +36,6 @@ BEGIN
                    (m + interval '1 month') AT TIME ZONE 'Europe/Amsterdam' AS ends_at
             FROM (SELECT DISTINCT unnest(p_programmes) AS id) p
             CROSS JOIN generate_series(p_from::timestamp, (p_to - 1)::timestamp, interval '1 month') AS m
-            WHERE m AT TIME ZONE 'Europe/Amsterdam' <= now()
         )
         SELECT m.programme_id, m.starts_at, m.ends_at,
                CASE WHEN count(s.ends_at) > 0 AND count(s.ends_at) = (max(s.ends_at) AT TIME ZONE 'Europe/Amsterdam')::date - m.month
