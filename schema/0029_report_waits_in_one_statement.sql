@@ -4,6 +4,38 @@
 -- 3.5 ms of its PostgreSQL time at 1,000,000 referrals. Now the kept whole months, the kept days of the months not
 -- kept whole and the steps since them are read together. The answer is the same: what was kept is what would be
 -- counted (0007), and `counts.prepare_statistics` keeps every span that may be kept just before this is read.
+-- The months of [p_from, p_to) that a programme has not kept whole for a breakdown, with how far their days are kept,
+-- as `counts.kept_until` reads it: a run of days from the first, else none. What a report counts live for each month;
+-- the months not begun are among them (a caller that counts only months begun leaves those out).
+CREATE FUNCTION counts.months_not_kept_whole(p_programmes uuid[], p_referrer uuid, p_key text, p_from date, p_to date, p_breakdowns text[])
+RETURNS TABLE (programme_id uuid, breakdown text, month date, starts_at timestamptz, ends_at timestamptz, kept_until timestamptz)
+LANGUAGE sql STABLE
+AS $$
+    WITH spans AS (
+        SELECT k.programme_id, k.breakdown, k.starts_at, k.ends_at FROM public.statistics_kept_spans k
+        WHERE k.programme_id = ANY (p_programmes) AND k.referrer IS NOT DISTINCT FROM p_referrer AND k.area_key = p_key
+          AND k.breakdown = ANY (p_breakdowns)
+          AND k.starts_at >= p_from::timestamp AT TIME ZONE 'Europe/Amsterdam' AND k.ends_at <= p_to::timestamp AT TIME ZONE 'Europe/Amsterdam'
+    ), months AS (
+        SELECT p.id AS programme_id, b.breakdown, m::date AS month, m AT TIME ZONE 'Europe/Amsterdam' AS starts_at,
+               (m + interval '1 month') AT TIME ZONE 'Europe/Amsterdam' AS ends_at
+        FROM (SELECT DISTINCT unnest(p_programmes) AS id) p
+        CROSS JOIN (SELECT DISTINCT unnest(p_breakdowns) AS breakdown) b
+        CROSS JOIN generate_series(p_from::timestamp, (p_to - 1)::timestamp, interval '1 month') AS m
+    )
+    SELECT m.programme_id, m.breakdown, m.month, m.starts_at, m.ends_at,
+           CASE WHEN count(s.ends_at) > 0 AND count(s.ends_at) = (max(s.ends_at) AT TIME ZONE 'Europe/Amsterdam')::date - m.month
+                THEN max(s.ends_at) ELSE m.starts_at END
+    FROM months m
+    LEFT JOIN spans s ON s.programme_id = m.programme_id AND s.breakdown = m.breakdown AND s.starts_at >= m.starts_at
+         AND s.ends_at <= m.ends_at AND s.ends_at - s.starts_at < interval '2 days'
+    WHERE NOT EXISTS (SELECT FROM spans w WHERE w.programme_id = m.programme_id AND w.breakdown = m.breakdown
+                                            AND w.starts_at = m.starts_at AND w.ends_at = m.ends_at)
+    GROUP BY 1, 2, 3, 4, 5
+$$;
+ALTER FUNCTION counts.months_not_kept_whole(uuid[], uuid, text, date, date, text[]) OWNER TO koppel_counts;
+REVOKE ALL ON FUNCTION counts.months_not_kept_whole(uuid[], uuid, text, date, date, text[]) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION counts.statistics_waits(p_programmes uuid[], p_referrer uuid, p_municipalities text[], p_from date, p_to date, p_breakdown text)
 RETURNS TABLE (breakdown_value text, wait text, referrals bigint, median double precision, p90 double precision)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -21,30 +53,12 @@ DECLARE
     v_days integer[] := '{}';
     v_referrals bigint[] := '{}';
 BEGIN
-    -- Each month not kept whole, with how far its days are kept (a run from the first day, else none), counted by a
-    -- statement planned for its own values: today's steps from the index, not every fact. Months not begun are
-    -- counted too, as `counts.month_waits` counted them: a step stamped by the application's clock a moment ahead of
-    -- the database's still counts.
+    -- Each month not kept whole (`counts.months_not_kept_whole`), months not begun too, as `counts.month_waits` counted
+    -- them (a step stamped by the application's clock a moment ahead of the database's still counts), each counted by a
+    -- statement planned for its own values: today's steps from the index, not every fact.
     FOR v_open IN
-        WITH spans AS (
-            SELECT k.programme_id, k.starts_at, k.ends_at FROM public.statistics_kept_spans k
-            WHERE k.programme_id = ANY (p_programmes) AND k.referrer IS NOT DISTINCT FROM p_referrer AND k.area_key = v_key
-              AND k.breakdown = p_breakdown
-              AND k.starts_at >= p_from::timestamp AT TIME ZONE 'Europe/Amsterdam' AND k.ends_at <= p_to::timestamp AT TIME ZONE 'Europe/Amsterdam'
-        ), months AS (
-            SELECT p.id AS programme_id, m::date AS month, m AT TIME ZONE 'Europe/Amsterdam' AS starts_at,
-                   (m + interval '1 month') AT TIME ZONE 'Europe/Amsterdam' AS ends_at
-            FROM (SELECT DISTINCT unnest(p_programmes) AS id) p
-            CROSS JOIN generate_series(p_from::timestamp, (p_to - 1)::timestamp, interval '1 month') AS m
-        )
-        SELECT m.programme_id, m.starts_at, m.ends_at,
-               CASE WHEN count(s.ends_at) > 0 AND count(s.ends_at) = (max(s.ends_at) AT TIME ZONE 'Europe/Amsterdam')::date - m.month
-                    THEN max(s.ends_at) ELSE m.starts_at END AS kept_until
-        FROM months m
-        LEFT JOIN spans s ON s.programme_id = m.programme_id AND s.starts_at >= m.starts_at AND s.ends_at <= m.ends_at
-             AND s.ends_at - s.starts_at < interval '2 days'
-        WHERE NOT EXISTS (SELECT FROM spans w WHERE w.programme_id = m.programme_id AND w.starts_at = m.starts_at AND w.ends_at = m.ends_at)
-        GROUP BY m.programme_id, m.month, m.starts_at, m.ends_at
+        SELECT o.programme_id, o.starts_at, o.ends_at, o.kept_until
+        FROM counts.months_not_kept_whole(p_programmes, p_referrer, v_key, p_from, p_to, ARRAY[p_breakdown]) o
     LOOP
         SELECT v_values || array_agg(x.value), v_waits || array_agg(x.wait), v_days || array_agg(x.days), v_referrals || array_agg(x.referrals)
         INTO v_values, v_waits, v_days, v_referrals
@@ -121,29 +135,12 @@ BEGIN
          AND c.starts_at = s.starts_at AND c.ends_at = s.ends_at AND c.referrer IS NOT DISTINCT FROM p_referrer;
 
     -- The months begun and not kept whole for some breakdown (the month in progress, one ended within the hour), by
-    -- how far their days are kept, as `counts.kept_until` reads it: a run from the first day, else none.
+    -- how far their days are kept.
     FOR v_open IN
-        WITH months AS (
-            SELECT m::date AS month, m AT TIME ZONE 'Europe/Amsterdam' AS starts_at, (m + interval '1 month') AT TIME ZONE 'Europe/Amsterdam' AS ends_at
-            FROM generate_series(p_from::timestamp, (p_to - 1)::timestamp, interval '1 month') AS m
-            WHERE m AT TIME ZONE 'Europe/Amsterdam' <= now()
-        ), spans AS (
-            SELECT k.breakdown, k.starts_at, k.ends_at FROM public.statistics_kept_spans k
-            WHERE k.programme_id = p_programme AND k.referrer IS NOT DISTINCT FROM p_referrer AND k.area_key = v_key
-              AND k.breakdown = ANY (p_breakdowns)
-              AND k.starts_at >= p_from::timestamp AT TIME ZONE 'Europe/Amsterdam' AND k.ends_at <= p_to::timestamp AT TIME ZONE 'Europe/Amsterdam'
-        ), kept_days AS (
-            SELECT b.breakdown, m.month, m.starts_at, m.ends_at,
-                   CASE WHEN count(s.ends_at) > 0 AND count(s.ends_at) = (max(s.ends_at) AT TIME ZONE 'Europe/Amsterdam')::date - m.month
-                        THEN max(s.ends_at) ELSE m.starts_at END AS kept_until
-            FROM months m CROSS JOIN unnest(p_breakdowns) AS b (breakdown)
-            LEFT JOIN spans s ON s.breakdown = b.breakdown AND s.starts_at >= m.starts_at AND s.ends_at <= m.ends_at
-                 AND s.ends_at - s.starts_at < interval '2 days'
-            WHERE NOT EXISTS (SELECT FROM spans w WHERE w.breakdown = b.breakdown AND w.starts_at = m.starts_at AND w.ends_at = m.ends_at)
-            GROUP BY 1, 2, 3, 4
-        )
-        SELECT d.month, d.starts_at, d.ends_at, d.kept_until, array_agg(d.breakdown) AS breakdowns
-        FROM kept_days d GROUP BY 1, 2, 3, 4
+        SELECT o.month, o.starts_at, o.ends_at, o.kept_until, array_agg(o.breakdown) AS breakdowns
+        FROM counts.months_not_kept_whole(ARRAY[p_programme], p_referrer, v_key, p_from, p_to, p_breakdowns) o
+        WHERE o.starts_at <= now()
+        GROUP BY 1, 2, 3, 4
     LOOP
         RETURN QUERY
         WITH live_steps AS (

@@ -11,16 +11,11 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
     private struct Operation {
         let method: String
         let segments: [String]
-        /// Per segment, whether it is a parameter (`{id}`), and the opposite (`PathTemplate.shape`): worked out once.
-        let isParameter: [Bool]
-        var shape: [Bool] { isParameter.map { !$0 } }
+        /// Per segment, whether it is a fixed word (`PathTemplate.shape`): worked out once, not per request.
+        let shape: [Bool]
         /// name, where (`query`, `path`, `header`), schema with its `$ref` followed.
         let parameters: [(name: String, location: String, schema: [String: Any])]
         let body: [String: Any]?
-
-        func fits(_ path: [String]) -> Bool {
-            zip(segments, path).enumerated().allSatisfy { isParameter[$0.offset] || $0.element.0 == $0.element.1 }
-        }
     }
 
     /// By their number of segments: a request is matched against the templates as long as its path only.
@@ -60,7 +55,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                 let body = (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
                 let segments = path.split(separator: "/").map(String.init)
                 operations.append(Operation(
-                    method: method.uppercased(), segments: segments, isParameter: segments.map(PathTemplate.isParameter),
+                    method: method.uppercased(), segments: segments, shape: PathTemplate.shape(segments),
                     parameters: parameters.map { (name: $0.0, location: $0.1, schema: Self.resolved($0.2, in: definitions)) }, body: body))
             }
         }
@@ -120,9 +115,8 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
     }
 
     /// A parameter's values checked as the JSON value its schema describes (a list for an array, a number for an integer).
-    private func violations(of values: [String], _ name: String, _ schema: [String: Any]) -> [ContractViolation] {
-        let validator = ContractSchema(node: schema, definitions: definitions, patterns: patterns)
-        let node = schema  // resolved at start
+    private func violations(of values: [String], _ name: String, _ node: [String: Any]) -> [ContractViolation] {
+        let validator = ContractSchema(node: node, definitions: definitions, patterns: patterns)
         func typed(_ text: String, _ node: [String: Any]) -> Any {
             switch node["type"] as? String {
             case "integer", "number": if let number = Double(text) { return NSNumber(value: number) }
@@ -152,18 +146,12 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
 
     /// The operation of the most literal path that fits (`PathTemplate`), if it has this method.
     private func match(_ method: String, _ segments: [String]) -> (Operation, [String: String])? {
-        let fitting = (operations[segments.count] ?? []).filter { $0.fits(segments) }
-        let operation: Operation
-        if fitting.count == 1, fitting[0].method == method {
-            operation = fitting[0]
-        } else {
-            guard let shape = fitting.map(\.shape).min(by: PathTemplate.isMoreLiteral),
-                let found = fitting.first(where: { $0.shape == shape && $0.method == method })
-            else { return nil }
-            operation = found
-        }
+        let fitting = (operations[segments.count] ?? []).filter { PathTemplate.fits($0.segments, shape: $0.shape, segments) }
+        guard let shape = fitting.map(\.shape).min(by: PathTemplate.isMoreLiteral),
+            let operation = fitting.first(where: { $0.shape == shape && $0.method == method })
+        else { return nil }
         var values: [String: String] = [:]
-        for (index, actual) in segments.enumerated() where operation.isParameter[index] {
+        for (index, actual) in segments.enumerated() where !operation.shape[index] {
             let value = actual.utf8.contains(UInt8(ascii: "%")) ? actual.removingPercentEncoding ?? actual : actual
             values[String(operation.segments[index].dropFirst().dropLast())] = value
         }

@@ -7,9 +7,9 @@ enum PathTemplate {
         segment.hasPrefix("{") && segment.hasSuffix("}")
     }
 
-    /// Whether `template` (split in segments) fits the path's segments.
-    static func fits(_ template: [some StringProtocol], _ segments: [some StringProtocol]) -> Bool {
-        template.count == segments.count && zip(template, segments).allSatisfy { isParameter($0) || $0 == $1 }
+    /// Whether `template` (split in segments, its `shape` worked out once) fits the path's segments.
+    static func fits(_ template: [some StringProtocol], shape: [Bool], _ segments: [some StringProtocol]) -> Bool {
+        template.count == segments.count && segments.indices.allSatisfy { !shape[$0] || template[$0] == segments[$0] }
     }
 
     /// Per segment, whether it is a fixed word; templates of one shape that fit the same path are the same path.

@@ -36,7 +36,7 @@ public struct RouteCatalogue: Sendable {
 
     public func match(method: HTTPRequest.Method, path: String) -> Match {
         let segments = Self.segments(path)
-        let fitting = routes.filter { PathTemplate.fits($0.segments, segments) }
+        let fitting = routes.filter { PathTemplate.fits($0.segments, shape: $0.shape, segments) }
         guard let shape = fitting.map(\.shape).min(by: PathTemplate.isMoreLiteral) else { return .notFound }
         let here = fitting.filter { $0.shape == shape }
         if let route = here.first(where: { $0.method == method }) ?? (method == .head ? here.first { $0.method == .get } : nil) {
