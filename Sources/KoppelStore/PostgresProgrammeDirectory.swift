@@ -21,12 +21,6 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
         try await programmes(id: id).first
     }
 
-    private typealias ProgrammeRow = (
-        UUID, String, String, String, String, String?, String?, String?, String?, String?,
-        Int?, Int?, [String], [String], Int?, String?, UUID, String, String?, String, Int?,
-        Int, Int, Int, String, Date
-    )
-
     public func programme(id: UUID) async throws -> Programme? {
         try await Self.programmes(id: id, includeClosed: true) { try await client.query($0, logger: logger) }.first
     }
@@ -54,43 +48,41 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
         try await connection.rows(ListedProgramme(id: id), logger: logger).first.map(programme(from:))
     }
 
-    /// Service areas come as one JSON array per programme so the directory is one query, not one per programme.
-    static let selectProgrammes = """
-        SELECT p.id, p.slug, p.name, p.status, p.description_nl, p.description_en,
-        p.eligibility_nl, p.eligibility_en, p.application_process_nl, p.application_process_en,
-        p.minimum_age, p.maximum_age, p.target_groups, p.languages, p.typical_duration_months, p.website,
-        o.id, o.name, o.website,
-        coalesce((SELECT json_agg(json_build_object('name', a.name, 'extent', a.extent) ORDER BY a.position)
-                  FROM programme_service_areas a WHERE a.programme_id = p.id), '[]')::text,
-        p.places_total, p.response_working_days, p.start_working_days, p.review_working_days, o.country, p.updated_at
-        FROM programmes p JOIN organisations o ON o.id = p.operator_id
-        """
+    /// Programmes as `programme(from:at:)` reads them (`programme_rows`, schema 0030: service areas come as one JSON
+    /// array per programme, so the directory is one query, not one per programme). Filter on `p`.
+    static let selectProgrammes = "SELECT p.* FROM programme_rows p"
+
+    /// How many columns of `programme_rows` make a programme.
+    static let columnCount = 26
 
     static func programme(from row: PostgresRow) throws -> Programme {
-        let (id, slug, name, status, descriptionNL, descriptionEN, eligibilityNL, eligibilityEN,
-             applicationNL, applicationEN, minimumAge, maximumAge, targetGroups, languages,
-             duration, website, operatorID, operatorName, operatorWebsite, areasJSON, placesTotal,
-             responseDays, startDays, reviewDays, country, updatedAt) = try row.decode(ProgrammeRow.self)
+        try programme(from: PostgresRandomAccessRow(row), at: 0)
+    }
+
+    /// A programme from the row's columns from `offset` on, in `programme_rows`' order.
+    static func programme(from row: PostgresRandomAccessRow, at offset: Int) throws -> Programme {
+        func cell<T: PostgresDecodable>(_ index: Int, _: T.Type = T.self) throws -> T { try row[offset + index].decode(T.self) }
+        let eligibilityNL: String? = try cell(6), applicationNL: String? = try cell(8)
         var programme = Programme(
-            id: id, slug: slug, name: name,
-            description: LocalizedText(dutch: descriptionNL, english: descriptionEN),
-            status: ProgrammeStatus(rawValue: status) ?? .closed,
-            operatorOrganisation: OrganisationSummary(id: operatorID, name: operatorName, website: operatorWebsite),
+            id: try cell(0), slug: try cell(1), name: try cell(2),
+            description: LocalizedText(dutch: try cell(4), english: try cell(5)),
+            status: ProgrammeStatus(rawValue: try cell(3, String.self)) ?? .closed,
+            operatorOrganisation: OrganisationSummary(id: try cell(16), name: try cell(17), website: try cell(18)),
             eligibility: Eligibility(
-                minimumAge: minimumAge, maximumAge: maximumAge,
-                targetGroups: targetGroups.compactMap(TargetGroup.init(rawValue:)),
-                description: eligibilityNL.map { LocalizedText(dutch: $0, english: eligibilityEN) }
+                minimumAge: try cell(10), maximumAge: try cell(11),
+                targetGroups: try cell(12, [String].self).compactMap(TargetGroup.init(rawValue:)),
+                description: try eligibilityNL.map { LocalizedText(dutch: $0, english: try cell(7)) }
             ),
-            serviceAreas: try JSONDecoder().decode([ServiceArea].self, from: Data(areasJSON.utf8)),
-            languages: languages,
-            typicalDurationMonths: duration,
-            applicationProcess: applicationNL.map { LocalizedText(dutch: $0, english: applicationEN) },
-            website: website,
-            placesTotal: placesTotal,
+            serviceAreas: try JSONDecoder().decode([ServiceArea].self, from: Data(try cell(19, String.self).utf8)),
+            languages: try cell(13),
+            typicalDurationMonths: try cell(14),
+            applicationProcess: try applicationNL.map { LocalizedText(dutch: $0, english: try cell(9)) },
+            website: try cell(15),
+            placesTotal: try cell(20),
             responseTerms: ResponseTerms(
-                responseDays: responseDays, startDays: startDays, reviewDays: reviewDays, country: HolidayCountry(isoCode: country))
+                responseDays: try cell(21), startDays: try cell(22), reviewDays: try cell(23), country: HolidayCountry(isoCode: try cell(24)))
         )
-        programme.updatedAt = updatedAt
+        programme.updatedAt = try cell(25)
         return programme
     }
 }

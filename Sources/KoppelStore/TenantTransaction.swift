@@ -16,13 +16,23 @@ extension PostgresClient {
         organisation: UUID, user: UUID? = nil, settingTenantInFirstStatement: Bool = false, logger: Logger,
         _ body: (PostgresConnection) async throws -> sending T
     ) async throws -> sending T {
+        try await withTenantTransactionSetByFirstStatement(logger: logger) { connection in
+            if !settingTenantInFirstStatement {
+                try await connection.setActingTenant(organisation: organisation, user: user, logger: logger)
+            }
+            return try await body(connection)
+        }
+    }
+
+    /// A transaction whose first statement finds out who acts and sets the tenant itself (a `…_for_token` function
+    /// of schema 0030, decision 0027): until it has, row-level security shows nothing.
+    public func withTenantTransactionSetByFirstStatement<T: Sendable>(
+        logger: Logger, _ body: (PostgresConnection) async throws -> sending T
+    ) async throws -> sending T {
         let asked = ContinuousClock.now
         return try await unwrappingBodyErrors {
             try await withTransaction(logger: logger) { connection in
                 Measurements.current.waitedForConnection(ContinuousClock.now - asked, transaction: "tenant")
-                if !settingTenantInFirstStatement {
-                    try await connection.setActingTenant(organisation: organisation, user: user, logger: logger)
-                }
                 return try await body(connection)
             }
         }
@@ -110,6 +120,24 @@ struct TenantSettings {
     func append(to binds: inout PostgresBindings) {
         binds.append(organisation.uuidString)
         binds.append(user?.uuidString ?? "")
+        binds.append(clockSetting())
+        binds.append(RequestTrace.traceparent ?? "")
+    }
+}
+
+/// What a statement that checks an API token and then acts for its account is given first (a `…_for_token` function,
+/// decisions 0026 and 0027): the token's hash, the task's clock and the request's trace. The account's columns come
+/// last in its answer, in the shape of `auth.api_token_account`.
+struct TokenSettings {
+    static let accountColumns = 11
+    let hash: ByteBuffer
+
+    init(_ token: SecretToken) {
+        hash = token.hash
+    }
+
+    func append(to binds: inout PostgresBindings) {
+        binds.append(hash)
         binds.append(clockSetting())
         binds.append(RequestTrace.traceparent ?? "")
     }

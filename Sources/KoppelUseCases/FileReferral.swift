@@ -16,6 +16,19 @@ public struct FileReferral: Sendable {
         return try await reportingFailures { try await referrals.create(new, by: actor, idempotency: idempotency, response: response) }
     }
 
+    /// Files `new` for the holder of an API token, checked by the transaction's first statement (decision 0027): nil
+    /// when the token does not work; else the actor and what `run(_:by:)` answers them.
+    public func run(
+        _ new: NewReferral, presenting token: SecretToken, idempotency: IdempotencyKey? = nil,
+        response: @escaping @Sendable (Actor) -> StoredResponse
+    ) async throws -> (actor: Actor, outcome: Idempotent<Referral>)? {
+        // The request is checked before it reaches the database; who may file, once the token's account is known.
+        try Self.checkInput(new)
+        return try await reportingFailures {
+            try await referrals.create(new, presenting: token, authorize: Self.mayFile, idempotency: idempotency, response: response)
+        }
+    }
+
     /// Files `new` once for the partner's identifier: a second request with the same identifier gets the first referral.
     public func runOnce(_ new: NewReferral, identifier: PartnerIdentifier, by actor: Actor) async throws -> (referral: Referral, created: Bool) {
         try check(new, by: actor)
@@ -28,7 +41,16 @@ public struct FileReferral: Sendable {
     }
 
     private func check(_ new: NewReferral, by actor: Actor) throws {
+        try Self.mayFile(actor)
+        try Self.checkInput(new)
+    }
+
+    private static func mayFile(_ actor: Actor) throws {
         if case .deny(let reason) = AccessPolicy.decide(actor, .createReferral(referringOrganisation: actor.organisationID)) { throw reason.failure }
+    }
+
+    /// What the request itself must get right, whoever sends it.
+    private static func checkInput(_ new: NewReferral) throws {
         guard new.needs.count == Set(new.needs).count else {
             throw Failure(.invalid, code: "referral.need_twice", messageKey: "referral.error.need_twice", detail: "needs lists a need twice.", field: "needs")
         }

@@ -23,9 +23,14 @@ struct ReferralCast: Sendable {
     let programmes: [String: String]
 
     static func make(_ client: any TestClientProtocol, _ database: TestDatabase) async throws -> ReferralCast {
-        var programmes: [String: String] = [:]
-        for name in ["2GO maatjesprojecten", "PIMENTA", "Humanitas Tandem", "Aan de Slag"] {
-            programmes[name] = try await TestApp.programmeID(named: name, client)
+        // Read from the table, not the API: a test may run the service on a schema of an earlier migration.
+        let programmes = try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { db in
+            var programmes: [String: String] = [:]
+            for name in ["2GO maatjesprojecten", "PIMENTA", "Humanitas Tandem", "Aan de Slag"] {
+                programmes[name] = try await db.query("SELECT id FROM programmes WHERE name = \(name)", logger: quietLogger)
+                    .collect().first?.decode(UUID.self).uuidString.lowercased()
+            }
+            return programmes
         }
         func token(_ slug: String, _ email: String, _ roles: Set<Role>, coordinating programme: String? = nil) async throws -> String {
             let person = try await TestPeople.make(

@@ -11,35 +11,9 @@ import Testing
 /// still every refusal the separate check gave, with the same answer.
 @Suite("The API token checked in the read of one referral")
 struct TokenCheckedInTheReadTests {
-    /// Sets, as the administrator, what `sql` sets on the test database's tokens or users.
-    private func change(_ database: TestDatabase, _ sql: String) async throws {
-        try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
-            _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger)
-        }
-    }
-
-    /// How often the app called `function` since it connected (`track_functions`), once the backends have reported.
-    private func calls(of function: String, _ database: TestDatabase, atLeast least: Int) async throws -> Int {
-        try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
-            var calls = 0
-            // A backend reports when idle, within ten seconds (PostgreSQL 15).
-            for _ in 0..<75 {
-                calls = try await client.query(
-                    "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_user_functions WHERE funcname = \(function)", logger: quietLogger
-                ).collect().first!.decode(Int.self)
-                if calls >= least { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            return calls
-        }
-    }
-
     @Test("a referral is read in one statement that checks the token; revoked, expired, unknown and disabled tokens are refused as on any route")
     func refusals() async throws {
-        let track: @Sendable (TestDatabase) async throws -> Void = { database in
-            try await change(database, "ALTER DATABASE \"\(database.name)\" SET track_functions = 'pl'")
-        }
-        try await TestApp.run(before: track) { client, database in
+        try await TestApp.run(before: AdminDatabase.trackFunctions) { client, database in
             let cast = try await ReferralCast.make(client, database)
             let api = APICall(client: client)
             let id = try await api.file(cast.forTwoGo(), as: cast.caseworker)
@@ -48,8 +22,8 @@ struct TokenCheckedInTheReadTests {
             let read = try await api(.get, uri, as: cast.caseworker)
             #expect(read.status == .ok && read.id == id)
             #expect(try await api(.get, uri, as: cast.twoGo).status == .ok, "the programme's coordinator sees it too")
-            #expect(try await calls(of: "referral_for_token", database, atLeast: 2) >= 2, "read by the statement that checks the token")
-            #expect(try await calls(of: "referral_as", database, atLeast: 0) == 0, "and by no second statement")
+            #expect(try await AdminDatabase.calls(of: "referral_for_token", database, atLeast: 2) >= 2, "read by the statement that checks the token")
+            #expect(try await AdminDatabase.calls(of: "referral_as", database, atLeast: 0) == 0, "and by no second statement")
 
             // Refused without a word about the referral: another referrer's caseworker, and a funder.
             let other = try await api(.get, uri, as: cast.otherCaseworker)
@@ -64,17 +38,17 @@ struct TokenCheckedInTheReadTests {
             #expect(try await api(.get, uri, as: "not-a-koppel-token").status == .unauthorized)
 
             let caseworker = "(SELECT id FROM users WHERE email = 'cw@vw.example')"
-            try await change(database, "UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = \(caseworker)")
+            try await AdminDatabase.change(database, "UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = \(caseworker)")
             let expired = try await api(.get, uri, as: cast.caseworker)
             #expect(expired.status == .unauthorized && expired.detail == elsewhere.detail && expired.json["state"] == nil)
-            try await change(database, "UPDATE api_tokens SET expires_at = NULL WHERE user_id = \(caseworker)")
+            try await AdminDatabase.change(database, "UPDATE api_tokens SET expires_at = NULL WHERE user_id = \(caseworker)")
             #expect(try await api(.get, uri, as: cast.caseworker).status == .ok, "no cache: a token that works again is taken again")
 
-            try await change(database, "UPDATE users SET disabled_at = now() WHERE id = \(caseworker)")
+            try await AdminDatabase.change(database, "UPDATE users SET disabled_at = now() WHERE id = \(caseworker)")
             #expect(try await api(.get, uri, as: cast.caseworker).status == .unauthorized, "its user disabled")
-            try await change(database, "UPDATE users SET disabled_at = NULL WHERE id = \(caseworker)")
+            try await AdminDatabase.change(database, "UPDATE users SET disabled_at = NULL WHERE id = \(caseworker)")
 
-            try await change(database, "UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(caseworker)")
+            try await AdminDatabase.change(database, "UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(caseworker)")
             let revoked = try await api(.get, uri, as: cast.caseworker)
             #expect(revoked.status == .unauthorized && revoked.json["state"] == nil, "revoked: refused at once")
         }

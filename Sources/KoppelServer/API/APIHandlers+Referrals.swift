@@ -32,7 +32,6 @@ extension APIHandlers {
 
     func createReferral(_ input: Operations.CreateReferral.Input) async throws -> Operations.CreateReferral.Output {
         guard case .json(let body) = input.body else { throw Problem(status: .unsupportedMediaType, detail: "Send the referral as JSON.") }
-        let actor = try signedIn()
         let new = NewReferral(
             clientID: try uuid(body.clientId, "client_id"), programmeID: try uuid(body.programmeId, "programme_id"),
             targetGroup: recode(body.targetGroup), ageBand: recode(body.ageBand), municipality: body.municipality,
@@ -40,6 +39,14 @@ extension APIHandlers {
             submit: body.state != .draft, overrideReason: body.overrideReason.map(recode),
             consentOverrideReason: body.consentOverrideReason.map(recode))
         let key = try input.headers.idempotencyKey.map { try IdempotencyKey(key: idempotencyKey($0), operation: "create-referral", request: body) }
+        // An API token this route's use case checks in its first statement (`TokenCheckedByUseCase`).
+        if case .presentedToken(let token) = RequestIdentity.current {
+            guard let (actor, outcome) = try await useCases.fileReferral.run(
+                new, presenting: token, idempotency: key, response: { Self.stored(status: 201, for: $0) })
+            else { throw Problem.badCredentials }
+            return .created(.init(body: .json(try Self.representation(outcome, for: actor))))
+        }
+        let actor = try signedIn()
         let outcome = try await useCases.fileReferral.run(new, by: actor, idempotency: key, response: Self.stored(status: 201, for: actor))
         return .created(.init(body: .json(try Self.representation(outcome, for: actor))))
     }

@@ -40,13 +40,16 @@ struct Authenticator: Sendable {
 }
 
 /// The routes whose use case checks an API token in its own first statement, saving the round trip of checking it
-/// before (decision 0026): reading one referral, the API's most frequent request. Their handlers resolve
-/// `Identity.presentedToken` through the use case; every other route gets the token checked before its handler.
+/// before: reading one referral (decision 0026) and filing one (decision 0027), the API's most frequent requests.
+/// Their handlers resolve `Identity.presentedToken` through the use case; every other route gets the token checked
+/// before its handler.
 enum TokenCheckedByUseCase {
-    static let templates: Set<String> = ["/api/v1/referrals/{referralId}"]
-
     static func contains(method: HTTPRequest.Method, template: String) -> Bool {
-        (method == .get || method == .head) && templates.contains(template)
+        switch template {
+        case "/api/v1/referrals/{referralId}": method == .get || method == .head
+        case "/api/v1/referrals": method == .post
+        default: false
+        }
     }
 }
 

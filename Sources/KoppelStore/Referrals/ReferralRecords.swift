@@ -194,12 +194,3 @@ struct MunicipalityMatch: Sendable {
     let endedOn: String?
     let successor: String?
 }
-
-/// What a new referral is checked against besides its programme (`SubmissionFactsAs`): whether its client is erased
-/// (nil when the referrer does not know the client), its municipality, the database's day, and the client's consents.
-struct SubmissionFacts: Sendable {
-    let clientErased: Bool?
-    let municipality: MunicipalityMatch?
-    let today: String
-    let consents: [Consent]
-}

@@ -4,25 +4,59 @@ import PostgresNIO
 
 // The statements every referral submission or step runs, prepared once per connection (see `PreparedStatement`).
 
-/// What a new referral is checked against besides its programme, in the round trip that sets the tenant
-/// (`submission_facts_as`, schema 0025): whether the client is known to the referrer (null if not) and erased, the
+/// What a new referral is checked against, in the round trip that sets the tenant (`submission_facts_as`, schema
+/// 0030): its programme if listed, whether the client is known to the referrer (null if not) and erased, the
 /// municipality named by code or by any of its names (folded), the database's day, which decides whether a consent is
 /// in force and whether the municipality still exists, and the client's consents. Of several municipalities by that
 /// name, one that exists today comes first; `matching` and `existing` say how many there are.
 struct SubmissionFactsAs: PreparedStatement {
-    static let sql = "SELECT * FROM submission_facts_as($1, $2, $3, $4, $5, $6, $7)"
+    static let sql = "SELECT \(SubmissionFactsColumns.list) FROM submission_facts_as($1, $2, $3, $4, $5, $6, $7, $8) t"
     let tenant: TenantSettings
-    let client: UUID
-    /// As typed: matched against codes as it is.
-    let municipality: String
+    let new: NewReferral
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
         tenant.append(to: &binds)
-        binds.append(client)
-        binds.append(PlaceName.code(municipality) ?? municipality)
-        binds.append(PlaceName.folded(municipality))
+        SubmissionFactsColumns.append(new, to: &binds)
         return binds
+    }
+}
+
+/// The same for the holder of an API token, checked by the same statement (`submission_facts_for_token`, schema
+/// 0030): no row when the token does not work. The account's columns come last, in the shape of `api_token_account`.
+struct SubmissionFactsForToken: PreparedStatement {
+    static let sql = """
+        SELECT \(SubmissionFactsColumns.list), t.account_user_id, t.account_organisation_id, t.account_organisation_name,
+               t.account_email, t.account_display_name, t.account_roles, t.account_coordinated_programmes,
+               t.account_must_change_password, t.account_totp_secret, t.account_totp_confirmed, t.account_disabled
+        FROM submission_facts_for_token($1, $2, $3, $4, $5, $6, $7) t
+        """
+    static let accountColumns = TokenSettings.accountColumns
+    let token: TokenSettings
+    let new: NewReferral
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        token.append(to: &binds)
+        SubmissionFactsColumns.append(new, to: &binds)
+        return binds
+    }
+}
+
+/// The columns both submission statements answer with, in `SubmissionFacts.decode`'s order, and what they are asked.
+enum SubmissionFactsColumns {
+    static let list = """
+        (t.programme).*, t.client_erased, t.code, t.name, t.region, t.country, t.names, t.places, t.ended_on, t.successor,
+        t.matching, t.existing, t.today, t.consent_id, t.consent_client, t.status, t.grantor, t.recorded_by, t.organisation_id,
+        t.obtained_on, t.evidence, t.legal_basis, t.valid_from, t.valid_until, t.provisions, t.ended_at
+        """
+
+    /// The client, the municipality as typed (matched against codes as it is, and against names folded), the programme.
+    static func append(_ new: NewReferral, to binds: inout PostgresBindings) {
+        binds.append(new.clientID)
+        binds.append(PlaceName.code(new.municipality) ?? new.municipality)
+        binds.append(PlaceName.folded(new.municipality))
+        binds.append(new.programmeID)
     }
 }
 
@@ -208,15 +242,13 @@ struct ReferralForToken: PreparedStatement {
                t.coordinated_programmes, t.must_change_password, t.totp_secret, t.totp_confirmed, t.disabled
         FROM referral_for_token($1, $2, $3, $4) t
         """
-    static let accountColumns = 11
-    let tokenHash: ByteBuffer
+    static let accountColumns = TokenSettings.accountColumns
+    let token: TokenSettings
     let id: UUID
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
-        binds.append(tokenHash)
-        binds.append(clockSetting())
-        binds.append(RequestTrace.traceparent ?? "")
+        token.append(to: &binds)
         binds.append(id)
         return binds
     }

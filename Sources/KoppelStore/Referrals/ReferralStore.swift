@@ -21,12 +21,42 @@ public struct ReferralStore: Sendable {
     ) async throws -> Idempotent<Referral> {
         try await transaction(actingFor: actor, settingTenantInFirstStatement: true) { connection in
             let facts = try await Self.facts(of: new, by: actor, on: connection, logger: logger)
-            if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
-                return .replayed(status: stored.status, body: stored.body)
-            }
-            let referral = try await Self.file(new, facts: facts, by: actor, on: connection, logger: logger)
-            return try await Self.finish(referral, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
+            return try await Self.create(new, facts: facts, by: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }
+    }
+
+    /// Files a referral for whoever holds `token`, checked by the transaction's first statement with the facts
+    /// (decision 0027): nil when the token does not work (unknown, expired or revoked, its user disabled), and
+    /// nothing is written. `authorize` decides, once the account is known, whether it may file at all.
+    public func create(
+        _ new: NewReferral, presenting token: SecretToken, authorize: @Sendable (Actor) throws -> Void, idempotency: IdempotencyKey?,
+        response: @escaping @Sendable (Actor) -> StoredResponse
+    ) async throws -> (actor: Actor, outcome: Idempotent<Referral>)? {
+        guard APITokenStore.mayBeToken(token) else { return nil }
+        return try await client.withTenantTransactionSetByFirstStatement(logger: logger) { connection in
+            let rows = try await connection.rows(SubmissionFactsForToken(token: TokenSettings(token), new: new), logger: logger).map(PostgresRandomAccessRow.init)
+            guard let first = rows.first else { return nil }
+            let account = try UserStore.account(from: first, at: first.count - SubmissionFactsForToken.accountColumns)
+            guard !account.isDisabled else { return nil }
+            let actor = account.actor
+            try authorize(actor)
+            let outcome = try await Self.create(
+                new, facts: try SubmissionFacts.decode(rows), by: actor, idempotency: idempotency, response: response(actor),
+                on: connection, logger: logger)
+            return (actor, outcome)
+        }
+    }
+
+    /// Files a referral given its facts, unless its idempotency key answered before.
+    private static func create(
+        _ new: NewReferral, facts: SubmissionFacts, by actor: Actor, idempotency: IdempotencyKey?, response: StoredResponse,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> Idempotent<Referral> {
+        if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
+            return .replayed(status: stored.status, body: stored.body)
+        }
+        let referral = try await file(new, facts: facts, by: actor, on: connection, logger: logger)
+        return try await finish(referral, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
     }
 
     /// A new client, their consent and a referral for them, as one: the web intake. One transaction, so a referral
@@ -60,7 +90,8 @@ public struct ReferralStore: Sendable {
     static func file(
         _ new: NewReferral, facts: SubmissionFacts, by actor: Actor, on connection: PostgresConnection, logger: Logger
     ) async throws -> Referral {
-        let target = try await ProgrammeRules.load(new.programmeID, on: connection, logger: logger)
+        guard let programme = facts.programme else { throw ReferralError.programmeNotFound }
+        let target = ProgrammeRules(programme: programme)
         let municipality = try await Self.municipality(new.municipality, facts.municipality, on: connection, logger: logger)
         try Self.requireLivingClient(erased: facts.clientErased)
         var overridden: [EligibilityRule] = []
@@ -92,7 +123,7 @@ public struct ReferralStore: Sendable {
     /// when that account may see it.
     public func referral(_ id: UUID, presenting token: SecretToken) async throws -> (account: Account, referral: Referral?)? {
         guard APITokenStore.mayBeToken(token),
-            let row = try await client.rowsSettingTenant(ReferralForToken(tokenHash: token.hash, id: id), logger: logger).first
+            let row = try await client.rowsSettingTenant(ReferralForToken(token: TokenSettings(token), id: id), logger: logger).first
         else { return nil }
         let cells = PostgresRandomAccessRow(row)
         let account = try UserStore.account(from: cells, at: cells.count - ReferralForToken.accountColumns)
@@ -190,22 +221,11 @@ public struct ReferralStore: Sendable {
         return referral
     }
 
-    /// What a new referral is checked against besides its programme, read as the statement that sets the tenant for
-    /// the rest of the transaction (`SubmissionFactsAs`).
+    /// What a new referral is checked against, read as the statement that sets the tenant for the rest of the
+    /// transaction (`SubmissionFactsAs`).
     static func facts(of new: NewReferral, by actor: Actor, on connection: PostgresConnection, logger: Logger) async throws -> SubmissionFacts {
-        let rows = try await connection.rows(
-            SubmissionFactsAs(tenant: TenantSettings(actor), client: new.clientID, municipality: new.municipality), logger: logger)
-        let (erased, code, name, region, country, names, places, endedOn, successor, matching, existing, today) =
-            try rows[0].decode((Bool?, String?, String?, String?, String?, [String]?, [String]?, String?, String?, Int?, Int?, String).self)
-        // After the facts, each row holds one consent (none at all when the client has none).
-        let consentFrom = 12
-        let consents = try rows.map { $0.makeRandomAccess() }.filter { $0[consentFrom].bytes != nil }.map { try ConsentRows.decode($0, from: consentFrom) }
-        var match: MunicipalityMatch?
-        if let code, let name, let region, let country, let matching, let existing {
-            let found = Municipality(code: code, name: name, region: region, country: country, names: Set(names ?? []), places: Set(places ?? []))
-            match = MunicipalityMatch(municipality: found, matching: matching, existing: existing, endedOn: endedOn, successor: successor)
-        }
-        return SubmissionFacts(clientErased: erased, municipality: match, today: today, consents: consents)
+        let rows = try await connection.rows(SubmissionFactsAs(tenant: TenantSettings(actor), new: new), logger: logger)
+        return try SubmissionFacts.decode(rows.map(PostgresRandomAccessRow.init))
     }
 
     /// The municipality a new referral names, or why it names none: unknown (with the closest names), ambiguous, or

@@ -1,0 +1,83 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KoppelTestSupport
+import Testing
+
+/// Filing a referral over the API checks the token in the transaction's first statement, which also reads the
+/// programme and what the referral is checked against (decision 0027): every refusal the separate check gave, with
+/// the same answer, and nothing written.
+@Suite("The API token checked in the statement that reads a submission's facts")
+struct TokenCheckedInTheSubmissionTests {
+    @Test("a referral is filed with the token checked by its first statement; tokens that do not work and callers who may not file write nothing")
+    func refusals() async throws {
+        try await TestApp.run(before: AdminDatabase.trackFunctions) { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let person = try await api.consentedClient(as: cast.caseworker)
+            let referral = cast.forTwoGo(["client_id": person])
+            func referrals() async throws -> Int { try await AdminDatabase.count(database, "SELECT count(*) FROM referrals") }
+
+            let filed = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral)
+            #expect(filed.status == .created && filed.state == "submitted", "\(filed.detail)")
+            #expect((filed.json["programme"] as? [String: Any])?["name"] as? String == "2GO maatjesprojecten")
+            #expect(try await AdminDatabase.calls(of: "submission_facts_for_token", database, atLeast: 1) >= 1, "the facts read with the token")
+            let drafted = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral.merging(["state": "draft"]) { $1 })
+            #expect(drafted.status == .created && drafted.state == "draft", "\(drafted.detail)")
+            let filedSoFar = try await referrals()
+            #expect(filedSoFar == 2)
+
+            // Every token that does not work gets the answer any other route gives it, and nothing is filed.
+            let bogus = "kpl_" + String(repeating: "x", count: 43)
+            let elsewhere = try await api(.get, "/api/v1/referrals", as: bogus)
+            let unknown = try await api(.post, "/api/v1/referrals", as: bogus, referral)
+            #expect(unknown.status == .unauthorized && unknown.detail == elsewhere.detail)
+            #expect(try await api(.post, "/api/v1/referrals", as: "not-a-koppel-token", referral).status == .unauthorized)
+
+            let caseworker = "(SELECT id FROM users WHERE email = 'cw@vw.example')"
+            try await AdminDatabase.change(database, "UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = \(caseworker)")
+            let expired = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral)
+            #expect(expired.status == .unauthorized && expired.detail == elsewhere.detail && expired.json["id"] == nil)
+            try await AdminDatabase.change(database, "UPDATE api_tokens SET expires_at = NULL WHERE user_id = \(caseworker)")
+
+            try await AdminDatabase.change(database, "UPDATE users SET disabled_at = now() WHERE id = \(caseworker)")
+            #expect(try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral).status == .unauthorized, "its user disabled")
+            try await AdminDatabase.change(database, "UPDATE users SET disabled_at = NULL WHERE id = \(caseworker)")
+
+            // Known, but not allowed to file: refused by the access policy once the account is known.
+            let funder = try await api(.post, "/api/v1/referrals", as: cast.funder, referral)
+            #expect(funder.status == .forbidden && funder.json["id"] == nil, "\(funder.status) \(funder.detail)")
+            #expect(try await api(.post, "/api/v1/referrals", as: cast.twoGo, referral).status == .forbidden, "a coordinator does not file")
+            // Another referrer's caseworker may file, but not for a client it does not know.
+            let stranger = try await api(.post, "/api/v1/referrals", as: cast.otherCaseworker, referral)
+            #expect(stranger.status.code >= 400 && stranger.json["id"] == nil, "\(stranger.status)")
+            #expect(try await referrals() == filedSoFar, "nothing filed by a refused request")
+
+            try await AdminDatabase.change(database, "UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(caseworker)")
+            let revoked = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral)
+            #expect(revoked.status == .unauthorized && revoked.json["id"] == nil, "revoked: refused at once")
+            #expect(try await referrals() == filedSoFar)
+        }
+    }
+
+    @Test("a retried submission with its idempotency key gets the first answer; an unlisted programme is refused as before")
+    func retriesAndProgrammes() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let person = try await api.consentedClient(as: cast.caseworker)
+            let referral = cast.forTwoGo(["client_id": person])
+            let first = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral, key: "retry-1")
+            let again = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral, key: "retry-1")
+            #expect(first.status == .created && again.status == .created && again.id == first.id, "\(again.detail)")
+            #expect(try await AdminDatabase.count(database, "SELECT count(*) FROM referrals") == 1)
+
+            let nowhere = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral.merging(["programme_id": UUID().uuidString]) { $1 })
+            try await AdminDatabase.change(database, "UPDATE programmes SET status = 'closed' WHERE id = '\(cast.twoGoID)'")
+            let closed = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral)
+            #expect(nowhere.status == closed.status && nowhere.status.code >= 400 && closed.json["id"] == nil, "\(nowhere.status) \(closed.status)")
+            #expect(try await AdminDatabase.count(database, "SELECT count(*) FROM referrals") == 1)
+        }
+    }
+}
