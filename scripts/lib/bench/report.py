@@ -63,18 +63,17 @@ authenticated with an API token (a caseworker of VluchtelingenWerk), as a partne
 HTTP and pgbench (prepared) were taken turn about, {len(rounds)} rounds of {f['seconds']} s each, so that each
 pair saw the same conditions on this shared machine: {round_list}. The table shows the median round: the HTTP
 path reaches **{ratio:.1%}** of the database's own limit for the same transaction with prepared statements
-({verdict}; it was 31% on 2026-11-23 and 55% on 2026-12-07 before decision 0023), and {ratio_extended:.1%} of the same
-transaction with every statement parsed and planned anew (one run, after the rounds). What brought it there: the API
-token is checked, its use noted and its user loaded in one call of `auth.api_token_account` (decision 0012); the
-statements every submission runs are prepared once per connection; the first statement of the transaction sets the
-acting organisation itself and reads the client, the municipality, the day and the client's consents at once
-(`submission_facts_as`, decision 0023), so a submission takes six round trips to PostgreSQL (the token, then begin,
-those facts, the programme's rules, the referral written with its event and notice in one statement, commit), of
-which pgbench runs the five of the transaction; Swift's tasks run on SwiftNIO's event loops, so a request does not
-hand over to another pool of threads and back at each round trip; and responses are compact JSON whose times are
-formatted without ICU. What is left is Koppel's own work on the two cores that PostgreSQL, Koppel and the load
-generator share (see "Where Koppel's own CPU goes" below). An API-token cache is not an option: a revoked token must
-stop working at once.
+({verdict}; it was 31% on 2026-11-23, and 52% on 2026-12-07 against pgbench's transaction of then, which left the
+token out), and {ratio_extended:.1%} of the same transaction with every statement parsed and planned anew (one run,
+after the rounds). What brought it there: the statements every submission runs are prepared once per connection; the
+transaction's first statement checks the API token (`auth.api_token_account`, no cache: a revoked token stops
+working at once), sets the acting organisation to its account and reads the programme, the client, the
+municipality, the day and the client's consents at once (`submission_facts_for_token`, decisions 0023 and 0027), so
+a submission takes four round trips to PostgreSQL (begin, that statement, the referral written with its event and
+notice in one statement, commit), the same four as pgbench's transaction; Swift's tasks run on SwiftNIO's event
+loops, so a request does not hand over to another pool of threads and back at each round trip; and responses are
+compact JSON whose times are formatted without ICU. What is left is Koppel's own work on the two cores that
+PostgreSQL, Koppel and the load generator share (see "Where Koppel's own CPU goes" below).
 
 ## Reading with {f['referrals']:,} referrals and {f['events']:,} history events
 
