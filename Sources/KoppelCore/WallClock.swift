@@ -28,6 +28,6 @@ public struct WallClock: Sendable {
 extension Day {
     /// Today in Amsterdam on the task's clock: the day `koppel_today()` gives in the same transaction.
     public static func today() -> Day {
-        Day(CalendarDay.day(at: WallClock.current.now()))!
+        Day(at: WallClock.current.now())
     }
 }

@@ -43,9 +43,10 @@ struct RequestLimits: Sendable {
     /// Whom a request is counted for: an API token by itself (by its hash: whether or not it is checked yet, decision
     /// 0026), a session by its user, nil for anyone else (counted by address).
     static func caller(of request: Request, identity: Identity) -> String? {
-        if let header = request.headers[.authorization], let token = try? Authenticator.bearerToken(header) {
-            return "token:" + Data(token.hash.readableBytesView).base64EncodedString()
-        }
+        // A token its use case checks later was read from the header already.
+        let token: SecretToken? =
+            if case .presentedToken(let token) = identity { token } else { request.headers[.authorization].flatMap { try? Authenticator.bearerToken($0) } }
+        if let token { return "token:" + Data(token.hash.readableBytesView).base64EncodedString() }
         return identity.account.map { "user:" + $0.id.uuidString }
     }
 

@@ -6,9 +6,12 @@ import NIOCore
 /// is stored, so a copy of the database opens nothing.
 public struct SecretToken: Sendable, Hashable {
     public let value: String
+    /// What the database keeps, worked out once: a request's token is looked up by it and counted against its rate by it.
+    public let hash: ByteBuffer
 
     public init(value: String) {
         self.value = value
+        hash = ByteBuffer(bytes: SHA256.hash(data: Data(value.utf8)))
     }
 
     /// 32 random bytes, URL-safe base64: 256 bits.
@@ -17,11 +20,6 @@ public struct SecretToken: Sendable, Hashable {
         let encoded = Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         return SecretToken(value: prefix + encoded)
-    }
-
-    /// What the database keeps.
-    public var hash: ByteBuffer {
-        ByteBuffer(bytes: SHA256.hash(data: Data(value.utf8)))
     }
 }
 
