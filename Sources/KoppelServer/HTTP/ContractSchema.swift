@@ -15,26 +15,57 @@ struct ContractViolation {
 }
 
 /// The part of JSON Schema that Koppel's contract uses (type, enum, lengths, patterns, bounds, items, properties and how
-/// many, required, formats uuid and date, `$ref`), checked against a decoded JSON value.
-struct ContractSchema {
-    let node: [String: Any]
+/// many, required, formats uuid and date, `$ref`), checked against a decoded JSON value. The schema is read once, when
+/// made: its `$ref`s followed and its keywords cast, so a check walks the value and not the document's dictionaries.
+struct ContractSchema: @unchecked Sendable {  // read-only after init
+    /// One node of the schema with what it asks for.
+    final class Node {
+        enum Additional { case allowed, forbidden, schema(Node) }
+
+        var types: [String] = []
+        /// The allowed values as text (`"\(value)"`), which the value's own text is compared with.
+        var enumValues: [String]?
+        var maxLength: Int?
+        var minLength: Int?
+        /// The pattern, compiled, and what a message says a value must be.
+        var pattern: (expression: NSRegularExpression, form: String)?
+        var format: String?
+        var maximum: Double?
+        var minimum: Double?
+        var maxItems: Int?
+        var minItems: Int?
+        var uniqueItems = false
+        var items: Node?
+        var minProperties: Int?
+        var required: [String] = []
+        var properties: [String: Node] = [:]
+        var additional = Additional.allowed
+    }
+
     let definitions: [String: Any]
-    /// Every pattern of the contract, compiled once.
-    let patterns: [String: NSRegularExpression]
+    let root: Node
+
+    init(node: [String: Any], definitions: [String: Any], patterns: [String: NSRegularExpression]) {
+        self.definitions = definitions
+        root = Reader(definitions: definitions, patterns: patterns).node(node)
+    }
 
     /// What is wrong with `value`, at most a few, each as "`/path`: what to send".
     func violations(of value: Any, at path: String = "") -> [ContractViolation] {
-        let node = resolved(self.node)
+        violations(of: value, at: path, root)
+    }
+
+    private func violations(of value: Any, at path: String, _ node: Node) -> [ContractViolation] {
         var found: [ContractViolation] = []
         if value is NSNull {
-            return allowedTypes(node).contains("null") || allowedTypes(node).isEmpty ? [] : [.init(kind: .shape, message: "\(name(path)) may not be null.")]
+            return node.types.contains("null") || node.types.isEmpty ? [] : [.init(kind: .shape, message: "\(name(path)) may not be null.")]
         }
-        let types = allowedTypes(node).filter { $0 != "null" }
+        let types = node.types.filter { $0 != "null" }
         if !types.isEmpty, !types.contains(where: { Self.value(value, is: $0) }) {
             return [.init(kind: .shape, message: "\(name(path)) must be \(types.map(Self.article).joined(separator: " or ")).")]
         }
-        if let allowed = node["enum"] as? [Any], !allowed.contains(where: { "\($0)" == "\(value)" }) {
-            found.append(.init(kind: .shape, message: "\(name(path)) is '\(value)'; it must be one of \(allowed.map { "\($0)" }.joined(separator: ", "))."))
+        if let allowed = node.enumValues, !allowed.contains("\(value)") {
+            found.append(.init(kind: .shape, message: "\(name(path)) is '\(value)'; it must be one of \(allowed.joined(separator: ", "))."))
         }
         if let text = value as? String { found += violations(ofText: text, node, path) }
         if let number = value as? NSNumber, !Self.isBoolean(number) { found += violations(ofNumber: number.doubleValue, node, path) }
@@ -43,22 +74,21 @@ struct ContractSchema {
         return found
     }
 
-    private func violations(ofText text: String, _ node: [String: Any], _ path: String) -> [ContractViolation] {
+    private func violations(ofText text: String, _ node: Node, _ path: String) -> [ContractViolation] {
         var found: [ContractViolation] = []
-        let length = text.unicodeScalars.count
-        if let most = node["maxLength"] as? Int, length > most {
-            found.append(.init(kind: .limit, message: "\(name(path)) may have at most \(most) characters (it has \(length))."))
+        if node.maxLength != nil || node.minLength != nil {
+            let length = text.unicodeScalars.count
+            if let most = node.maxLength, length > most {
+                found.append(.init(kind: .limit, message: "\(name(path)) may have at most \(most) characters (it has \(length))."))
+            }
+            if let least = node.minLength, length < least {
+                found.append(.init(kind: .limit, message: "\(name(path)) must have at least \(least) character\(least == 1 ? "" : "s")."))
+            }
         }
-        if let least = node["minLength"] as? Int, length < least {
-            found.append(.init(kind: .limit, message: "\(name(path)) must have at least \(least) character\(least == 1 ? "" : "s")."))
-        }
-        if let pattern = node["pattern"] as? String, let expression = patterns[pattern],
-            expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
-        {
-            let form = (node["description"] as? String).map { $0.prefix(1).lowercased() + $0.dropFirst() } ?? "it must match \(pattern)."
+        if let (expression, form) = node.pattern, expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
             found.append(.init(kind: .limit, message: "\(name(path)) is '\(text.prefix(60))'; \(form)"))
         }
-        switch node["format"] as? String {
+        switch node.format {
         case "uuid" where UUID(uuidString: text) == nil:
             found.append(.init(kind: .shape, message: "\(name(path)) is '\(text.prefix(60))', not an id; ids are UUIDs."))
         case "date" where !CalendarDay.isValid(text):
@@ -69,76 +99,122 @@ struct ContractSchema {
         return found
     }
 
-    private func violations(ofNumber number: Double, _ node: [String: Any], _ path: String) -> [ContractViolation] {
+    private func violations(ofNumber number: Double, _ node: Node, _ path: String) -> [ContractViolation] {
         var found: [ContractViolation] = []
-        if let most = (node["maximum"] as? NSNumber)?.doubleValue, number > most {
+        if let most = node.maximum, number > most {
             found.append(.init(kind: .limit, message: "\(name(path)) may be at most \(Self.plain(most))."))
         }
-        if let least = (node["minimum"] as? NSNumber)?.doubleValue, number < least {
+        if let least = node.minimum, number < least {
             found.append(.init(kind: .limit, message: "\(name(path)) must be at least \(Self.plain(least))."))
         }
         return found
     }
 
-    private func violations(ofItems items: [Any], _ node: [String: Any], _ path: String) -> [ContractViolation] {
+    private func violations(ofItems items: [Any], _ node: Node, _ path: String) -> [ContractViolation] {
         var found: [ContractViolation] = []
-        if let most = node["maxItems"] as? Int, items.count > most {
+        if let most = node.maxItems, items.count > most {
             found.append(.init(kind: .limit, message: "\(name(path)) may list at most \(most) items."))
         }
-        if let least = node["minItems"] as? Int, items.count < least {
+        if let least = node.minItems, items.count < least {
             found.append(.init(kind: .limit, message: "\(name(path)) must list at least \(least)."))
         }
-        if node["uniqueItems"] as? Bool == true, Set(items.map { "\($0)".lowercased() }).count < items.count {
+        if node.uniqueItems, Set(items.map { "\($0)".lowercased() }).count < items.count {
             found.append(.init(kind: .limit, message: "\(name(path)) lists an item twice."))
         }
-        if let schema = node["items"] as? [String: Any] {
+        if let schema = node.items {
             for (index, item) in items.enumerated() {
-                found += ContractSchema(node: schema, definitions: definitions, patterns: patterns).violations(of: item, at: "\(path)/\(index)")
+                found += violations(of: item, at: "\(path)/\(index)", schema)
                 if found.count >= 5 { break }
             }
         }
         return found
     }
 
-    private func violations(ofObject object: [String: Any], _ node: [String: Any], _ path: String) -> [ContractViolation] {
+    private func violations(ofObject object: [String: Any], _ node: Node, _ path: String) -> [ContractViolation] {
         var found: [ContractViolation] = []
-        if let least = node["minProperties"] as? Int, object.count < least {
+        if let least = node.minProperties, object.count < least {
             let given = object.isEmpty ? "names no field" : "names \(object.count)"
             found.append(.init(kind: .limit, message: "\(name(path)) \(given); give at least \(least) field\(least == 1 ? "" : "s") to change."))
         }
-        for key in (node["required"] as? [String] ?? []) where object[key] == nil {
+        for key in node.required where object[key] == nil {
             found.append(.init(kind: .shape, message: "\(name(path + "/" + key)) is required."))
         }
-        let properties = node["properties"] as? [String: Any] ?? [:]
         for (key, value) in object.sorted(by: { $0.key < $1.key }) {
-            if let schema = properties[key] as? [String: Any] {
-                found += ContractSchema(node: schema, definitions: definitions, patterns: patterns).violations(of: value, at: path + "/" + key)
-            } else if node["additionalProperties"] as? Bool == false {
-                found.append(.init(kind: .shape, message: "\(name(path + "/" + key)) is not a field the API knows."))
-            } else if let schema = node["additionalProperties"] as? [String: Any] {
-                found += ContractSchema(node: schema, definitions: definitions, patterns: patterns).violations(of: value, at: path + "/" + key)
+            if let schema = node.properties[key] {
+                found += violations(of: value, at: path + "/" + key, schema)
+            } else {
+                switch node.additional {
+                case .forbidden: found.append(.init(kind: .shape, message: "\(name(path + "/" + key)) is not a field the API knows."))
+                case .schema(let schema): found += violations(of: value, at: path + "/" + key, schema)
+                case .allowed: break
+                }
             }
             if found.count >= 5 { break }
         }
         return found
     }
 
+    /// Reads a schema's nodes once; a `$ref` to the same definition is the same node, so a schema may refer to itself.
+    private final class Reader {
+        let definitions: [String: Any]
+        let patterns: [String: NSRegularExpression]
+        var read: [String: Node] = [:]
+
+        init(definitions: [String: Any], patterns: [String: NSRegularExpression]) {
+            self.definitions = definitions
+            self.patterns = patterns
+        }
+
+        func node(_ given: [String: Any]) -> Node {
+            let (definition, keywords) = ContractSchema.following(given, in: definitions)
+            if let definition, let known = read[definition] { return known }
+            let node = Node()
+            if let definition { read[definition] = node }
+            node.types = (keywords["type"] as? String).map { [$0] } ?? keywords["type"] as? [String] ?? []
+            node.enumValues = (keywords["enum"] as? [Any])?.map { "\($0)" }
+            node.maxLength = keywords["maxLength"] as? Int
+            node.minLength = keywords["minLength"] as? Int
+            if let pattern = keywords["pattern"] as? String, let expression = patterns[pattern] {
+                let form = (keywords["description"] as? String).map { $0.prefix(1).lowercased() + $0.dropFirst() } ?? "it must match \(pattern)."
+                node.pattern = (expression, form)
+            }
+            node.format = keywords["format"] as? String
+            node.maximum = (keywords["maximum"] as? NSNumber)?.doubleValue
+            node.minimum = (keywords["minimum"] as? NSNumber)?.doubleValue
+            node.maxItems = keywords["maxItems"] as? Int
+            node.minItems = keywords["minItems"] as? Int
+            node.uniqueItems = keywords["uniqueItems"] as? Bool == true
+            node.items = (keywords["items"] as? [String: Any]).map(self.node)
+            node.minProperties = keywords["minProperties"] as? Int
+            node.required = keywords["required"] as? [String] ?? []
+            node.properties = (keywords["properties"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? [String: Any]).map(self.node) }
+            if keywords["additionalProperties"] as? Bool == false {
+                node.additional = .forbidden
+            } else if let schema = keywords["additionalProperties"] as? [String: Any] {
+                node.additional = .schema(self.node(schema))
+            }
+            return node
+        }
+    }
+
     /// The node a `$ref` points to (`#/components/schemas/Name`), followed as far as it goes.
     func resolved(_ node: [String: Any]) -> [String: Any] {
+        Self.following(node, in: definitions).keywords
+    }
+
+    /// The definition a node's `$ref`s lead to (its name, if it has one) and its keywords.
+    static func following(_ node: [String: Any], in definitions: [String: Any]) -> (definition: String?, keywords: [String: Any]) {
         var node = node
+        var definition: String?
         var hops = 0
         while let reference = node["$ref"] as? String, hops < 20, let name = reference.split(separator: "/").last,
             let target = definitions[String(name)] as? [String: Any]
         {
             node = target
+            definition = String(name)
             hops += 1
         }
-        return node
-    }
-
-    private func allowedTypes(_ node: [String: Any]) -> [String] {
-        if let type = node["type"] as? String { return [type] }
-        return node["type"] as? [String] ?? []
+        return (definition, node)
     }
 
     private func name(_ path: String) -> String { path.isEmpty ? "The body" : "`\(path)`" }

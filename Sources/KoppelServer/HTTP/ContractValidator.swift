@@ -13,23 +13,20 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         let segments: [String]
         /// Per segment, whether it is a fixed word (`PathTemplate.shape`): worked out once, not per request.
         let shape: [Bool]
-        /// name, where (`query`, `path`, `header`), schema with its `$ref` followed.
-        let parameters: [(name: String, location: String, schema: [String: Any])]
-        let body: [String: Any]?
+        /// name, where (`query`, `path`, `header`), schema with its `$ref` followed, read once.
+        let parameters: [(name: String, location: String, schema: [String: Any], check: ContractSchema)]
+        let body: ContractSchema?
     }
 
     /// By their number of segments: a request is matched against the templates as long as its path only.
     private let operations: [Int: [Operation]]
-    private let definitions: [String: Any]
-    private let patterns: [String: NSRegularExpression]
     private let prefix: String
 
     init(yaml: String) throws {
         let document = try Yams.load(yaml: yaml) as? [String: Any] ?? [:]
         let components = document["components"] as? [String: Any] ?? [:]
         let definitions = components["schemas"] as? [String: Any] ?? [:]
-        self.definitions = definitions
-        patterns = try Self.patterns(in: document)
+        let patterns = try Self.patterns(in: document)
         let sharedParameters = components["parameters"] as? [String: Any] ?? [:]
         prefix = ((document["servers"] as? [[String: Any]])?.first?["url"] as? String) ?? ""
         var operations: [Operation] = []
@@ -56,7 +53,11 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                 let segments = path.split(separator: "/").map(String.init)
                 operations.append(Operation(
                     method: method.uppercased(), segments: segments, shape: PathTemplate.shape(segments),
-                    parameters: parameters.map { (name: $0.0, location: $0.1, schema: Self.resolved($0.2, in: definitions)) }, body: body))
+                    parameters: parameters.map {
+                        (name: $0.0, location: $0.1, schema: ContractSchema.following($0.2, in: definitions).keywords,
+                         check: ContractSchema(node: $0.2, definitions: definitions, patterns: patterns))
+                    },
+                    body: body.map { ContractSchema(node: $0, definitions: definitions, patterns: patterns) }))
             }
         }
         self.operations = Dictionary(grouping: operations) { $0.segments.count }
@@ -81,7 +82,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                 case "header": HTTPField.Name(parameter.name).map { request.headers[values: $0] } ?? []
                 default: []
                 }
-            found += violations(of: values, parameter.name, parameter.schema)
+            found += Self.violations(of: values, parameter.name, parameter.schema, parameter.check)
         }
         if !found.isEmpty { return Self.problem(.badRequest, found) }
         // Whatever the Content-Type says: the API reads a body without one (or with a wildcard) as JSON. Checked as the
@@ -89,7 +90,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         guard let schema = operation.body, body.readableBytes > 0,
             let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)).foundationValue
         else { return nil }
-        let problems = ContractSchema(node: schema, definitions: definitions, patterns: patterns).violations(of: value)
+        let problems = schema.violations(of: value)
         guard !problems.isEmpty else { return nil }
         // A body the API cannot read as such is malformed (400); one it reads but that is out of bounds, unprocessable (422).
         return Self.problem(problems.contains { $0.kind == .shape } ? .badRequest : .unprocessableContent, problems)
@@ -115,8 +116,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
     }
 
     /// A parameter's values checked as the JSON value its schema describes (a list for an array, a number for an integer).
-    private func violations(of values: [String], _ name: String, _ node: [String: Any]) -> [ContractViolation] {
-        let validator = ContractSchema(node: node, definitions: definitions, patterns: patterns)
+    private static func violations(of values: [String], _ name: String, _ node: [String: Any], _ validator: ContractSchema) -> [ContractViolation] {
         func typed(_ text: String, _ node: [String: Any]) -> Any {
             switch node["type"] as? String {
             case "integer", "number": if let number = Double(text) { return NSNumber(value: number) }
@@ -156,11 +156,6 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
             values[String(operation.segments[index].dropFirst().dropLast())] = value
         }
         return (operation, values)
-    }
-
-    /// `node` with its `$ref` followed (`ContractSchema.resolved`), once at start.
-    private static func resolved(_ node: [String: Any], in definitions: [String: Any]) -> [String: Any] {
-        ContractSchema(node: node, definitions: definitions, patterns: [:]).resolved(node)
     }
 }
 
