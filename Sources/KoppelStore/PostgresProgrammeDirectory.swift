@@ -52,9 +52,6 @@ public struct PostgresProgrammeDirectory: ProgrammeDirectory {
     /// array per programme, so the directory is one query, not one per programme). Filter on `p`.
     static let selectProgrammes = "SELECT p.* FROM programme_rows p"
 
-    /// How many columns of `programme_rows` make a programme.
-    static let columnCount = 26
-
     static func programme(from row: PostgresRow) throws -> Programme {
         try programme(from: PostgresRandomAccessRow(row), at: 0)
     }

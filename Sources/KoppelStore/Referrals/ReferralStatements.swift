@@ -45,6 +45,9 @@ struct SubmissionFactsForToken: PreparedStatement {
 
 /// The columns both submission statements answer with, in `SubmissionFacts.decode`'s order, and what they are asked.
 enum SubmissionFactsColumns {
+    /// After the programme's: the facts (client_erased … today), then a consent's (consent_id … ended_at).
+    static let factColumns = 12
+    static let consentColumns = 13
     static let list = """
         (t.programme).*, t.client_erased, t.code, t.name, t.region, t.country, t.names, t.places, t.ended_on, t.successor,
         t.matching, t.existing, t.today, t.consent_id, t.consent_client, t.status, t.grantor, t.recorded_by, t.organisation_id,

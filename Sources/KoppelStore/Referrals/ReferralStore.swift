@@ -41,7 +41,7 @@ public struct ReferralStore: Sendable {
             let actor = account.actor
             try authorize(actor)
             let outcome = try await Self.create(
-                new, facts: try SubmissionFacts.decode(rows), by: actor, idempotency: idempotency, response: response(actor),
+                new, facts: try SubmissionFacts.decode(rows, trailing: SubmissionFactsForToken.accountColumns), by: actor, idempotency: idempotency, response: response(actor),
                 on: connection, logger: logger)
             return (actor, outcome)
         }

@@ -13,11 +13,12 @@ struct SubmissionFacts: Sendable {
     let consents: [Consent]
 
     /// The facts of the statements' rows, one per consent (one with none when the client has none), each in
-    /// `SubmissionFactsColumns.list`' order: the programme, the facts, then a consent.
-    static func decode(_ rows: [PostgresRandomAccessRow]) throws -> SubmissionFacts {
+    /// `SubmissionFactsColumns.list`' order: the programme's columns (as many as `programme_rows` has), the facts, a
+    /// consent, then `trailing` columns of someone else's (the account's).
+    static func decode(_ rows: [PostgresRandomAccessRow], trailing: Int = 0) throws -> SubmissionFacts {
         let first = rows[0]
-        let factsFrom = PostgresProgrammeDirectory.columnCount
-        let consentFrom = factsFrom + 12
+        let consentFrom = first.count - trailing - SubmissionFactsColumns.consentColumns
+        let factsFrom = consentFrom - SubmissionFactsColumns.factColumns
         func fact<T: PostgresDecodable>(_ index: Int, _: T.Type = T.self) throws -> T { try first[factsFrom + index].decode(T.self) }
         var match: MunicipalityMatch?
         if let code: String = try fact(1) {

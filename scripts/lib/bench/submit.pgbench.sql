@@ -4,16 +4,16 @@
 -- and -M extended to see what that saves.
 BEGIN;
 -- The API token checked, the acting tenant set, and the programme, the client, the municipality, today and the
--- client's consents read, in one statement (`SubmissionFactsForToken`, schema 0030); Koppel reads every column.
-SELECT consent_id FROM (
+-- client's consents read, in one statement (`SubmissionFactsForToken`, schema 0030): every column, as Koppel reads
+-- them, kept in variables (the consent's id is the one the write needs), and a request's trace as Koppel passes one.
 SELECT (t.programme).*, t.client_erased, t.code, t.name, t.region, t.country, t.names, t.places, t.ended_on, t.successor,
        t.matching, t.existing, t.today, t.consent_id, t.consent_client, t.status, t.grantor, t.recorded_by, t.organisation_id,
        t.obtained_on, t.evidence, t.legal_basis, t.valid_from, t.valid_until, t.provisions, t.ended_at,
        t.account_user_id, t.account_organisation_id, t.account_organisation_name,
        t.account_email, t.account_display_name, t.account_roles, t.account_coordinated_programmes,
        t.account_must_change_password, t.account_totp_secret, t.account_totp_confirmed, t.account_disabled
-FROM submission_facts_for_token(decode(:token_hash, 'hex'), extract(epoch FROM clock_timestamp())::text, '', :client, 'Den Haag', 'den haag', :programme) t
-) f \gset
+FROM submission_facts_for_token(decode(:token_hash, 'hex'), extract(epoch FROM clock_timestamp())::text,
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', :client, 'Den Haag', 'den haag', :programme) t \gset
 -- The referral, its first event and its notice in one statement (`FileReferral`); Koppel makes the referral's id
 -- itself, here the database hands one out in its place, and the response deadline is a constant.
 WITH r AS (
