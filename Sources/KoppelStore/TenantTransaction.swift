@@ -141,6 +141,11 @@ struct TokenSettings {
         binds.append(clockSetting())
         binds.append(RequestTrace.traceparent ?? "")
     }
+
+    /// The account in the last columns of such a statement's row.
+    static func account(in row: PostgresRandomAccessRow) throws -> Account {
+        try UserStore.account(from: row, at: row.count - accountColumns)
+    }
 }
 
 /// Every tenant transaction begins with it, unless its first statement sets the tenant itself.

@@ -31,7 +31,6 @@ struct SubmissionFactsForToken: PreparedStatement {
                t.account_must_change_password, t.account_totp_secret, t.account_totp_confirmed, t.account_disabled
         FROM submission_facts_for_token($1, $2, $3, $4, $5, $6, $7) t
         """
-    static let accountColumns = TokenSettings.accountColumns
     let token: TokenSettings
     let new: NewReferral
 
@@ -245,7 +244,6 @@ struct ReferralForToken: PreparedStatement {
                t.coordinated_programmes, t.must_change_password, t.totp_secret, t.totp_confirmed, t.disabled
         FROM referral_for_token($1, $2, $3, $4) t
         """
-    static let accountColumns = TokenSettings.accountColumns
     let token: TokenSettings
     let id: UUID
 

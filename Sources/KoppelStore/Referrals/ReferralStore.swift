@@ -36,12 +36,12 @@ public struct ReferralStore: Sendable {
         return try await client.withTenantTransactionSetByFirstStatement(logger: logger) { connection in
             let rows = try await connection.rows(SubmissionFactsForToken(token: TokenSettings(token), new: new), logger: logger).map(PostgresRandomAccessRow.init)
             guard let first = rows.first else { return nil }
-            let account = try UserStore.account(from: first, at: first.count - SubmissionFactsForToken.accountColumns)
+            let account = try TokenSettings.account(in: first)
             guard !account.isDisabled else { return nil }
             let actor = account.actor
             try authorize(actor)
             let outcome = try await Self.create(
-                new, facts: try SubmissionFacts.decode(rows, trailing: SubmissionFactsForToken.accountColumns), by: actor, idempotency: idempotency, response: response(actor),
+                new, facts: try SubmissionFacts.decode(rows, trailing: TokenSettings.accountColumns), by: actor, idempotency: idempotency, response: response(actor),
                 on: connection, logger: logger)
             return (actor, outcome)
         }
@@ -126,7 +126,7 @@ public struct ReferralStore: Sendable {
             let row = try await client.rowsSettingTenant(ReferralForToken(token: TokenSettings(token), id: id), logger: logger).first
         else { return nil }
         let cells = PostgresRandomAccessRow(row)
-        let account = try UserStore.account(from: cells, at: cells.count - ReferralForToken.accountColumns)
+        let account = try TokenSettings.account(in: cells)
         guard try cells[0].decode(UUID?.self) != nil else { return (account, nil) }
         return (account, Self.visible(try ReferralRow.decode(row), to: account.actor))
     }
