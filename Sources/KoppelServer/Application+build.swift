@@ -93,11 +93,12 @@ public func buildApplicationAndRoutes(
         referrals: referrals, privacy: privacy, users: users, areas: AreaStore(client: client, logger: logger), agreements: agreements
     ) { try await hasher.hash($0) }
     let confirmations = DirectoryConfirmations(client: client, logger: logger)
-    try APIHandlers(
+    let api = APIHandlers(
         directory: directory, catalogues: catalogues, users: users, organisations: organisations, tokens: tokens, hasher: hasher,
         referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics, webhooks: webhooks, useCases: useCases,
         directoryConfirmations: confirmations, directoryImport: try DirectoryImport(store: DirectoryImportStore(client: client, logger: logger)))
-        .registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!, configuration: APIWireFormat.configuration)
+    ReferralReadRoute(api: api).register(on: routes)
+    try api.registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!, configuration: APIWireFormat.configuration)
     FHIRDoor(
         useCases: useCases, directory: directory, organisations: organisations, referrals: referrals, catalogues: catalogues,
         publicURL: settings.publicURL

@@ -54,6 +54,51 @@ struct TokenCheckedInTheReadTests {
         }
     }
 
+    @Test("the read's own route (decision 0028) answers what the list says of the referral; an Accept without JSON gets 406 on any API route, before anything is written")
+    func ownRoute() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let id = try await api.file(cast.forTwoGo(), as: cast.caseworker)
+            let uri = "/api/v1/referrals/\(id)"
+
+            let read = try await api(.get, uri, as: cast.caseworker)
+            let listed = try await api(.get, "/api/v1/referrals", as: cast.caseworker)
+            let item = try #require((listed.json["items"] as? [[String: Any]])?.first { $0["id"] as? String == id })
+            #expect(NSDictionary(dictionary: read.json).isEqual(to: item), "\(read.text)")
+            #expect(read.id == id && read.json.count >= 20)
+
+            func accepting(_ accept: String) async throws -> (HTTPResponse.Status, String?) {
+                let headers: HTTPFields = [.authorization: "Bearer \(cast.caseworker)", .accept: accept]
+                return try await client.execute(uri: uri, method: .get, headers: headers) { ($0.status, $0.headers[.contentType]) }
+            }
+            for accept in ["application/json", "*/*", "application/*", "text/html, application/json;q=0.9"] {
+                #expect(try await accepting(accept) == (.ok, "application/json; charset=utf-8"), "\(accept)")
+            }
+            #expect(try await accepting("text/html") == (.notAcceptable, "application/problem+json"))
+
+            // On any API route, an Accept that rules out the answer is refused before the handler runs: nothing is
+            // written, where the generated server used to write first and then fail with a 500.
+            var filing = cast.forTwoGo()
+            filing["client_id"] = try await api.consentedClient(as: cast.caseworker)
+            let before = try await AdminDatabase.count(database, "SELECT count(*)::int FROM referrals")
+            let refused: [(HTTPRequest.Method, String, [String: Any]?)] = [
+                (.get, "/api/v1/programmes", nil), (.get, uri + "/history", nil), (.post, "/api/v1/referrals", filing),
+            ]
+            for (method, path, body) in refused {
+                var headers: HTTPFields = [.authorization: "Bearer \(cast.caseworker)", .accept: "text/html"]
+                if body != nil { headers[.contentType] = "application/json" }
+                let buffer = try body.map { ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: $0)) }
+                let (status, text) = try await client.execute(uri: path, method: method, headers: headers, body: buffer) {
+                    ($0.status, String(buffer: $0.body))
+                }
+                #expect(status == .notAcceptable && text.contains("application/json"), "\(method) \(path): \(status) \(text)")
+            }
+            #expect(try await AdminDatabase.count(database, "SELECT count(*)::int FROM referrals") == before)
+            #expect(try await api(.get, "/api/v1/referrals/not-a-uuid", as: cast.caseworker).status == .badRequest)
+        }
+    }
+
     @Test("the read counts against the token's rate like its other requests")
     func rateLimited() async throws {
         try await TestApp.run(rateLimit: 60) { client, database in

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+@_spi(Generated) import OpenAPIRuntime
 import Yams
 
 /// Holds every API request to the limits the contract (`openapi.yaml`) declares, before a handler sees it: lengths,
@@ -16,6 +17,8 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         /// name, where (`query`, `path`, `header`), schema with its `$ref` followed, read once.
         let parameters: [(name: String, location: String, schema: [String: Any], check: ContractSchema)]
         let body: ContractSchema?
+        /// The media types of its successful answers: an `Accept` header must allow one of them.
+        let answers: [String]
     }
 
     /// By their number of segments: a request is matched against the templates as long as its path only.
@@ -50,6 +53,10 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                 }
                 let content = (operation["requestBody"] as? [String: Any])?["content"] as? [String: Any]
                 let body = (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+                let responses = operation["responses"] as? [String: Any] ?? [:]
+                let answers = responses.filter { $0.key.hasPrefix("2") }.flatMap {
+                    (($0.value as? [String: Any])?["content"] as? [String: Any] ?? [:]).keys.sorted()
+                }
                 let segments = path.split(separator: "/").map(String.init)
                 operations.append(Operation(
                     method: method.uppercased(), segments: segments, shape: PathTemplate.shape(segments),
@@ -57,7 +64,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                         (name: $0.0, location: $0.1, schema: ContractSchema.following($0.2, in: definitions).keywords,
                          check: ContractSchema(node: $0.2, definitions: definitions, patterns: patterns))
                     },
-                    body: body.map { ContractSchema(node: $0, definitions: definitions, patterns: patterns) }))
+                    body: body.map { ContractSchema(node: $0, definitions: definitions, patterns: patterns) }, answers: answers))
             }
         }
         self.operations = Dictionary(grouping: operations) { $0.segments.count }
@@ -85,6 +92,10 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
             found += Self.violations(of: values, parameter.name, parameter.schema, parameter.check)
         }
         if !found.isEmpty { return Self.problem(.badRequest, found) }
+        // Before the handler, so that a request whose answer the client would refuse changes nothing.
+        if !operation.answers.isEmpty, request.headers[.accept] != nil, !operation.answers.contains(where: { Self.accepts(request, $0) }) {
+            return .notAcceptable(operation.answers)
+        }
         // Whatever the Content-Type says: the API reads a body without one (or with a wildcard) as JSON. Checked as the
         // handler's decoder reads it, so a key given twice is judged by the value the handler gets.
         guard let schema = operation.body, body.readableBytes > 0,
@@ -95,6 +106,13 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         // A body the API cannot read as such is malformed (400); one it reads but that is out of bounds, unprocessable (422).
         return Self.problem(problems.contains { $0.kind == .shape } ? .badRequest : .unprocessableContent, problems)
     }
+
+    /// Whether the request's `Accept` header allows `mediaType`, read as the generated server reads it.
+    private static func accepts(_ request: Request, _ mediaType: String) -> Bool {
+        (try? converter.validateAcceptIfPresent(mediaType, in: request.headers)) != nil
+    }
+
+    private static let converter = Converter(configuration: APIWireFormat.configuration)
 
     private static func problem(_ status: HTTPResponse.Status, _ violations: [ContractViolation]) -> Problem {
         Problem(status: status, detail: violations.prefix(5).map(\.message).joined(separator: " ") + " See /openapi.yaml.")

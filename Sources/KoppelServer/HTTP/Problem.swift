@@ -52,6 +52,12 @@ extension Problem {
         return Problem(status: .methodNotAllowed, detail: "\(method.rawValue) is not allowed here; use \(names).")
     }
 
+    static func notAcceptable(_ answers: [String]) -> Problem {
+        Problem(
+            status: .notAcceptable,
+            detail: "Koppel answers this request as \(answers.joined(separator: " or ")): send an Accept header that allows it, or none.")
+    }
+
     static let internalError = Problem(
         status: .internalServerError,
         detail: "Something went wrong on our side. Nothing was changed; try again, and quote the X-Request-ID header if it persists.")

@@ -43,6 +43,9 @@ final class RouteRegistrar: ServerTransport, @unchecked Sendable {
         method: HTTPRequest.Method,
         path: String
     ) throws {
+        // An operation with a route of Koppel's own, registered first (`ReferralReadRoute`), keeps it: that route
+        // calls the generated handler itself.
+        if catalogue.routes.contains(where: { $0.method == method && $0.path == path }) { return }
         catalogue.add(method, path)
         router.register(handler, method: method, path: path)
     }
