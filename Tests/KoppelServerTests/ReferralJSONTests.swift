@@ -58,6 +58,18 @@ struct ReferralJSONTests {
         }
     }
 
+    @Test("the full referral leaves nothing out, so a field the contract gains is compared too")
+    func fullLeavesNothingOut() throws {
+        func absent(_ value: Any) -> [String] {
+            Mirror(reflecting: value).children.compactMap { child in
+                let inner = Mirror(reflecting: child.value)
+                return inner.displayStyle == .optional && inner.children.isEmpty ? child.label : nil
+            }
+        }
+        #expect(absent(Self.full).isEmpty)
+        #expect(absent(try #require(Self.full.deadline)).isEmpty)
+    }
+
     @Test("names with quotes, backslashes, slashes, control characters and non-ASCII letters are escaped alike")
     func escapes() async throws {
         let names = [

@@ -76,6 +76,12 @@ struct TokenCheckedInTheReadTests {
                 #expect(try await accepting(accept) == (.ok, "application/json; charset=utf-8"), "\(accept)")
             }
             #expect(try await accepting("text/html") == (.notAcceptable, "application/problem+json"))
+            let encoded = "/api/v1/referrals/" + id.replacingOccurrences(of: "-", with: "%2D")
+            #expect(try await api(.get, encoded, as: cast.caseworker).id == id, "a path's value percent-decoded, as before")
+            let csv = try await client.execute(
+                uri: "/api/v1/statistics?period=2026", method: .get, headers: [.authorization: "Bearer \(cast.funder)", .accept: "text/html, text/csv"]
+            ) { ($0.status, $0.headers[.contentType] ?? "") }
+            #expect(csv.0 == .ok && csv.1.hasPrefix("text/csv"), "the one type of two it can write: \(csv)")
 
             // On any API route, an Accept that rules out the answer is refused before the handler runs: nothing is
             // written, where the generated server used to write first and then fail with a 500.

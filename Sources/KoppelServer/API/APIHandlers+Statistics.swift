@@ -19,9 +19,11 @@ extension APIHandlers {
             throw refusal.problem
         }
         let catalogue = catalogues[.english]
-        // The most preferred type the caller accepts, the first of equals; JSON when nothing is said.
-        var preferred = input.headers.accept.first
-        for option in input.headers.accept where option.quality.doubleValue > (preferred?.quality.doubleValue ?? 0) { preferred = option }
+        // The most preferred type the caller accepts of those Koppel writes, the first of equals; JSON when nothing is
+        // said. (`text/html, text/csv` is CSV: choosing HTML first fell back to JSON, which the caller refuses.)
+        let writable = input.headers.accept.filter { if case .other = $0.contentType { false } else { true } }
+        var preferred = writable.first
+        for option in writable where option.quality.doubleValue > (preferred?.quality.doubleValue ?? 0) { preferred = option }
         if preferred?.contentType == .csv {
             return .ok(.init(body: .csv(HTTPBody(labelled.csv(catalogue: catalogue)))))
         }

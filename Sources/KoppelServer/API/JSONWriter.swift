@@ -77,6 +77,8 @@ struct JSONWriter {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
         let day = Day(ordinal: secondOfDay < 0 ? days - 1 : days)
+        // Outside four-digit years since the Gregorian calendar began, Foundation's own format.
+        guard (1583...9999).contains(day.year) else { return string(date.formatted(Date.ISO8601FormatStyle())) }
         let second = secondOfDay < 0 ? secondOfDay + 86_400 : secondOfDay
         separate()
         bytes.append(UInt8(ascii: "\""))

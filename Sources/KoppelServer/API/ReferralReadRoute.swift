@@ -13,7 +13,8 @@ struct ReferralReadRoute {
     func register(on routes: RouteRegistrar) {
         routes.get(Self.path) { [api] _, context in
             // `ContractValidator` has held the path and the Accept header to the contract before this runs.
-            let id = context.parameters.get("referralId") ?? ""
+            // Percent-decoded, as the generated server reads a path's value.
+            let id = context.parameters.get("referralId").map { $0.removingPercentEncoding ?? $0 } ?? ""
             switch try await api.getReferral(.init(path: .init(referralId: id))) {
             case .ok(let ok):
                 switch ok.body {
@@ -22,10 +23,17 @@ struct ReferralReadRoute {
             case .default(let status, let answer):
                 switch answer.body {
                 case .applicationProblemJson(let problem):
-                    return Self.json(.init(code: status), "application/problem+json", Array(try JSONEncoder.api.encode(problem)))
+                    return Self.json(.init(code: status), "application/problem+json", Array(try Self.problemEncoder.encode(problem)))
                 }
             }
         }
+    }
+
+    /// As the generated server writes a problem (`APIWireFormat`): keys sorted, slashes unescaped.
+    private static var problemEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 
     private static func json(_ status: HTTPResponse.Status, _ type: String, _ bytes: [UInt8]) -> Response {

@@ -53,10 +53,10 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                 }
                 let content = (operation["requestBody"] as? [String: Any])?["content"] as? [String: Any]
                 let body = (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
-                let responses = operation["responses"] as? [String: Any] ?? [:]
-                let answers = responses.filter { $0.key.hasPrefix("2") }.flatMap {
-                    (($0.value as? [String: Any])?["content"] as? [String: Any] ?? [:]).keys.sorted()
-                }
+                let responses = operation["responses"] as? [AnyHashable: Any] ?? [:]
+                let answers = Set(responses.filter { "\($0.key)".hasPrefix("2") }.flatMap {
+                    (($0.value as? [String: Any])?["content"] as? [String: Any] ?? [:]).keys
+                }).sorted()
                 let segments = path.split(separator: "/").map(String.init)
                 operations.append(Operation(
                     method: method.uppercased(), segments: segments, shape: PathTemplate.shape(segments),
