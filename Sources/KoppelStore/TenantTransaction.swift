@@ -67,10 +67,16 @@ extension PostgresClient {
     /// One statement that sets the tenant itself (a `…_as` function of schema 0025), with no transaction block: its
     /// settings end with it. The wait for its connection is measured as a `statement`.
     func rowsSettingTenant<Statement: PreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [PostgresRow] {
+        try await withStatements(logger: logger) { connection in try await connection.rows(statement, logger: logger) }
+    }
+
+    /// One connection for statements that each set the tenant themselves, with no transaction block: each is atomic on
+    /// its own, and nothing one sets outlives it (decision 0029). The wait for the connection is measured as a `statement`.
+    func withStatements<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
         let asked = ContinuousClock.now
         return try await withConnection { connection in
             Measurements.current.waitedForConnection(ContinuousClock.now - asked, transaction: "statement")
-            return try await connection.rows(statement, logger: logger)
+            return try await body(connection)
         }
     }
 }
@@ -131,14 +137,17 @@ struct TenantSettings {
 struct TokenSettings {
     static let accountColumns = 11
     let hash: ByteBuffer
+    /// The task's clock when made: statements given the same settings act at one instant, as in one transaction.
+    let now: String
 
     init(_ token: SecretToken) {
         hash = token.hash
+        now = clockSetting()
     }
 
     func append(to binds: inout PostgresBindings) {
         binds.append(hash)
-        binds.append(clockSetting())
+        binds.append(now)
         binds.append(RequestTrace.traceparent ?? "")
     }
 

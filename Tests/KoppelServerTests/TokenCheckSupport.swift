@@ -19,6 +19,23 @@ enum AdminDatabase {
         }
     }
 
+    /// The one text `sql` answers with.
+    static func text(_ database: TestDatabase, _ sql: String) async throws -> String {
+        try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
+            try await client.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).collect().first!.decode(String.self)
+        }
+    }
+
+    /// The one number `sql` answers with when run as the app role (row-level security applies), in a transaction of its own.
+    static func countAsApp(_ database: TestDatabase, _ sql: String) async throws -> Int {
+        try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
+            try await client.withTransaction(logger: quietLogger) { connection in
+                _ = try await connection.query("SET LOCAL ROLE koppel_app", logger: quietLogger)
+                return try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).collect().first!.decode(Int.self)
+            }
+        }
+    }
+
     /// Makes the database count calls of PL/pgSQL functions (`calls(of:_:atLeast:)`), for connections made after it.
     static func trackFunctions(_ database: TestDatabase) async throws {
         try await change(database, "ALTER DATABASE \"\(database.name)\" SET track_functions = 'pl'")

@@ -23,8 +23,13 @@ struct TokenCheckedInTheSubmissionTests {
             #expect(filed.status == .created && filed.state == "submitted", "\(filed.detail)")
             #expect((filed.json["programme"] as? [String: Any])?["name"] as? String == "2GO maatjesprojecten")
             #expect(try await AdminDatabase.calls(of: "submission_facts_for_token", database, atLeast: 1) >= 1, "the facts read with the token")
+            #expect(try await AdminDatabase.calls(of: "file_referral_for_token", database, atLeast: 1) >= 1, "written with the token checked again")
+            // Written in one statement with no transaction block around it (decision 0029): its event and notice too.
+            #expect(try await AdminDatabase.count(database, "SELECT count(*) FROM referral_events WHERE referral_id = '\(filed.id)' AND action = 'submit'") == 1)
+            #expect(try await AdminDatabase.count(database, "SELECT count(*) FROM outbox WHERE subject_id = '\(filed.id)'") == 1, "its notice")
             let drafted = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral.merging(["state": "draft"]) { $1 })
             #expect(drafted.status == .created && drafted.state == "draft", "\(drafted.detail)")
+            #expect(try await AdminDatabase.count(database, "SELECT count(*) FROM outbox WHERE subject_id = '\(drafted.id)'") == 0, "no notice of a draft")
             let filedSoFar = try await referrals()
             #expect(filedSoFar == 2)
 
@@ -62,6 +67,39 @@ struct TokenCheckedInTheSubmissionTests {
             let revoked = try await api(.post, "/api/v1/referrals", as: cast.caseworker, referral)
             #expect(revoked.status == .unauthorized && revoked.json["id"] == nil, "revoked: refused at once")
             #expect(try await referrals() == filedSoFar)
+        }
+    }
+
+    @Test("the write checks the token again: revoked since the facts were read, or presented for someone else, it writes nothing")
+    func writeChecksTheTokenAgain() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let person = try await api.consentedClient(as: cast.caseworker)
+            let filed = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": person]))
+            #expect(filed.status == .created, "\(filed.detail)")
+            func referrals() async throws -> Int { try await AdminDatabase.count(database, "SELECT count(*) FROM referrals") }
+
+            // The write as the server sends it once the facts are read, straight as the app role: a copy of that
+            // referral, filed by the user with `email`, presenting the caseworker's token.
+            func write(by email: String) async throws -> Int {
+                let arguments = try await AdminDatabase.text(database, """
+                    SELECT format('gen_random_uuid(), %L::uuid, %L::uuid, %L::uuid, %L::uuid, %L::uuid, %L, %L, %L, %L::text[], %L, NULL, %L, ''{}'', NULL, %L::uuid, NULL, true, ARRAY[%L, %L]::uuid[], %L, %L, %L',
+                        r.client_id, u.organisation_id, u.id, r.programme_id, r.operator_id, r.target_group, r.age_band, r.municipality,
+                        r.needs, r.urgency, r.state, r.consent_id, u.organisation_id, r.operator_id, r.due_kind, r.due_on, r.escalate_on)
+                    FROM referrals r, users u WHERE r.id = '\(filed.id)' AND u.email = '\(email)'
+                    """)
+                return try await AdminDatabase.countAsApp(database, """
+                    SELECT count(*)::int FROM file_referral_for_token(sha256(convert_to('\(cast.caseworker)', 'UTF8')),
+                        extract(epoch FROM clock_timestamp())::text, '', \(arguments))
+                    """)
+            }
+            #expect(try await write(by: "cw@vw.example") == 1, "the token's own account: written")
+            #expect(try await referrals() == 2)
+            #expect(try await write(by: "cw@humanitas.example") == 0, "the token presented for another account's write")
+            try await AdminDatabase.change(database, "UPDATE api_tokens SET revoked_at = now() WHERE user_id = (SELECT id FROM users WHERE email = 'cw@vw.example')")
+            #expect(try await write(by: "cw@vw.example") == 0, "revoked after the facts were read")
+            #expect(try await referrals() == 2, "nothing written by a refused write")
         }
     }
 

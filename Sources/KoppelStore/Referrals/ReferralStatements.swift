@@ -104,31 +104,11 @@ struct ReferralByID: SingleParameterStatement {
     var parameter: UUID { id }
 }
 
-/// A new referral, its first event and (once submitted) its notice in one statement, which reads the referral back
-/// as `ReferralRow` does: the event and notice are those `ReferralHistory.append` and `Outbox.referralChanged` write
-/// for any later step. The history trigger runs at the statement's end, when the referral is there to be seen.
+/// A new referral, its first event and (once submitted) its notice in one statement (`file_referral`, schema 0031),
+/// acting for the tenant the transaction has set, which answers with the referral as `ReferralRow` reads it: the event
+/// and notice are those `ReferralHistory.append` and `Outbox.referralChanged` write for any later step.
 struct FileReferral: PreparedStatement {
-    static let sql = """
-        WITH r AS (
-        INSERT INTO referrals (id, client_id, referring_organisation_id, referring_user_id, programme_id, operator_id,
-            target_group, age_band, municipality, needs, urgency, requested_start, state, overridden_rules, override_reason,
-            consent_id, consent_override_reason, created_at, submitted_at, state_changed_at, due_kind, due_on, escalate_on)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15, $16, $17, koppel_now(),
-            CASE WHEN $18 THEN koppel_now() END, koppel_now(), $20, $21::date, $22::date)
-        RETURNING *
-        ), event AS (
-        INSERT INTO referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
-            actor_organisation_id, action, to_state)
-        SELECT r.id, r.referring_organisation_id, r.operator_id, r.created_at, r.referring_user_id, r.referring_organisation_id,
-            CASE WHEN $18 THEN 'submit' ELSE 'create' END, r.state FROM r
-        ), notice AS (
-        INSERT INTO outbox (topic, subject_id, recipient_organisations, event_type, data)
-        SELECT 'referral.changed', r.id, $19, 'referral.submitted',
-            referral_event_data(r.id, r.programme_id, r.state, r.version, r.forwarded_from)
-        FROM r WHERE cardinality($19) > 0
-        )
-        SELECT \(ReferralRow.columns) FROM r \(ReferralRow.lookups)
-        """
+    static let sql = "SELECT * FROM file_referral($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
     /// Named, as a null in the first call would otherwise leave PostgreSQL to guess the type for good.
     static let bindingDataTypes: [PostgresDataType] = [
         .uuid, .uuid, .uuid, .uuid, .uuid, .uuid, .text, .text, .text, .textArray, .text, .text, .text, .textArray, .text, .uuid,
@@ -149,6 +129,12 @@ struct FileReferral: PreparedStatement {
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
+        append(to: &binds)
+        return binds
+    }
+
+    /// The referral's parameters, in `file_referral`'s order.
+    func append(to binds: inout PostgresBindings) {
         binds.append(id)
         binds.append(new.clientID)
         binds.append(actor.organisationID)
@@ -171,6 +157,25 @@ struct FileReferral: PreparedStatement {
         binds.append(deadline?.kind.rawValue)
         binds.append(deadline?.due.description)
         binds.append(deadline?.escalation.description)
+    }
+}
+
+/// The same for the holder of an API token, as a statement of its own with no transaction block around it
+/// (`file_referral_for_token`, schema 0031, decision 0029): the token is checked again and must still be the filing
+/// account's, then the tenant is set for this statement alone. No row, and nothing written, when it no longer works.
+struct FileReferralForToken: PreparedStatement {
+    static let sql = """
+        SELECT * FROM file_referral_for_token($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+            $20, $21, $22, $23, $24, $25)
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.bytea, .text, .text] + FileReferral.bindingDataTypes
+    let token: TokenSettings
+    let referral: FileReferral
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        token.append(to: &binds)
+        referral.append(to: &binds)
         return binds
     }
 }

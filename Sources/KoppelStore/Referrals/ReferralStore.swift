@@ -25,24 +25,36 @@ public struct ReferralStore: Sendable {
         }
     }
 
-    /// Files a referral for whoever holds `token`, checked by the transaction's first statement with the facts
-    /// (decision 0027): nil when the token does not work (unknown, expired or revoked, its user disabled), and
-    /// nothing is written. `authorize` decides, once the account is known, whether it may file at all.
+    /// Files a referral for whoever holds `token`, checked by the first statement with the facts (decision 0027): nil
+    /// when the token does not work (unknown, expired or revoked, its user disabled), and nothing is written.
+    /// `authorize` decides, once the account is known, whether it may file at all. Without an idempotency key there is
+    /// no transaction block: the facts, then the write, which checks the token again (decision 0029).
     public func create(
         _ new: NewReferral, presenting token: SecretToken, authorize: @Sendable (Actor) throws -> Void, idempotency: IdempotencyKey?,
         response: @escaping @Sendable (Actor) -> StoredResponse
     ) async throws -> (actor: Actor, outcome: Idempotent<Referral>)? {
         guard APITokenStore.mayBeToken(token) else { return nil }
-        return try await client.withTenantTransactionSetByFirstStatement(logger: logger) { connection in
-            let rows = try await connection.rows(SubmissionFactsForToken(token: TokenSettings(token), new: new), logger: logger).map(PostgresRandomAccessRow.init)
+        let settings = TokenSettings(token)
+        func facts(on connection: PostgresConnection) async throws -> (Actor, SubmissionFacts)? {
+            let rows = try await connection.rows(SubmissionFactsForToken(token: settings, new: new), logger: logger).map(PostgresRandomAccessRow.init)
             guard let first = rows.first else { return nil }
             let account = try TokenSettings.account(in: first)
             guard !account.isDisabled else { return nil }
-            let actor = account.actor
-            try authorize(actor)
+            try authorize(account.actor)
+            return (account.actor, try SubmissionFacts.decode(rows, trailing: TokenSettings.accountColumns))
+        }
+        guard let idempotency else {
+            return try await client.withStatements(logger: logger) { connection in
+                guard let (actor, facts) = try await facts(on: connection) else { return nil }
+                let filing = try await Self.filing(new, facts: facts, by: actor, on: connection, logger: logger)
+                guard let row = try await connection.rows(FileReferralForToken(token: settings, referral: filing), logger: logger).first else { return nil }
+                return (actor, .done(try ReferralRow.decode(row)))
+            }
+        }
+        return try await client.withTenantTransactionSetByFirstStatement(logger: logger) { connection in
+            guard let (actor, facts) = try await facts(on: connection) else { return nil }
             let outcome = try await Self.create(
-                new, facts: try SubmissionFacts.decode(rows, trailing: TokenSettings.accountColumns), by: actor, idempotency: idempotency, response: response(actor),
-                on: connection, logger: logger)
+                new, facts: facts, by: actor, idempotency: idempotency, response: response(actor), on: connection, logger: logger)
             return (actor, outcome)
         }
     }
@@ -85,14 +97,22 @@ public struct ReferralStore: Sendable {
         try await file(new, facts: try await facts(of: new, by: actor, on: connection, logger: logger), by: actor, on: connection, logger: logger)
     }
 
-    /// Files a referral inside the caller's tenant transaction, given the facts it is checked against: the one place
-    /// the filing rules are applied.
+    /// Files a referral inside the caller's tenant transaction, given the facts it is checked against.
     static func file(
         _ new: NewReferral, facts: SubmissionFacts, by actor: Actor, on connection: PostgresConnection, logger: Logger
     ) async throws -> Referral {
+        let filing = try await filing(new, facts: facts, by: actor, on: connection, logger: logger)
+        return try ReferralRow.decode(try await connection.rows(filing, logger: logger)[0])
+    }
+
+    /// The write that files a referral, given the facts it is checked against: the one place the filing rules are
+    /// applied. The connection is asked only to explain a municipality it cannot take.
+    static func filing(
+        _ new: NewReferral, facts: SubmissionFacts, by actor: Actor, on connection: PostgresConnection, logger: Logger
+    ) async throws -> FileReferral {
         guard let programme = facts.programme else { throw ReferralError.programmeNotFound }
         let target = ProgrammeRules(programme: programme)
-        let municipality = try await Self.municipality(new.municipality, facts.municipality, on: connection, logger: logger)
+        let municipality = try await Self.municipality(new.municipality, facts.municipality, today: facts.today, on: connection, logger: logger)
         try Self.requireLivingClient(erased: facts.clientErased)
         var overridden: [EligibilityRule] = []
         var basis = ConsentBasis()
@@ -102,12 +122,11 @@ public struct ReferralStore: Sendable {
             basis = try Self.consentBasis(
                 consents: facts.consents, programme: target, today: facts.today, override: new.consentOverrideReason, by: actor)
         }
-        let filed = FileReferral(
+        return FileReferral(
             id: UUID(), new: new, actor: actor, operatorID: target.operatorID, municipality: municipality.code,
             state: new.submit ? .submitted : .draft, overridden: overridden, basis: basis,
             notify: Referral.audienceOfFiling(referrer: actor.organisationID, operatorID: target.operatorID, submitted: new.submit),
             deadline: Day(facts.today).flatMap { ReferralDeadline.after(reaching: new.submit ? .submitted : .draft, on: $0, terms: target.programme.responseTerms) })
-        return try ReferralRow.decode(try await connection.rows(filed, logger: logger)[0])
     }
 
     /// One referral `actor` may see (row-level security for their organisation, then the access policy for
@@ -229,13 +248,13 @@ public struct ReferralStore: Sendable {
     }
 
     /// The municipality a new referral names, or why it names none: unknown (with the closest names), ambiguous, or
-    /// ended. Only the failures read further.
+    /// ended. Only the failures read further, as of the facts' `today`: outside a transaction the connection has no clock set.
     static func municipality(
-        _ input: String, _ match: MunicipalityMatch?, on connection: PostgresConnection, logger: Logger
+        _ input: String, _ match: MunicipalityMatch?, today: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> Municipality {
         guard let match else {
             let names = try await connection.query(
-                "SELECT n.name FROM municipality_names n JOIN municipalities m ON m.code = n.municipality WHERE m.ended_on IS NULL OR m.ended_on > koppel_today()",
+                "SELECT n.name FROM municipality_names n JOIN municipalities m ON m.code = n.municipality WHERE m.ended_on IS NULL OR m.ended_on > \(today)::date",
                 logger: logger
             ).collect().map { try $0.decode(String.self) }
             throw ReferralError.unknownMunicipality(input, suggestions: PlaceName.closest(to: input, among: names))
@@ -244,7 +263,7 @@ public struct ReferralStore: Sendable {
             let candidates = try await connection.query(
                 """
                 SELECT m.name || ' (' || m.code || ')' FROM municipalities m
-                WHERE (m.ended_on IS NULL OR m.ended_on > koppel_today())
+                WHERE (m.ended_on IS NULL OR m.ended_on > \(today)::date)
                   AND m.code IN (SELECT n.municipality FROM municipality_names n WHERE n.folded = \(PlaceName.folded(input)))
                 ORDER BY m.code
                 """, logger: logger

@@ -57,20 +57,21 @@ authenticated with an API token (a caseworker of VluchtelingenWerk), as a partne
 | path | per second | p50 ms | p99 ms |
 |---|---:|---:|---:|
 {row("HTTP `POST /api/v1/referrals` (submitted at once, eligibility checked)", f['submit'])}
-{row("pgbench: the same transaction straight into PostgreSQL, prepared statements", f['pgbench'])}
+{row("pgbench: the same statements straight into PostgreSQL, prepared", f['pgbench'])}
 {row("pgbench: the same, unnamed statements parsed and planned each time", f['pgbench_extended'])}
 
 HTTP and pgbench (prepared) were taken turn about, {len(rounds)} rounds of {f['seconds']} s each, so that each
 pair saw the same conditions on this shared machine: {round_list}. The table shows the median round: the HTTP
-path reaches **{ratio:.1%}** of the database's own limit for the same transaction with prepared statements
+path reaches **{ratio:.1%}** of the database's own limit for the same statements, prepared
 ({verdict}; it was 31% on 2026-11-23, and 52% on 2026-12-07 against pgbench's transaction of then, which left the
-token out), and {ratio_extended:.1%} of the same transaction with every statement parsed and planned anew (one run,
+token out), and {ratio_extended:.1%} of the same statements each parsed and planned anew (one run,
 after the rounds). What brought it there: the statements every submission runs are prepared once per connection; the
-transaction's first statement checks the API token (`auth.api_token_account`, no cache: a revoked token stops
+first checks the API token (`auth.api_token_account`, no cache: a revoked token stops
 working at once), sets the acting organisation to its account and reads the programme, the client, the
-municipality, the day and the client's consents at once (`submission_facts_for_token`, decisions 0023 and 0027), so
-a submission takes four round trips to PostgreSQL (begin, that statement, the referral written with its event and
-notice in one statement, commit), the same four as pgbench's transaction; Swift's tasks run on SwiftNIO's event
+municipality, the day and the client's consents at once (`submission_facts_for_token`, decisions 0023 and 0027); the
+second checks the token again and writes the referral with its event and notice (`file_referral_for_token`, decision
+0029). Each is atomic on its own, so a submission without an idempotency key takes two round trips to PostgreSQL and
+no transaction block, the same two as pgbench's script; Swift's tasks run on SwiftNIO's event
 loops, so a request does not hand over to another pool of threads and back at each round trip; and responses are
 compact JSON whose times are formatted without ICU. What is left is Koppel's own work on the two cores that
 PostgreSQL, Koppel and the load generator share (see "Where Koppel's own CPU goes" below).
