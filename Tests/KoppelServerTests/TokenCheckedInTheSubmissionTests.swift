@@ -103,6 +103,53 @@ struct TokenCheckedInTheSubmissionTests {
         }
     }
 
+    @Test("the submission's own route (decision 0028) answers byte for byte what the read says; a body it cannot read is refused and nothing is written")
+    func ownRoute() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            var filing = cast.forTwoGo()
+            filing["client_id"] = try await api.consentedClient(as: cast.caseworker)
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: filing), as: UTF8.self)
+            func post(_ body: String, _ headers: HTTPFields) async throws -> (status: HTTPResponse.Status, text: String, type: String) {
+                var all: HTTPFields = [.authorization: "Bearer \(cast.caseworker)"]
+                all.append(contentsOf: headers)
+                return try await client.execute(uri: "/api/v1/referrals", method: .post, headers: all, body: ByteBuffer(string: body)) {
+                    ($0.status, String(buffer: $0.body), $0.headers[.contentType] ?? "")
+                }
+            }
+            func referrals() async throws -> Int { try await AdminDatabase.count(database, "SELECT count(*) FROM referrals") }
+
+            let filed = try await post(json, [.contentType: "application/json"])
+            #expect(filed.status == .created && filed.type == "application/json; charset=utf-8", "\(filed.text)")
+            let id = try #require((try JSONSerialization.jsonObject(with: Data(filed.text.utf8)) as? [String: Any])?["id"] as? String)
+            let read = try await client.execute(uri: "/api/v1/referrals/\(id)", method: .get, headers: [.authorization: "Bearer \(cast.caseworker)"]) {
+                String(buffer: $0.body)
+            }
+            #expect(filed.text == read, "the answer is the read's, byte for byte")
+            #expect(try await post(json, [:]).status == .created, "a body with no Content-Type is read as JSON, as before")
+            #expect(try await post(json, [.contentType: "application/json; charset=utf-8"]).status == .created)
+
+            let filedSoFar = try await referrals()
+            let unreadable: [(String, HTTPFields, HTTPResponse.Status)] = [
+                (json, [.contentType: "text/plain"], .unsupportedMediaType), ("", [.contentType: "application/json"], .badRequest),
+                ("{\"client_id\": ", [.contentType: "application/json"], .badRequest),
+            ]
+            for (body, headers, status) in unreadable {
+                let answer = try await post(body, headers)
+                #expect(answer.status == status && answer.type.hasPrefix("application/problem+json"), "\(body): \(answer)")
+                #expect(answer.text.contains("JSON"), "says what to send: \(answer.text)")
+            }
+            #expect(try await referrals() == filedSoFar, "nothing written by a request that could not be read")
+
+            let keyed: HTTPFields = [.contentType: "application/json", HTTPField.Name("Idempotency-Key")!: "own-route-1"]
+            let first = try await post(json, keyed)
+            let again = try await post(json, keyed)
+            #expect(first.status == .created && again.status == .created && again.text == first.text, "the retry gets the first answer")
+            #expect(try await referrals() == filedSoFar + 1)
+        }
+    }
+
     @Test("a retried submission with its idempotency key gets the first answer; an unlisted programme is refused as before")
     func retriesAndProgrammes() async throws {
         try await TestApp.run { client, database in

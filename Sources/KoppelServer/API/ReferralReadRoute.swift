@@ -1,5 +1,4 @@
 import Foundation
-import HTTPTypes
 import Hummingbird
 import KoppelAPI
 
@@ -18,25 +17,13 @@ struct ReferralReadRoute {
             switch try await api.getReferral(.init(path: .init(referralId: id))) {
             case .ok(let ok):
                 switch ok.body {
-                case .json(let referral): return Self.json(.ok, "application/json", ReferralJSON.bytes(referral))
+                case .json(let referral): return OwnRouteAnswer.json(.ok, ReferralJSON.bytes(referral))
                 }
             case .default(let status, let answer):
                 switch answer.body {
-                case .applicationProblemJson(let problem):
-                    return Self.json(.init(code: status), "application/problem+json", Array(try Self.problemEncoder.encode(problem)))
+                case .applicationProblemJson(let problem): return try OwnRouteAnswer.problem(status, problem)
                 }
             }
         }
-    }
-
-    /// As the generated server writes a problem (`APIWireFormat`): keys sorted, slashes unescaped.
-    private static var problemEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
-    private static func json(_ status: HTTPResponse.Status, _ type: String, _ bytes: [UInt8]) -> Response {
-        Response(status: status, headers: [.contentType: "\(type); charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
