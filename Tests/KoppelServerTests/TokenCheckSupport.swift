@@ -26,13 +26,15 @@ enum AdminDatabase {
         }
     }
 
-    /// The one number `sql` answers with when run as the app role (row-level security applies), in a transaction of its own.
-    static func countAsApp(_ database: TestDatabase, _ sql: String) async throws -> Int {
-        try await PostgresClient.withRunningClient(database.adminURL, logger: quietLogger) { client in
-            try await client.withTransaction(logger: quietLogger) { connection in
-                _ = try await connection.query("SET LOCAL ROLE koppel_app", logger: quietLogger)
-                return try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).collect().first!.decode(Int.self)
-            }
+    /// As the server runs a statement of its own: as the app role (row-level security applies), with no transaction
+    /// block. The one number `sql` answers with, and the acting organisation left on that connection afterwards.
+    static func countAsApp(_ database: TestDatabase, _ sql: String) async throws -> (count: Int, actingAfter: String) {
+        try await PostgresClient.withRunningClient(database.appURL, maximumConnections: 1, logger: quietLogger) { client in
+            let count = try await client.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger).collect().first!.decode(Int.self)
+            let after = try await client.query(
+                "SELECT coalesce(current_setting('koppel.organisation_id', true), '')", logger: quietLogger
+            ).collect().first!.decode(String.self)
+            return (count, after)
         }
     }
 

@@ -34,8 +34,8 @@ public struct ReferralStore: Sendable {
         response: @escaping @Sendable (Actor) -> StoredResponse
     ) async throws -> (actor: Actor, outcome: Idempotent<Referral>)? {
         guard APITokenStore.mayBeToken(token) else { return nil }
-        let settings = TokenSettings(token)
-        func facts(on connection: PostgresConnection) async throws -> (Actor, SubmissionFacts)? {
+        // Made once a connection is had, so the clock is not read before a wait for one.
+        func facts(_ settings: TokenSettings, on connection: PostgresConnection) async throws -> (Actor, SubmissionFacts)? {
             let rows = try await connection.rows(SubmissionFactsForToken(token: settings, new: new), logger: logger).map(PostgresRandomAccessRow.init)
             guard let first = rows.first else { return nil }
             let account = try TokenSettings.account(in: first)
@@ -45,14 +45,15 @@ public struct ReferralStore: Sendable {
         }
         guard let idempotency else {
             return try await client.withStatements(logger: logger) { connection in
-                guard let (actor, facts) = try await facts(on: connection) else { return nil }
+                let settings = TokenSettings(token)
+                guard let (actor, facts) = try await facts(settings, on: connection) else { return nil }
                 let filing = try await Self.filing(new, facts: facts, by: actor, on: connection, logger: logger)
                 guard let row = try await connection.rows(FileReferralForToken(token: settings, referral: filing), logger: logger).first else { return nil }
                 return (actor, .done(try ReferralRow.decode(row)))
             }
         }
         return try await client.withTenantTransactionSetByFirstStatement(logger: logger) { connection in
-            guard let (actor, facts) = try await facts(on: connection) else { return nil }
+            guard let (actor, facts) = try await facts(TokenSettings(token), on: connection) else { return nil }
             let outcome = try await Self.create(
                 new, facts: facts, by: actor, idempotency: idempotency, response: response(actor), on: connection, logger: logger)
             return (actor, outcome)
@@ -142,7 +143,9 @@ public struct ReferralStore: Sendable {
     /// when that account may see it.
     public func referral(_ id: UUID, presenting token: SecretToken) async throws -> (account: Account, referral: Referral?)? {
         guard APITokenStore.mayBeToken(token),
-            let row = try await client.rowsSettingTenant(ReferralForToken(token: TokenSettings(token), id: id), logger: logger).first
+            let row = try await client.withStatements(logger: logger, { connection in
+                try await connection.rows(ReferralForToken(token: TokenSettings(token), id: id), logger: logger)
+            }).first
         else { return nil }
         let cells = PostgresRandomAccessRow(row)
         let account = try TokenSettings.account(in: cells)

@@ -16,7 +16,8 @@ FROM submission_facts_for_token(decode(:token_hash, 'hex'), extract(epoch FROM c
     '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', :client, 'Den Haag', 'den haag', :programme) t \gset
 -- The token checked again, the tenant set, and the referral, its first event and its notice written in one statement
 -- that answers with the referral (`FileReferralForToken`, schema 0031). Koppel makes the referral's id itself, here
--- the database hands one out in its place, and the response deadline is a constant.
+-- the database hands one out in its place, and the response deadline is a constant. Each statement reads the clock
+-- itself, where Koppel passes both the same instant: the same work for PostgreSQL.
 SELECT * FROM file_referral_for_token(decode(:token_hash, 'hex'), extract(epoch FROM clock_timestamp())::text,
     '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', gen_random_uuid(), :client, :org, :user, :programme,
     :operator, 'human_trafficking', '26-35', 'GM0518', ARRAY['social_contact'], 'soon', NULL, 'submitted', '{}', NULL,
