@@ -10,9 +10,7 @@ enum OwnRouteAnswer {
     }
 
     static func problem(_ status: Int, _ problem: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return response(.init(code: status), "application/problem+json", Array(try encoder.encode(problem)))
+        response(.init(code: status), "application/problem+json", Array(try APIWireFormat.encoder.encode(problem)))
     }
 
     private static func response(_ status: HTTPResponse.Status, _ type: String, _ bytes: [UInt8]) -> Response {

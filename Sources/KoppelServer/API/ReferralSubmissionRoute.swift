@@ -32,11 +32,13 @@ struct ReferralSubmissionRoute {
     static func input(of request: Request) async throws -> Operations.CreateReferral.Input {
         let key: String?
         do {
-            key = try converter.getOptionalHeaderFieldAsURI(in: request.headers, name: "Idempotency-Key", as: Components.Parameters.IdempotencyKey.self)
+            key = try APIWireFormat.converter.getOptionalHeaderFieldAsURI(in: request.headers, name: "Idempotency-Key", as: Components.Parameters.IdempotencyKey.self)
         } catch {
             throw Problem(status: .badRequest, detail: "The request could not be read: the Idempotency-Key header is not a key. Check it against /openapi.yaml.")
         }
-        guard (try? converter.bestContentType(received: converter.extractContentTypeIfPresent(in: request.headers), options: ["application/json"])) != nil else {
+        guard (try? APIWireFormat.converter.bestContentType(
+            received: APIWireFormat.converter.extractContentTypeIfPresent(in: request.headers), options: ["application/json"])) != nil
+        else {
             throw Problem(status: .unsupportedMediaType, detail: "Send the referral as JSON, with Content-Type: application/json.")
         }
         // Read whole already, within the request's limit and deadline (`KoppelResponder`).
@@ -52,6 +54,4 @@ struct ReferralSubmissionRoute {
         }
         return .init(headers: .init(idempotencyKey: key), body: .json(referral))
     }
-
-    private static let converter = Converter(configuration: APIWireFormat.configuration)
 }

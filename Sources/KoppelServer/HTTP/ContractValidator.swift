@@ -109,10 +109,8 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
 
     /// Whether the request's `Accept` header allows `mediaType`, read as the generated server reads it.
     private static func accepts(_ request: Request, _ mediaType: String) -> Bool {
-        (try? converter.validateAcceptIfPresent(mediaType, in: request.headers)) != nil
+        (try? APIWireFormat.converter.validateAcceptIfPresent(mediaType, in: request.headers)) != nil
     }
-
-    private static let converter = Converter(configuration: APIWireFormat.configuration)
 
     private static func problem(_ status: HTTPResponse.Status, _ violations: [ContractViolation]) -> Problem {
         Problem(status: status, detail: violations.prefix(5).map(\.message).joined(separator: " ") + " See /openapi.yaml.")

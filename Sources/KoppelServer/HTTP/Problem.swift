@@ -24,9 +24,7 @@ public struct Problem: Error, Sendable, Equatable {
     /// The problem as a response, `instance` being the request path (never its query, which may hold secrets).
     public func response(instance: String, headers: HTTPFields = [:]) -> Response {
         let body = ProblemBody(type: type, title: title, status: Int(status.code), detail: detail, instance: instance)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(body)) ?? Data()
+        let data = (try? APIWireFormat.encoder.encode(body)) ?? Data()
         var fields = headers
         fields[.contentType] = "application/problem+json"
         if let retryAfterSeconds { fields[.retryAfter] = String(retryAfterSeconds) }
