@@ -259,3 +259,40 @@ struct ReferralForToken: PreparedStatement {
         return binds
     }
 }
+
+/// A page of referrals acting for a tenant, in one statement (`referral_page_as`, schema 0032): the function writes
+/// only the conditions that apply, and plans the page's query for each call.
+struct ReferralPageAs: PreparedStatement {
+    static let sql = "SELECT * FROM referral_page_as($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+    static let bindingDataTypes: [PostgresDataType] = [
+        .text, .text, .text, .text, .uuid, .uuidArray, .text, .textArray, .uuid, .uuid, .uuid, .uuid, .timestamptz, .text, .text,
+        .timestamptz, .uuid, .bool, .int4,
+    ]
+    let tenant: TenantSettings
+    let visibility: ReferralVisibility
+    let filter: ReferralFilter
+
+    /// Neither side of the list: a caller who is neither caseworker nor coordinator sees no referral.
+    var seesAnything: Bool { visibility.referringOrganisation != nil || !visibility.programmes.isEmpty }
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        tenant.append(to: &binds)
+        binds.append(visibility.referringOrganisation)
+        binds.append(visibility.programmes.sorted { $0.uuidString < $1.uuidString })
+        binds.append(filter.state?.rawValue)
+        binds.append(filter.states.map(\.rawValue).sorted())
+        binds.append(filter.programmeID)
+        binds.append(filter.referringOrganisationID)
+        binds.append(filter.operatorID)
+        binds.append(filter.clientID)
+        binds.append(filter.changedSince)
+        binds.append(filter.createdFrom)
+        binds.append(filter.createdTo)
+        binds.append(filter.after?.createdAt)
+        binds.append(filter.after?.id)
+        binds.append(filter.byDeadline)
+        binds.append(Int32(clamping: filter.limit))
+        return binds
+    }
+}

@@ -153,52 +153,13 @@ public struct ReferralStore: Sendable {
         return (account, Self.visible(try ReferralRow.decode(row), to: account.actor))
     }
 
-    /// A page of the referrals `actor` sees, newest first. The page is chosen first, on the indexes, and only its
+    /// A page of the referrals `actor` sees, newest first, in one statement that sets the tenant itself, with no
+    /// transaction block (`referral_page_as`, decision 0030). The page is chosen first, on the indexes, and only its
     /// rows are then dressed with names and waiting-list positions.
     public func list(_ filter: ReferralFilter, actingFor actor: Actor, visibility: ReferralVisibility? = nil) async throws -> [Referral] {
-        guard let query = try Self.listQuery(filter, visibility: visibility ?? ReferralVisibility(actor)) else { return [] }
-        return try await transaction(actingFor: actor) { connection in
-            try await connection.query(query, logger: logger).collect().map(ReferralRow.decode)
-        }
-    }
-
-    /// Only the conditions that apply are written, so the planner sees plain, indexable predicates.
-    static func listQuery(_ filter: ReferralFilter, visibility: ReferralVisibility) throws -> PostgresQuery? {
-        var binds = PostgresBindings()
-        func parameter<Value: PostgresThrowingDynamicTypeEncodable>(_ value: Value) throws -> String {
-            try binds.append(value)
-            return "$\(binds.count)"
-        }
-        var sides: [String] = []
-        if let organisation = visibility.referringOrganisation { sides.append("r.referring_organisation_id = \(try parameter(organisation))") }
-        if !visibility.programmes.isEmpty {
-            sides.append("(r.programme_id = ANY(\(try parameter(Array(visibility.programmes)))) AND r.submitted_at IS NOT NULL)")
-        }
-        guard !sides.isEmpty else { return nil }
-        var conditions = ["(" + sides.joined(separator: " OR ") + ")"]
-        if let state = filter.state { conditions.append("r.state = \(try parameter(state.rawValue))") }
-        if !filter.states.isEmpty { conditions.append("r.state = ANY(\(try parameter(filter.states.map(\.rawValue).sorted())))") }
-        if let programme = filter.programmeID { conditions.append("r.programme_id = \(try parameter(programme))") }
-        if let organisation = filter.referringOrganisationID { conditions.append("r.referring_organisation_id = \(try parameter(organisation))") }
-        if let operatorID = filter.operatorID { conditions.append("r.operator_id = \(try parameter(operatorID))") }
-        if let client = filter.clientID { conditions.append("r.client_id = \(try parameter(client))") }
-        if let since = filter.changedSince { conditions.append("r.state_changed_at >= \(try parameter(since))") }
-        if let from = filter.createdFrom { conditions.append("r.created_at >= \(try parameter(from))::date") }
-        if let to = filter.createdTo { conditions.append("r.created_at < \(try parameter(to))::date + 1") }
-        if let after = filter.after {
-            conditions.append("(r.created_at, r.id) < (\(try parameter(after.createdAt)), \(try parameter(after.id)))")
-        }
-        // Overdue ones have the earliest due days, so they come first.
-        let order = filter.byDeadline ? "r.due_on ASC NULLS LAST, r.created_at, r.id" : "r.created_at DESC, r.id DESC"
-        let sql = """
-            WITH page AS (
-                SELECT r.id, r.created_at, r.due_on FROM referrals r WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY \(order) LIMIT \(try parameter(filter.limit))
-            )
-            SELECT \(ReferralRow.columns) FROM page JOIN referrals r ON r.id = page.id \(ReferralRow.lookups)
-            ORDER BY \(order.replacingOccurrences(of: "r.", with: "page."))
-            """
-        return PostgresQuery(unsafeSQL: sql, binds: binds)
+        let page = ReferralPageAs(tenant: TenantSettings(actor), visibility: visibility ?? ReferralVisibility(actor), filter: filter)
+        guard page.seesAnything else { return [] }
+        return try await client.rowsSettingTenant(page, logger: logger).map(ReferralRow.decode)
     }
 
     /// Every step of a referral the caller's organisation may see, oldest first.
