@@ -98,6 +98,7 @@ public func buildApplicationAndRoutes(
         referrals: referrals, programmes: programmes, privacy: privacy, statistics: statistics, webhooks: webhooks, useCases: useCases,
         directoryConfirmations: confirmations, directoryImport: try DirectoryImport(store: DirectoryImportStore(client: client, logger: logger)))
     ReferralReadRoute(api: api).register(on: routes)
+    ReferralListRoute(api: api).register(on: routes)
     ReferralSubmissionRoute(api: api).register(on: routes)
     try api.registerHandlers(on: routes, serverURL: URL(string: "/api/v1")!, configuration: APIWireFormat.configuration)
     FHIRDoor(

@@ -11,7 +11,7 @@ import Testing
 @Suite("Referral JSON")
 struct ReferralJSONTests {
     /// What the generated server writes: its converter with Koppel's wire format.
-    static func generated(_ referral: Components.Schemas.Referral) async throws -> String {
+    static func generated(_ referral: some Encodable & Sendable) async throws -> String {
         var fields = HTTPFields()
         let body = try Converter(configuration: APIWireFormat.configuration)
             .setResponseBodyAsJSON(referral, headerFields: &fields, contentType: "application/json; charset=utf-8")
@@ -55,6 +55,16 @@ struct ReferralJSONTests {
     func sameAsGenerated() async throws {
         for referral in [Self.bare, Self.full] {
             #expect(Self.handWritten(referral) == (try await Self.generated(referral)))
+        }
+    }
+
+    @Test("a page of referrals (the list's answer): empty, and with items and the next page's cursor, as the generated server writes it")
+    func pages() async throws {
+        let pages: [Components.Schemas.ReferralPage] = [
+            .init(items: []), .init(items: [Self.bare]), .init(items: [Self.full, Self.bare, Self.full], nextCursor: "MjAyNi0xMi0wN1QxMjowMDowMFp8YWJj"),
+        ]
+        for page in pages {
+            #expect(String(decoding: ReferralJSON.bytes(page), as: UTF8.self) == (try await Self.generated(page)))
         }
     }
 

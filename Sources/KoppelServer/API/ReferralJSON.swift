@@ -9,6 +9,19 @@ enum ReferralJSON {
         return json.bytes
     }
 
+    /// A page of referrals (`GET /api/v1/referrals`): the items, then the cursor of the next page when there is one.
+    static func bytes(_ page: Components.Schemas.ReferralPage) -> [UInt8] {
+        var json = JSONWriter(capacity: 1024 * (page.items.count + 1))
+        json.openObject()
+        json.key("items")
+        json.openArray()
+        for referral in page.items { write(referral, into: &json) }
+        json.closeArray()
+        json.field("next_cursor", page.nextCursor)
+        json.closeObject()
+        return json.bytes
+    }
+
     static func write(_ referral: Components.Schemas.Referral, into json: inout JSONWriter) {
         json.openObject()
         json.field("age_band", referral.ageBand)

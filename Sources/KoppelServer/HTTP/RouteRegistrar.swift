@@ -11,7 +11,9 @@ final class RouteRegistrar: ServerTransport, @unchecked Sendable {
     private(set) var catalogue = RouteCatalogue()
 
     /// The API operations served by a route of Koppel's own rather than the generated server's (decision 0028).
-    static let ownRoutes: Set<String> = ["GET " + ReferralReadRoute.path, "POST " + ReferralSubmissionRoute.path]
+    static let ownRoutes: Set<String> = [
+        "GET " + ReferralReadRoute.path, "GET " + ReferralListRoute.path, "POST " + ReferralSubmissionRoute.path,
+    ]
 
     init(router: Router<AppRequestContext>) {
         self.router = router
