@@ -14,15 +14,8 @@ struct ReferralPageInOneStatementTests {
             let cast = try await ReferralCast.make(client, database)
             let api = APICall(client: client)
             var ours: [String] = []
-            for _ in 0..<3 {
-                let person = try await api.consentedClient(as: cast.caseworker)
-                let filed = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": person]))
-                #expect(filed.status == .created, "\(filed.detail)")
-                ours.append(filed.id)
-            }
-            let theirs = try await api.consentedClient(as: cast.otherCaseworker)
-            let other = try await api(.post, "/api/v1/referrals", as: cast.otherCaseworker, cast.forTwoGo(["client_id": theirs]))
-            #expect(other.status == .created, "\(other.detail)")
+            for _ in 0..<3 { ours.append(try await api.submittedToTwoGo(cast, as: cast.caseworker).id) }
+            _ = try await api.submittedToTwoGo(cast, as: cast.otherCaseworker)
 
             let page = try await api(.get, "/api/v1/referrals?limit=2", as: cast.caseworker)
             let ids = (page.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }

@@ -146,6 +146,14 @@ struct APICall: Sendable {
         return client.id
     }
 
+    /// A referral to 2GO submitted by `token`'s caseworker for a new client of theirs with a consent; its answer.
+    func submittedToTwoGo(_ cast: ReferralCast, as token: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Answer {
+        let person = try await consentedClient(as: token, sourceLocation: sourceLocation)
+        let filed = try await self(.post, "/api/v1/referrals", as: token, cast.forTwoGo(["client_id": person]))
+        #expect(filed.status == .created, "\(filed.detail)", sourceLocation: sourceLocation)
+        return filed
+    }
+
     /// Takes a step on a referral.
     func step(_ id: String, _ action: String, as token: String, _ extra: [String: Any] = [:], key: String? = nil) async throws -> Answer {
         try await self(.post, "/api/v1/referrals/\(id)/transitions", as: token, ["action": action].merging(extra) { $1 }, key: key)

@@ -83,9 +83,13 @@ enum Outbox {
         on connection: PostgresConnection, logger: Logger
     ) async throws {
         guard let event, !organisations.isEmpty else { return }
-        let object = String(decoding: try JSONSerialization.data(withJSONObject: extra, options: [.sortedKeys]), as: UTF8.self)
         _ = try await connection.rows(
-            NoteReferralChanged(referral: referral, recipients: Array(organisations), event: event, extra: object), logger: logger)
+            NoteReferralChanged(referral: referral, recipients: Array(organisations), event: event, extra: try object(extra)), logger: logger)
+    }
+
+    /// What a notice adds to the referral's own data, as a JSON object.
+    static func object(_ extra: [String: String]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: extra, options: [.sortedKeys]), as: UTF8.self)
     }
 
     /// A programme's directory data or capacity changed: anyone may read the directory, so every subscription may hear it.

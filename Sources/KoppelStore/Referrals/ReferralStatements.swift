@@ -296,3 +296,80 @@ struct ReferralPageAs: PreparedStatement {
         return binds
     }
 }
+
+/// A step taken, written in one statement (`record_step`, schema 0033): the referral's new state and deadline, its
+/// event and, when someone is to hear of it, its notice; then the referral as it now is.
+struct RecordStep: PreparedStatement {
+    static let sql = "SELECT * FROM record_step($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    static let bindingDataTypes: [PostgresDataType] = [
+        .uuid, .text, .text, .text, .text, .uuid, .uuid, .uuid, .text, .text, .text, .bool, .text, .uuidArray, .text,
+    ]
+    let referral: UUID
+    let from: ReferralState
+    let to: ReferralState
+    let action: String
+    let reason: ReferralReason?
+    let related: UUID?
+    let user: UUID?
+    let organisation: UUID
+    let deadline: ReferralDeadline?
+    let answeredInTime: Bool?
+    let event: WebhookEventType?
+    let notify: Set<UUID>
+    /// What the notice adds to the referral's own data, as a JSON object.
+    let extra: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(referral)
+        binds.append(from.rawValue)
+        binds.append(to.rawValue)
+        binds.append(action)
+        binds.append(reason?.rawValue)
+        binds.append(related)
+        binds.append(user)
+        binds.append(organisation)
+        binds.append(deadline?.kind.rawValue)
+        binds.append(deadline?.due.description)
+        binds.append(deadline?.escalation.description)
+        binds.append(answeredInTime)
+        binds.append(event?.rawValue)
+        binds.append(notify.sorted { $0.uuidString < $1.uuidString })
+        binds.append(extra)
+        return binds
+    }
+}
+
+/// The referral a step is taken on, locked, with its programme's terms, in the statement that sets the tenant for the
+/// step's transaction (`referral_for_step_as`, schema 0033). No row when the caller's organisation cannot see it.
+struct ReferralForStepAs: PreparedStatement {
+    static let sql = """
+        SELECT (t.referral).*, t.response_working_days, t.start_working_days, t.review_working_days, t.country
+        FROM referral_for_step_as($1, $2, $3, $4, $5) t
+        """
+    let tenant: TenantSettings
+    let id: UUID
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        tenant.append(to: &binds)
+        binds.append(id)
+        return binds
+    }
+
+    /// The programme's terms, the row's last four columns.
+    static func terms(in row: PostgresRow) throws -> ResponseTerms {
+        let cells = PostgresRandomAccessRow(row)
+        let last = cells.count - 1
+        return ResponseTerms(
+            responseDays: try cells[last - 3].decode(Int.self), startDays: try cells[last - 2].decode(Int.self),
+            reviewDays: try cells[last - 1].decode(Int.self), country: HolidayCountry(isoCode: try cells[last].decode(String.self)))
+    }
+}
+
+/// A programme's places, counted under its lock (`places_claimed`, schema 0033).
+struct PlacesClaimed: SingleParameterStatement {
+    static let sql = "SELECT places_total, in_use FROM places_claimed($1)"
+    let programme: UUID
+    var parameter: UUID { programme }
+}

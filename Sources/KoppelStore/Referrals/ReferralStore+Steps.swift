@@ -35,11 +35,12 @@ extension ReferralStore {
         expectedVersion: Int? = nil
     ) async throws -> Idempotent<Referral> {
         try await transaction(actingFor: actor, settingTenantInFirstStatement: true) { connection in
-            let visible = try await Self.fetchIfVisible(id, to: actor, lock: true, on: connection, logger: logger)
+            let row = try await connection.rows(ReferralForStepAs(tenant: TenantSettings(actor), id: id), logger: logger).first
+            let visible = Self.visible(try row.map(ReferralRow.decode), to: actor)
             if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
                 return .replayed(status: stored.status, body: stored.body)
             }
-            guard let referral = visible else { throw ReferralError.notFound }
+            guard let referral = visible, let row else { throw ReferralError.notFound }
             if let expectedVersion, expectedVersion != referral.version { throw ReferralError.versionMismatch(current: referral.version) }
             if case .deny(let reason) = AccessPolicy.decide(actor, .stepReferral(referral.scope, request.action)) {
                 throw ReferralError.denied(reason)
@@ -56,40 +57,36 @@ extension ReferralStore {
             case .forward: related = try await Self.forward(referral, request, by: actor, on: connection, logger: logger)
             default: break
             }
-            try await Self.record(
+            let changed = try await Self.record(
                 referral, to: next, action: request.action.rawValue, reason: request.reason, related: related, user: actor.userID,
-                organisation: actor.organisationID, on: connection, logger: logger)
-            let changed = try await Self.fetch(id, lock: false, on: connection, logger: logger)
+                organisation: actor.organisationID, terms: try ReferralForStepAs.terms(in: row), on: connection, logger: logger)
             return try await Self.finish(changed, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
         }
     }
 
-    /// Writes a step taken: the new state, its event and its notification.
+    /// Writes a step taken: the new state, its event and its notification, in one statement (`record_step`, decision
+    /// 0031). Returns the referral as it now is. The deadline the new state brings follows the programme's `terms`,
+    /// read here when the caller has not read them already.
+    @discardableResult
     static func record(
         _ referral: Referral, to next: ReferralState, action: String, reason: ReferralReason?, related: UUID?, user: UUID?, organisation: UUID,
-        on connection: PostgresConnection, logger: Logger
-    ) async throws {
+        terms: ResponseTerms? = nil, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Referral {
         let today = Day.today()
-        let deadline = try await Self.deadline(of: referral.programme.id, reaching: next, on: today, on: connection, logger: logger)
-        let answeredInTime = ReferralAction(rawValue: action).flatMap { referral.deadline?.answeredInTime(by: $0, on: today) }
-        try await connection.query(
-            """
-            UPDATE referrals SET state = \(next.rawValue), state_changed_at = koppel_now(), version = version + 1,
-                submitted_at = coalesce(submitted_at, CASE WHEN \(next.rawValue) = 'submitted' THEN koppel_now() END),
-                due_kind = \(deadline?.kind.rawValue), due_on = \(deadline?.due.description)::date,
-                escalate_on = \(deadline?.escalation.description)::date, overdue_at = NULL, escalated_at = NULL,
-                answered_in_time = coalesce(answered_in_time, \(answeredInTime))
-            WHERE id = \(referral.id)
-            """, logger: logger)
-        try await ReferralHistory.append(
-            referral: referral.id, referrer: referral.referringOrganisation.id, operatorID: referral.operatorID, user: user,
-            organisation: organisation, action: action, from: referral.state, to: next, reason: reason, related: related,
-            on: connection, logger: logger)
+        let deadline = if let terms {
+            ReferralDeadline.after(reaching: next, on: today, terms: terms)
+        } else {
+            try await Self.deadline(of: referral.programme.id, reaching: next, on: today, on: connection, logger: logger)
+        }
         // A forward names the new referral, which its own `referral.submitted` announces to the new operator.
         let extra = next == .forwarded ? related.map { ["forwarded_to": $0.uuidString.lowercased()] } ?? [:] : [:]
-        try await Outbox.referralChanged(
-            .init(referral, after: next), event: .referral(reaching: next), notify: referral.audience(after: next), extra: extra,
-            on: connection, logger: logger)
+        let step = RecordStep(
+            referral: referral.id, from: referral.state, to: next, action: action, reason: reason, related: related, user: user,
+            organisation: organisation, deadline: deadline,
+            answeredInTime: ReferralAction(rawValue: action).flatMap { referral.deadline?.answeredInTime(by: $0, on: today) },
+            event: .referral(reaching: next), notify: referral.audience(after: next), extra: try Outbox.object(extra))
+        guard let row = try await connection.rows(step, logger: logger).first else { throw ReferralError.notFound }
+        return try ReferralRow.decode(row)
     }
 
     /// The deadline a referral of `programme` has once it reaches `state`: its terms are read only when it has one.
@@ -111,14 +108,10 @@ extension ReferralStore {
     /// Accepting takes a place: refused when none is free. The programme lock makes concurrent accepts queue, and
     /// each counts after the one before has committed.
     static func claimPlace(for referral: Referral, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended(\(referral.programme.id.uuidString), 11))", logger: logger)
-        let (total, inUse) = try await connection.query(
-            """
-            SELECT p.places_total, (SELECT count(*) FROM referrals r WHERE r.programme_id = p.id AND r.state IN ('accepted', 'active'))::integer
-            FROM programmes p WHERE p.id = \(referral.programme.id)
-            """, logger: logger
-        ).collect().first!.decode((Int?, Int).self)
+        guard let row = try await connection.rows(PlacesClaimed(programme: referral.programme.id), logger: logger).first else {
+            throw ReferralError.programmeNotFound
+        }
+        let (total, inUse) = try row.decode((Int?, Int).self)
         if let total, inUse >= total { throw ReferralError.noPlaceFree(placesTotal: total) }
     }
 
