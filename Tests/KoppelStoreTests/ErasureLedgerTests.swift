@@ -54,7 +54,7 @@ struct ErasureLedgerTests {
         let ledger = ErasureLedger(path: path)
         // A crash in the middle of an earlier append left half an id without its newline; the next record follows it.
         let torn = "# erasure ledger\n" + String(UUID().uuidString.prefix(20)) + first.uuidString.lowercased() + "\nnot a record\n"
-        FileManager.default.createFile(atPath: path, contents: Data(torn.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(torn.utf8))
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(second.uuidString.lowercased().prefix(30).utf8))
@@ -74,7 +74,7 @@ struct ErasureLedgerTests {
         let erased = UUID()
         try ledger.record(erased)
         try FileManager.default.removeItem(atPath: path)
-        FileManager.default.createFile(atPath: path, contents: Data())
+        _ = FileManager.default.createFile(atPath: path, contents: Data())
         #expect(try ledger.contains(erased))
     }
 

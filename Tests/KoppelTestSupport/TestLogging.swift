@@ -9,7 +9,7 @@ public enum TestLogging {
     private static let once: Void = {
         guard let folder = ProcessInfo.processInfo.environment["KOPPEL_TEST_LOG_DIR"] else { return }
         let path = folder + "/swift-tests-\(ProcessInfo.processInfo.processIdentifier).log"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let file = FileHandle(forWritingAtPath: path) else { return }
         let sink = LogFile(file: file)
         LoggingSystem.bootstrap { label in FileLogHandler(label: label, sink: sink) }

@@ -72,7 +72,8 @@ struct AdminPages {
     }
 
     private func disableUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.submitted(CSRFForm.self, from: request, session: context.identity.session)
+        // Checks the form's anti-forgery token; the form carries nothing else.
+        _ = try await Forms.submitted(CSRFForm.self, from: request, session: context.identity.session)
         guard let (actor, _) = try authorize(context, { .disableUser(organisation: $0) }) else { return .redirect(to: "/sign-in", type: .normal) }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), id != actor.userID,
             try await users.account(id: id, organisation: actor.organisationID) != nil
@@ -124,7 +125,8 @@ struct AdminPages {
     }
 
     private func revokeToken(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await Forms.submitted(CSRFForm.self, from: request, session: context.identity.session)
+        // Checks the form's anti-forgery token; the form carries nothing else.
+        _ = try await Forms.submitted(CSRFForm.self, from: request, session: context.identity.session)
         guard let (actor, _) = try authorize(context, { .revokeToken(organisation: $0) }) else { return .redirect(to: "/sign-in", type: .normal) }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
             try await tokens.revoke(id: id, organisation: actor.organisationID)

@@ -79,7 +79,7 @@ public struct NoticeStore: Sendable {
 
     /// Marks every notice of `actor` read.
     public func markAllRead(by actor: Actor) async throws {
-        try await transaction(actor) { connection in
+        _ = try await transaction(actor) { connection in
             try await connection.query(
                 "UPDATE notices SET read_at = koppel_now() WHERE user_id = \(actor.userID) AND read_at IS NULL", logger: logger)
         }
