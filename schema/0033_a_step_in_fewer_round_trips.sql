@@ -47,7 +47,9 @@ $$;
 
 -- The step written: the new state and deadline, its event, its notice, then the referral as it now is.
 -- Its parameters are `RecordStep`'s, in its order. `p_event_type` null or `p_notify` empty: no notice.
--- `p_extra` is a JSON object added to the notice's data (the referral a forward sent on to).
+-- `p_extra` is a JSON object added to the notice's data (the referral a forward sent on to). Only a referral still in
+-- `p_from` is changed: if another step came first (a caller that did not lock the row), nothing is written and there
+-- is no row.
 CREATE FUNCTION public.record_step(
     p_referral uuid, p_from text, p_to text, p_action text, p_reason text, p_related uuid, p_user uuid, p_organisation uuid,
     p_due_kind text, p_due_on text, p_escalate_on text, p_answered_in_time boolean, p_event_type text, p_notify uuid[],
@@ -56,27 +58,34 @@ RETURNS SETOF public.referral_rows
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, public
 AS $$
+DECLARE
+    v_changed integer;
 BEGIN
     WITH r AS (
         UPDATE public.referrals SET state = p_to, state_changed_at = public.koppel_now(), version = version + 1,
             submitted_at = coalesce(submitted_at, CASE WHEN p_to = 'submitted' THEN public.koppel_now() END),
             due_kind = p_due_kind, due_on = p_due_on::date, escalate_on = p_escalate_on::date, overdue_at = NULL,
             escalated_at = NULL, answered_in_time = coalesce(answered_in_time, p_answered_in_time)
-        WHERE id = p_referral
+        WHERE id = p_referral AND state = p_from
         RETURNING *
     ), event AS (
         -- As `AppendReferralEvent` writes it; the history trigger runs at the statement's end.
         INSERT INTO public.referral_events (referral_id, referring_organisation_id, operator_id, occurred_at, actor_user_id,
             actor_organisation_id, action, from_state, to_state, reason, related_referral_id)
         SELECT r.id, r.referring_organisation_id, r.operator_id, public.koppel_now(), p_user, p_organisation, p_action,
-            p_from, p_to, p_reason, p_related
+            p_from, r.state, p_reason, p_related
         FROM r
+    ), notice AS (
+        -- As `NoteReferralChanged` writes it.
+        INSERT INTO public.outbox (topic, subject_id, recipient_organisations, event_type, data)
+        SELECT 'referral.changed', r.id, p_notify, p_event_type,
+            public.referral_event_data(r.id, r.programme_id, r.state, r.version, r.forwarded_from) || p_extra::jsonb
+        FROM r WHERE p_event_type IS NOT NULL AND cardinality(p_notify) > 0
     )
-    -- As `NoteReferralChanged` writes it.
-    INSERT INTO public.outbox (topic, subject_id, recipient_organisations, event_type, data)
-    SELECT 'referral.changed', r.id, p_notify, p_event_type,
-        public.referral_event_data(r.id, r.programme_id, r.state, r.version, r.forwarded_from) || p_extra::jsonb
-    FROM r WHERE p_event_type IS NOT NULL AND cardinality(p_notify) > 0;
+    SELECT count(*) INTO v_changed FROM r;
+    IF v_changed = 0 THEN
+        RETURN;
+    END IF;
     RETURN QUERY SELECT * FROM public.referral_rows WHERE id = p_referral;
 END
 $$;

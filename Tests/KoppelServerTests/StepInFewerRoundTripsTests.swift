@@ -33,7 +33,7 @@ struct StepInFewerRoundTripsTests {
         }
     }
 
-    @Test("the write, run straight as the app role for another organisation's referral, changes nothing and writes no event or notice")
+    @Test("the write, run straight as the app role for another organisation's referral or from a state it is no longer in, changes nothing and writes no event or notice")
     func writeStaysWithinTheTenant() async throws {
         try await TestApp.run { client, database in
             let cast = try await ReferralCast.make(client, database)
@@ -42,7 +42,7 @@ struct StepInFewerRoundTripsTests {
             let humanitas = try await AdminDatabase.text(database, "SELECT id::text FROM organisations WHERE slug = 'humanitas'")
             let stek = try await AdminDatabase.text(database, "SELECT id::text FROM organisations WHERE slug = 'stek'")
             // The write as a step's transaction runs it: the tenant set first, as the app role (row-level security applies).
-            func write(acting organisation: String) async throws -> Int {
+            func write(acting organisation: String, from state: String = "submitted") async throws -> Int {
                 try await PostgresClient.withRunningClient(database.appURL, maximumConnections: 1, logger: quietLogger) { app in
                     try await app.withTransaction(logger: quietLogger) { connection in
                         _ = try await connection.query(
@@ -50,7 +50,7 @@ struct StepInFewerRoundTripsTests {
                         ).collect()
                         return try await connection.query(
                             """
-                            SELECT id FROM record_step(\(filed.id)::uuid, 'submitted', 'declined', 'decline', 'no_capacity', NULL, NULL,
+                            SELECT id FROM record_step(\(filed.id)::uuid, \(state), 'declined', 'decline', 'no_capacity', NULL, NULL,
                                 \(organisation)::uuid, NULL, NULL, NULL, NULL, 'referral.declined', ARRAY[\(organisation)::uuid], '{}')
                             """, logger: quietLogger
                         ).collect().count
@@ -61,6 +61,8 @@ struct StepInFewerRoundTripsTests {
             #expect(try await AdminDatabase.text(database, "SELECT state FROM referrals WHERE id = '\(filed.id)'") == "submitted")
             #expect(try await AdminDatabase.count(database, "SELECT count(*) FROM referral_events WHERE referral_id = '\(filed.id)'") == 1)
             #expect(try await AdminDatabase.count(database, "SELECT count(*) FROM outbox WHERE subject_id = '\(filed.id)'") == 1)
+            #expect(try await write(acting: stek, from: "accepted") == 0, "a step from a state the referral is no longer in")
+            #expect(try await AdminDatabase.count(database, "SELECT count(*) FROM referral_events WHERE referral_id = '\(filed.id)'") == 1)
             #expect(try await write(acting: stek) == 1, "the programme's operator: the same statement writes")
             #expect(try await AdminDatabase.count(database, "SELECT count(*) FROM referral_events WHERE referral_id = '\(filed.id)'") == 2)
         }

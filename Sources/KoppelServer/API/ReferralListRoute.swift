@@ -43,6 +43,12 @@ struct ReferralListRoute {
             state: try item("state", Components.Schemas.ReferralState.self), programmeId: try item("programme_id", String.self),
             organisationId: try item("organisation_id", String.self), createdFrom: try item("created_from", String.self),
             createdTo: try item("created_to", String.self), limit: try item("limit", Int.self), cursor: try item("cursor", String.self))
-        return .init(query: query, headers: .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headers)))
+        // The contract's check has found JSON acceptable; an Accept header the converter still cannot read (a weight
+        // of `q=2`) is the client's to fix, as the generated server answered it.
+        do {
+            return .init(query: query, headers: .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headers)))
+        } catch {
+            throw Problem(status: .badRequest, detail: "The request could not be read: its Accept header is not one HTTP allows. Send Accept: application/json.")
+        }
     }
 }

@@ -214,7 +214,8 @@ public struct ClientStore: Sendable {
             logger: logger
         ).collect().map { try $0.decode(UUID.self) }
         for id in relying {
-            let referral = try await ReferralStore.fetch(id, lock: false, on: connection, logger: logger)
+            // Locked, as a step locks it: a coordinator's step and this withdrawal do not both act on one state.
+            let referral = try await ReferralStore.fetch(id, lock: true, on: connection, logger: logger)
             if status == .withdrawn {
                 // Those who hold the referral hear that its consent was withdrawn, whatever becomes of the referral.
                 try await Outbox.referralChanged(

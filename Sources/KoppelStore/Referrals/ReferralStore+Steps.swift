@@ -85,7 +85,8 @@ extension ReferralStore {
             organisation: organisation, deadline: deadline,
             answeredInTime: ReferralAction(rawValue: action).flatMap { referral.deadline?.answeredInTime(by: $0, on: today) },
             event: .referral(reaching: next), notify: referral.audience(after: next), extra: try Outbox.object(extra))
-        guard let row = try await connection.rows(step, logger: logger).first else { throw ReferralError.notFound }
+        // No row: another step came first, for a caller that read the referral without locking it.
+        guard let row = try await connection.rows(step, logger: logger).first else { throw ReferralError.versionMismatch(current: referral.version + 1) }
         return try ReferralRow.decode(row)
     }
 
