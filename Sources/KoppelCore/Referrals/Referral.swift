@@ -147,6 +147,9 @@ public struct ReferralVisibility: Sendable, Hashable {
         programmes = actor.roles.contains(.coordinator) ? actor.coordinatedProgrammes : []
     }
 
+    /// Whether either side is open: one who is neither caseworker nor coordinator sees no referral in a list.
+    public var seesAny: Bool { referringOrganisation != nil || !programmes.isEmpty }
+
     /// Only the coordinator's side: the programmes' inbox, without the organisation's own referrals.
     public var programmeSide: ReferralVisibility {
         var side = self

@@ -272,9 +272,6 @@ struct ReferralPageAs: PreparedStatement {
     let visibility: ReferralVisibility
     let filter: ReferralFilter
 
-    /// Neither side of the list: a caller who is neither caseworker nor coordinator sees no referral.
-    var seesAnything: Bool { visibility.referringOrganisation != nil || !visibility.programmes.isEmpty }
-
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
         tenant.append(to: &binds)

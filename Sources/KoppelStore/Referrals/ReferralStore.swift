@@ -157,8 +157,9 @@ public struct ReferralStore: Sendable {
     /// transaction block (`referral_page_as`, decision 0030). The page is chosen first, on the indexes, and only its
     /// rows are then dressed with names and waiting-list positions.
     public func list(_ filter: ReferralFilter, actingFor actor: Actor, visibility: ReferralVisibility? = nil) async throws -> [Referral] {
-        let page = ReferralPageAs(tenant: TenantSettings(actor), visibility: visibility ?? ReferralVisibility(actor), filter: filter)
-        guard page.seesAnything else { return [] }
+        let visibility = visibility ?? ReferralVisibility(actor)
+        guard visibility.seesAny else { return [] }
+        let page = ReferralPageAs(tenant: TenantSettings(actor), visibility: visibility, filter: filter)
         return try await client.rowsSettingTenant(page, logger: logger).map(ReferralRow.decode)
     }
 
