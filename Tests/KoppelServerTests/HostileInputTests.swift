@@ -173,4 +173,21 @@ struct HostileInputTests {
             #expect(encodedName == .badRequest, "a programme named twice, its name percent-encoded")
         }
     }
+
+    @Test("an id in a body must be written out in full: one short by a digit, which Foundation would read as another id, is refused and nothing is filed")
+    func idsInFull() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let api = APICall(client: client)
+            let person = try await api.consentedClient(as: cast.caseworker)
+            let short = String(person.dropLast())
+            let refused = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": short]))
+            #expect(refused.status == .badRequest)
+            #expect(refused.detail.contains("`/client_id`") && refused.detail.contains("not an id"), "\(refused.detail)")
+            let listed = try await api(.get, "/api/v1/referrals", as: cast.caseworker)
+            #expect((listed.json["items"] as? [Any])?.isEmpty == true, "nothing was filed")
+            let filed = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": person]))
+            #expect(filed.status == .created, "the same referral with the id in full is filed: \(filed.detail)")
+        }
+    }
 }

@@ -48,7 +48,7 @@ struct FieldCheck {
     }
 
     mutating func age(_ field: String) -> Int? {
-        guard let number = record[field] as? NSNumber, !ContractSchema.isBoolean(number) else { return nil }
+        guard let number = record[field] as? NSNumber, !JSONValue.isBoolean(number) else { return nil }
         let value = number.doubleValue
         guard value.rounded() == value, (0...120).contains(value) else {
             fail(field, "must be a whole number of years from 0 to 120")

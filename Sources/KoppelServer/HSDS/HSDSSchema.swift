@@ -26,7 +26,7 @@ struct HSDSSchema: @unchecked Sendable {  // read-only after init
         let properties = schema["properties"] as? [String: Any] ?? [:]
         for (key, value) in record.sorted(by: { $0.key < $1.key }) {
             guard let property = properties[key] as? [String: Any] else { continue }
-            for violation in ContractSchema(node: property, definitions: definitions, patterns: [:]).violations(of: value, at: "/" + key) {
+            for violation in ContractSchema(node: property, definitions: definitions, patterns: [:]).violations(of: JSONValue(foundation: value), at: "/" + key) {
                 found.append((key, violation.message))
             }
         }

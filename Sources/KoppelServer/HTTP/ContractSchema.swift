@@ -51,26 +51,29 @@ struct ContractSchema: @unchecked Sendable {  // read-only after init
     }
 
     /// What is wrong with `value`, at most a few, each as "`/path`: what to send".
-    func violations(of value: Any, at path: String = "") -> [ContractViolation] {
+    func violations(of value: JSONValue, at path: String = "") -> [ContractViolation] {
         violations(of: value, at: path, root)
     }
 
-    private func violations(of value: Any, at path: String, _ node: Node) -> [ContractViolation] {
-        var found: [ContractViolation] = []
-        if value is NSNull {
+    private func violations(of value: JSONValue, at path: String, _ node: Node) -> [ContractViolation] {
+        if case .null = value {
             return node.types.contains("null") || node.types.isEmpty ? [] : [.init(kind: .shape, message: "\(name(path)) may not be null.")]
         }
         let types = node.types.filter { $0 != "null" }
         if !types.isEmpty, !types.contains(where: { Self.value(value, is: $0) }) {
             return [.init(kind: .shape, message: "\(name(path)) must be \(types.map(Self.article).joined(separator: " or ")).")]
         }
-        if let allowed = node.enumValues, !allowed.contains("\(value)") {
-            found.append(.init(kind: .shape, message: "\(name(path)) is '\(value)'; it must be one of \(allowed.joined(separator: ", "))."))
+        var found: [ContractViolation] = []
+        if let allowed = node.enumValues, !allowed.contains(value.text) {
+            found.append(.init(kind: .shape, message: "\(name(path)) is '\(value.text)'; it must be one of \(allowed.joined(separator: ", "))."))
         }
-        if let text = value as? String { found += violations(ofText: text, node, path) }
-        if let number = value as? NSNumber, !Self.isBoolean(number) { found += violations(ofNumber: number.doubleValue, node, path) }
-        if let items = value as? [Any] { found += violations(ofItems: items, node, path) }
-        if let object = value as? [String: Any] { found += violations(ofObject: object, node, path) }
+        switch value {
+        case .string(let text): found += violations(ofText: text, node, path)
+        case .number(let number): found += violations(ofNumber: number, node, path)
+        case .array(let items): found += violations(ofItems: items, node, path)
+        case .object(let object): found += violations(ofObject: object, node, path)
+        case .null, .bool: break
+        }
         return found
     }
 
@@ -89,7 +92,7 @@ struct ContractSchema: @unchecked Sendable {  // read-only after init
             found.append(.init(kind: .limit, message: "\(name(path)) is '\(text.prefix(60))'; \(form)"))
         }
         switch node.format {
-        case "uuid" where UUID(uuidString: text) == nil:
+        case "uuid" where !Self.isUUID(text):
             found.append(.init(kind: .shape, message: "\(name(path)) is '\(text.prefix(60))', not an id; ids are UUIDs."))
         case "date" where !CalendarDay.isValid(text):
             found.append(.init(kind: .shape, message: "\(name(path)) must be a day written as YYYY-MM-DD, such as 2026-03-01."))
@@ -110,7 +113,7 @@ struct ContractSchema: @unchecked Sendable {  // read-only after init
         return found
     }
 
-    private func violations(ofItems items: [Any], _ node: Node, _ path: String) -> [ContractViolation] {
+    private func violations(ofItems items: [JSONValue], _ node: Node, _ path: String) -> [ContractViolation] {
         var found: [ContractViolation] = []
         if let most = node.maxItems, items.count > most {
             found.append(.init(kind: .limit, message: "\(name(path)) may list at most \(most) items."))
@@ -118,7 +121,7 @@ struct ContractSchema: @unchecked Sendable {  // read-only after init
         if let least = node.minItems, items.count < least {
             found.append(.init(kind: .limit, message: "\(name(path)) must list at least \(least)."))
         }
-        if node.uniqueItems, Set(items.map { "\($0)".lowercased() }).count < items.count {
+        if node.uniqueItems, Set(items.map { $0.text.lowercased() }).count < items.count {
             found.append(.init(kind: .limit, message: "\(name(path)) lists an item twice."))
         }
         if let schema = node.items {
@@ -130,7 +133,7 @@ struct ContractSchema: @unchecked Sendable {  // read-only after init
         return found
     }
 
-    private func violations(ofObject object: [String: Any], _ node: Node, _ path: String) -> [ContractViolation] {
+    private func violations(ofObject object: [String: JSONValue], _ node: Node, _ path: String) -> [ContractViolation] {
         var found: [ContractViolation] = []
         if let least = node.minProperties, object.count < least {
             let given = object.isEmpty ? "names no field" : "names \(object.count)"
@@ -219,22 +222,29 @@ struct ContractSchema: @unchecked Sendable {  // read-only after init
 
     private func name(_ path: String) -> String { path.isEmpty ? "The body" : "`\(path)`" }
 
-    static func value(_ value: Any, is type: String) -> Bool {
-        switch type {
-        case "string": return value is String
-        case "boolean": return (value as? NSNumber).map(isBoolean) ?? false
-        case "integer":
-            guard let number = value as? NSNumber, !isBoolean(number) else { return false }
-            return number.doubleValue.rounded() == number.doubleValue && abs(number.doubleValue) <= 9_007_199_254_740_991
-        case "number": return (value as? NSNumber).map { !isBoolean($0) } ?? false
-        case "array": return value is [Any]
-        case "object": return value is [String: Any]
-        default: return true
+    static func value(_ value: JSONValue, is type: String) -> Bool {
+        switch (type, value) {
+        case ("string", .string), ("boolean", .bool), ("number", .number), ("array", .array), ("object", .object): true
+        case ("integer", .number(let number)): number.rounded() == number && abs(number) <= 9_007_199_254_740_991
+        case ("string", _), ("boolean", _), ("number", _), ("array", _), ("object", _), ("integer", _): false
+        default: true
         }
     }
 
-    /// JSON's true and false, which JSONSerialization gives as NSNumber too (of type "c", which no JSON number gets).
-    static func isBoolean(_ number: NSNumber) -> Bool { String(cString: number.objCType) == "c" }
+    /// Written as a UUID: 36 characters, hex digits with hyphens after the 8th, 12th, 16th and 20th. Stricter than
+    /// `UUID(uuidString:)` (which reads a short last group as another id) and without its `sscanf`, which was a
+    /// third of a body's check.
+    static func isUUID(_ text: String) -> Bool {
+        var count = 0
+        for byte in text.utf8 {
+            let hyphen = count == 8 || count == 13 || count == 18 || count == 23
+            let hex = (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)  // 0-9, A-F, a-f
+            guard hyphen ? byte == UInt8(ascii: "-") : hex else { return false }
+            count += 1
+            if count > 36 { return false }
+        }
+        return count == 36
+    }
 
     private static func article(_ type: String) -> String {
         switch type {

@@ -14,8 +14,8 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         let segments: [String]
         /// Per segment, whether it is a fixed word (`PathTemplate.shape`): worked out once, not per request.
         let shape: [Bool]
-        /// name, where (`query`, `path`, `header`), schema with its `$ref` followed, read once.
-        let parameters: [(name: String, location: String, schema: [String: Any], check: ContractSchema)]
+        /// name, where (`query`, `path`, `header`), schema with its `$ref` followed, read once; a header's field name.
+        let parameters: [(name: String, location: String, schema: [String: Any], check: ContractSchema, field: HTTPField.Name?)]
         let body: ContractSchema?
         /// The media types of its successful answers: an `Accept` header must allow one of them.
         let answers: [String]
@@ -62,7 +62,8 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                     method: method.uppercased(), segments: segments, shape: PathTemplate.shape(segments),
                     parameters: parameters.map {
                         (name: $0.0, location: $0.1, schema: ContractSchema.following($0.2, in: definitions).keywords,
-                         check: ContractSchema(node: $0.2, definitions: definitions, patterns: patterns))
+                         check: ContractSchema(node: $0.2, definitions: definitions, patterns: patterns),
+                         field: $0.1 == "header" ? HTTPField.Name($0.0) : nil)
                     },
                     body: body.map { ContractSchema(node: $0, definitions: definitions, patterns: patterns) }, answers: answers))
             }
@@ -86,7 +87,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
                 switch parameter.location {
                 case "path": pathValues[parameter.name].map { [$0] } ?? []
                 case "query": query[parameter.name] ?? []
-                case "header": HTTPField.Name(parameter.name).map { request.headers[values: $0] } ?? []
+                case "header": parameter.field.map { request.headers[values: $0] } ?? []
                 default: []
                 }
             found += Self.violations(of: values, parameter.name, parameter.schema, parameter.check)
@@ -99,7 +100,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         // Whatever the Content-Type says: the API reads a body without one (or with a wildcard) as JSON. Checked as the
         // handler's decoder reads it, so a key given twice is judged by the value the handler gets.
         guard let schema = operation.body, body.readableBytes > 0,
-            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)).foundationValue
+            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
         else { return nil }
         let problems = schema.violations(of: value)
         guard !problems.isEmpty else { return nil }
@@ -133,17 +134,17 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
 
     /// A parameter's values checked as the JSON value its schema describes (a list for an array, a number for an integer).
     private static func violations(of values: [String], _ name: String, _ node: [String: Any], _ validator: ContractSchema) -> [ContractViolation] {
-        func typed(_ text: String, _ node: [String: Any]) -> Any {
+        func typed(_ text: String, _ node: [String: Any]) -> JSONValue {
             switch node["type"] as? String {
-            case "integer", "number": if let number = Double(text) { return NSNumber(value: number) }
-            case "boolean": if text == "true" || text == "false" { return NSNumber(value: text == "true") }
+            case "integer", "number": if let number = Double(text) { return .number(number) }
+            case "boolean": if text == "true" || text == "false" { return .bool(text == "true") }
             default: break
             }
-            return text
+            return .string(text)
         }
         if node["type"] as? String == "array" {
             let items = validator.resolved(node["items"] as? [String: Any] ?? [:])
-            return values.isEmpty ? [] : validator.violations(of: values.map { typed($0, items) }, at: "/" + name)
+            return values.isEmpty ? [] : validator.violations(of: .array(values.map { typed($0, items) }), at: "/" + name)
         }
         return values.flatMap { validator.violations(of: typed($0, node), at: "/" + name) }
     }
@@ -172,39 +173,5 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
             values[String(operation.segments[index].dropFirst().dropLast())] = value
         }
         return (operation, values)
-    }
-}
-
-/// Any JSON value, decoded by the same decoder the generated handlers use, as Foundation values for `ContractSchema`.
-private enum JSONValue: Decodable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        // Each type tried that does not fit is a thrown error: the likeliest in a request's body first.
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([String: JSONValue].self) {
-            self = .object(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else {
-            self = .array(try container.decode([JSONValue].self))
-        }
-    }
-
-    var foundationValue: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let value): NSNumber(value: value)
-        case .number(let value): NSNumber(value: value)
-        case .string(let value): value
-        case .array(let values): values.map(\.foundationValue)
-        case .object(let values): values.mapValues(\.foundationValue)
-        }
     }
 }
