@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -25,6 +26,21 @@ extension SingleParameterStatement {
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
         binds.append(parameter)
+        return binds
+    }
+}
+
+/// A statement given an API token's settings and then one referral's id (a `…_for_token` function of one referral).
+protocol TokenAndReferralStatement: PreparedStatement {
+    var token: TokenSettings { get }
+    var id: UUID { get }
+}
+
+extension TokenAndReferralStatement {
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        token.append(to: &binds)
+        binds.append(id)
         return binds
     }
 }

@@ -13,9 +13,26 @@ public struct TakeReferralStep: Sendable {
         _ referralID: UUID, _ request: ReferralStepRequest, by actor: Actor, idempotency: IdempotencyKey? = nil,
         response: @escaping StoredResponse = { _ in (200, "") }, expectedVersion: Int? = nil
     ) async throws -> Idempotent<Referral> {
-        if case .deny(let reason) = AccessPolicy.decide(actor, .listReferrals) { throw reason.failure }
+        try Self.mayTakeSteps(actor)
         return try await reportingFailures {
             try await referrals.step(referralID, request, by: actor, idempotency: idempotency, response: response, expectedVersion: expectedVersion)
         }
+    }
+
+    /// Takes the step for the holder of an API token, checked by the transaction's first statement (decision 0032): nil
+    /// when the token does not work; else the actor and what `run(_:_:by:)` answers them.
+    public func run(
+        _ referralID: UUID, _ request: ReferralStepRequest, presenting token: SecretToken, idempotency: IdempotencyKey? = nil,
+        response: @escaping @Sendable (Actor) -> StoredResponse
+    ) async throws -> (actor: Actor, outcome: Idempotent<Referral>)? {
+        try await reportingFailures {
+            try await referrals.step(
+                referralID, request, presenting: token, authorize: Self.mayTakeSteps, idempotency: idempotency, response: response)
+        }
+    }
+
+    /// Whether the actor takes part in referrals at all; which step on which referral is decided under its lock.
+    private static func mayTakeSteps(_ actor: Actor) throws {
+        if case .deny(let reason) = AccessPolicy.decide(actor, .listReferrals) { throw reason.failure }
     }
 }

@@ -5,9 +5,10 @@ import KoppelTestSupport
 import PostgresNIO
 import Testing
 
-/// A step on a referral reads the referral with its programme's terms in the statement that sets the tenant, claims a
-/// place in one statement, and writes the new state, its event and its notice in one (decision 0031): all of it still
-/// in one transaction, and none of it able to touch another organisation's referral.
+/// A step on a referral reads the referral with its programme's terms in the statement that sets the tenant (over the
+/// API, the one that checks the token too, decision 0032), claims a place in one statement, and writes the new state,
+/// its event and its notice in one (decision 0031): all of it still in one transaction, and none of it able to touch
+/// another organisation's referral.
 @Suite("A step on a referral in fewer round trips")
 struct StepInFewerRoundTripsTests {
     @Test("an accept is read, counted and written by one statement each: its state, deadline, event and notice are written together, and the answer is what a read then shows")
@@ -23,7 +24,7 @@ struct StepInFewerRoundTripsTests {
             #expect((accepted.json["deadline"] as? [String: Any])?["kind"] as? String == "start", "accepting brings the deadline to start")
             let read = try await api(.get, "/api/v1/referrals/\(filed.id)", as: cast.twoGo)
             #expect(NSDictionary(dictionary: read.json).isEqual(to: accepted.json), "the answer is the referral as it now is")
-            for function in ["referral_for_step_as", "places_claimed", "record_step"] {
+            for function in ["referral_for_step_for_token", "places_claimed", "record_step"] {
                 #expect(try await AdminDatabase.calls(of: function, database, atLeast: 1) >= 1, "\(function)")
             }
             let events = "SELECT count(*) FROM referral_events WHERE referral_id = '\(filed.id)' AND action = 'accept' AND from_state = 'submitted' AND to_state = 'accepted'"

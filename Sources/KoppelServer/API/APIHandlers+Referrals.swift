@@ -59,7 +59,6 @@ extension APIHandlers {
     func transitionReferral(_ input: Operations.TransitionReferral.Input) async throws -> Operations.TransitionReferral.Output {
         guard case .json(let body) = input.body else { throw Problem(status: .unsupportedMediaType, detail: "Send the step as JSON.") }
         let id = try uuid(input.path.referralId, "referral id")
-        let actor = try signedIn()
         let request = ReferralStepRequest(
             action: recode(body.action), reason: body.reason.map(recode),
             targetProgrammeID: try body.targetProgrammeId.map { try uuid($0, "target_programme_id") },
@@ -67,6 +66,14 @@ extension APIHandlers {
         let key = try input.headers.idempotencyKey.map {
             try IdempotencyKey(key: idempotencyKey($0), operation: "step-referral \(id.uuidString)", request: body)
         }
+        // An API token this route's use case checks in its first statement (`TokenCheckedByUseCase`).
+        if case .presentedToken(let token) = RequestIdentity.current {
+            guard let (actor, outcome) = try await useCases.takeReferralStep.run(
+                id, request, presenting: token, idempotency: key, response: { Self.stored(status: 200, for: $0) })
+            else { throw Problem.badCredentials }
+            return .ok(.init(body: .json(try Self.representation(outcome, for: actor))))
+        }
+        let actor = try signedIn()
         let outcome = try await useCases.takeReferralStep.run(id, request, by: actor, idempotency: key, response: Self.stored(status: 200, for: actor))
         return .ok(.init(body: .json(try Self.representation(outcome, for: actor))))
     }

@@ -40,7 +40,8 @@ struct Authenticator: Sendable {
 }
 
 /// The routes whose use case checks an API token in its own first statement, saving the round trip of checking it
-/// before: reading one referral (decision 0026) and filing one (decision 0027), the API's most frequent requests.
+/// before: reading one referral (decision 0026), filing one (decision 0027) and taking a step on one (decision
+/// 0032), the API's most frequent requests.
 /// Their handlers resolve `Identity.presentedToken` through the use case; every other route gets the token checked
 /// before its handler.
 enum TokenCheckedByUseCase {
@@ -48,6 +49,7 @@ enum TokenCheckedByUseCase {
         switch template {
         case "/api/v1/referrals/{referralId}": method == .get || method == .head
         case "/api/v1/referrals": method == .post
+        case "/api/v1/referrals/{referralId}/transitions": method == .post
         default: false
         }
     }

@@ -243,7 +243,7 @@ struct NoteReferralChanged: PreparedStatement {
 /// One referral for the holder of an API token, in one statement (`referral_for_token`, schema 0027): the token is
 /// checked first and the referral read acting for its account. No row when the token does not work; the referral's
 /// columns are null when it is not visible. The account's columns come last, in the shape of `api_token_account`.
-struct ReferralForToken: PreparedStatement {
+struct ReferralForToken: TokenAndReferralStatement {
     static let sql = """
         SELECT (t.referral).*, t.user_id, t.organisation_id, t.organisation_name, t.email, t.display_name, t.roles,
                t.coordinated_programmes, t.must_change_password, t.totp_secret, t.totp_confirmed, t.disabled
@@ -251,13 +251,6 @@ struct ReferralForToken: PreparedStatement {
         """
     let token: TokenSettings
     let id: UUID
-
-    func makeBindings() throws -> PostgresBindings {
-        var binds = PostgresBindings()
-        token.append(to: &binds)
-        binds.append(id)
-        return binds
-    }
 }
 
 /// A page of referrals acting for a tenant, in one statement (`referral_page_as`, schema 0032): the function writes
@@ -354,14 +347,29 @@ struct ReferralForStepAs: PreparedStatement {
         return binds
     }
 
-    /// The programme's terms, the row's last four columns.
-    static func terms(in row: PostgresRow) throws -> ResponseTerms {
+    /// The programme's terms: the row's last four columns, or the four before its last `trailing` ones.
+    static func terms(in row: PostgresRow, before trailing: Int = 0) throws -> ResponseTerms {
         let cells = PostgresRandomAccessRow(row)
-        let last = cells.count - 1
+        let last = cells.count - 1 - trailing
         return ResponseTerms(
             responseDays: try cells[last - 3].decode(Int.self), startDays: try cells[last - 2].decode(Int.self),
             reviewDays: try cells[last - 1].decode(Int.self), country: HolidayCountry(isoCode: try cells[last].decode(String.self)))
     }
+}
+
+/// The referral a step is taken on, for whoever holds an API token, in the statement that checks the token and sets
+/// the tenant for the step's transaction (`referral_for_step_for_token`, schema 0035): no row when the token does not
+/// work; the referral's columns and its programme's terms are null when the account cannot see it. The account's
+/// columns come last, in the shape of `api_token_account`.
+struct ReferralForStepForToken: TokenAndReferralStatement {
+    static let sql = """
+        SELECT (t.referral).*, t.response_working_days, t.start_working_days, t.review_working_days, t.country, t.user_id,
+               t.organisation_id, t.organisation_name, t.email, t.display_name, t.roles, t.coordinated_programmes,
+               t.must_change_password, t.totp_secret, t.totp_confirmed, t.disabled
+        FROM referral_for_step_for_token($1, $2, $3, $4) t
+        """
+    let token: TokenSettings
+    let id: UUID
 }
 
 /// A programme's places, counted under its lock (`places_claimed`, schema 0033).

@@ -31,36 +31,37 @@ extension ReferralStore {
     /// counted under a lock of the programme (so two coordinators cannot both take the last place), and the
     /// change, its event and its notification are written in one transaction.
     public func step(
-        _ id: UUID, _ request: ReferralStepRequest, by actor: Actor, idempotency: IdempotencyKey?, response: StoredResponse,
+        _ id: UUID, _ request: ReferralStepRequest, by actor: Actor, idempotency: IdempotencyKey?, response: @escaping StoredResponse,
         expectedVersion: Int? = nil
     ) async throws -> Idempotent<Referral> {
         try await transaction(actingFor: actor, settingTenantInFirstStatement: true) { connection in
             let row = try await connection.rows(ReferralForStepAs(tenant: TenantSettings(actor), id: id), logger: logger).first
-            let visible = Self.visible(try row.map(ReferralRow.decode), to: actor)
-            if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
-                return .replayed(status: stored.status, body: stored.body)
-            }
-            guard let referral = visible, let row else { throw ReferralError.notFound }
-            if let expectedVersion, expectedVersion != referral.version { throw ReferralError.versionMismatch(current: referral.version) }
-            if case .deny(let reason) = AccessPolicy.decide(actor, .stepReferral(referral.scope, request.action)) {
-                throw ReferralError.denied(reason)
-            }
-            let next: ReferralState
-            switch ReferralStateMachine.step(request.action, from: referral.state, reason: request.reason) {
-            case .success(let state): next = state
-            case .failure(let error): throw ReferralError.impossibleStep(error)
-            }
-            var related: UUID?
-            switch request.action {
-            case .accept: try await Self.claimPlace(for: referral, on: connection, logger: logger)
-            case .submit: try await Self.checkSubmission(of: referral, request, by: actor, on: connection, logger: logger)
-            case .forward: related = try await Self.forward(referral, request, by: actor, on: connection, logger: logger)
-            default: break
-            }
-            let changed = try await Self.record(
-                referral, to: next, action: request.action.rawValue, reason: request.reason, related: related, user: actor.userID,
-                organisation: actor.organisationID, terms: try ReferralForStepAs.terms(in: row), on: connection, logger: logger)
-            return try await Self.finish(changed, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
+            let step = StepOnReferral(
+                request: request, actor: actor, idempotency: idempotency, response: response, expectedVersion: expectedVersion)
+            return try await step.take(on: row.map { ($0, try ReferralForStepAs.terms(in: $0)) }, connection, logger)
+        }
+    }
+
+    /// Takes a step for whoever holds `token`, checked by the transaction's first statement with the read of the
+    /// referral (decision 0032): nil when the token does not work (unknown, expired or revoked, its user disabled),
+    /// and nothing is written. `authorize` decides, once the account is known, whether it may take steps at all.
+    public func step(
+        _ id: UUID, _ request: ReferralStepRequest, presenting token: SecretToken, authorize: @Sendable (Actor) throws -> Void,
+        idempotency: IdempotencyKey?, response: @escaping @Sendable (Actor) -> StoredResponse
+    ) async throws -> (actor: Actor, outcome: Idempotent<Referral>)? {
+        guard APITokenStore.mayBeToken(token) else { return nil }
+        return try await client.withTenantTransactionSetByFirstStatement(logger: logger) { connection in
+            guard let row = try await connection.rows(ReferralForStepForToken(token: TokenSettings(token), id: id), logger: logger).first
+            else { return nil }
+            let cells = PostgresRandomAccessRow(row)
+            let account = try TokenSettings.account(in: cells)
+            guard !account.isDisabled else { return nil }
+            try authorize(account.actor)
+            // The referral's columns are null when the account's organisation cannot see it.
+            let found = try cells[0].decode(UUID?.self) == nil ? nil : row
+            let step = StepOnReferral(request: request, actor: account.actor, idempotency: idempotency, response: response(account.actor))
+            let terms = try found.map { ($0, try ReferralForStepAs.terms(in: $0, before: TokenSettings.accountColumns)) }
+            return (account.actor, try await step.take(on: terms, connection, logger))
         }
     }
 
@@ -170,5 +171,44 @@ extension ReferralStore {
         let facts = Outbox.ReferralFacts(id: id, programme: target, state: .submitted, version: 1, forwardedFrom: referral.id)
         try await Outbox.referralChanged(facts, event: .referralSubmitted, notify: audience, on: connection, logger: logger)
         return id
+    }
+}
+
+/// A step asked for, taken once its referral is read and locked (by `ReferralForStepAs` or `ReferralForStepForToken`):
+/// the access policy and the state machine decide, then the change is written. The one place both doors share.
+private struct StepOnReferral {
+    let request: ReferralStepRequest
+    let actor: Actor
+    let idempotency: IdempotencyKey?
+    let response: StoredResponse
+    var expectedVersion: Int?
+
+    /// `read`: the referral's row and its programme's terms, nil when the caller's organisation cannot see it.
+    func take(on read: (row: PostgresRow, terms: ResponseTerms)?, _ connection: PostgresConnection, _ logger: Logger) async throws -> Idempotent<Referral> {
+        let visible = ReferralStore.visible(try read.map { try ReferralRow.decode($0.row) }, to: actor)
+        if let idempotency, let stored = try await Idempotency.lookUp(idempotency, user: actor.userID, on: connection, logger: logger) {
+            return .replayed(status: stored.status, body: stored.body)
+        }
+        guard let referral = visible, let read else { throw ReferralError.notFound }
+        if let expectedVersion, expectedVersion != referral.version { throw ReferralError.versionMismatch(current: referral.version) }
+        if case .deny(let reason) = AccessPolicy.decide(actor, .stepReferral(referral.scope, request.action)) {
+            throw ReferralError.denied(reason)
+        }
+        let next: ReferralState
+        switch ReferralStateMachine.step(request.action, from: referral.state, reason: request.reason) {
+        case .success(let state): next = state
+        case .failure(let error): throw ReferralError.impossibleStep(error)
+        }
+        var related: UUID?
+        switch request.action {
+        case .accept: try await ReferralStore.claimPlace(for: referral, on: connection, logger: logger)
+        case .submit: try await ReferralStore.checkSubmission(of: referral, request, by: actor, on: connection, logger: logger)
+        case .forward: related = try await ReferralStore.forward(referral, request, by: actor, on: connection, logger: logger)
+        default: break
+        }
+        let changed = try await ReferralStore.record(
+            referral, to: next, action: request.action.rawValue, reason: request.reason, related: related, user: actor.userID,
+            organisation: actor.organisationID, terms: read.terms, on: connection, logger: logger)
+        return try await ReferralStore.finish(changed, actor: actor, idempotency: idempotency, response: response, on: connection, logger: logger)
     }
 }
