@@ -114,7 +114,9 @@ struct AuthorizationMatrixTests {
             let funding = try await Self.funding(database)
             // In each organisation: a user to disable and tokens to revoke (one for every caller who may).
             var targets: [String: (organisation: String, user: String, tokens: [String], subscription: String)] = [:]
-            let keys = try KeyRing(path: try TestKeys.newKeyFile())
+            let keyFile = try TestKeys.newKeyFile()
+            defer { TestKeys.remove(keyFile) }
+            let keys = try KeyRing(path: keyFile)
             for slug in ["vluchtelingenwerk", "stek"] {
                 let target = try await TestPeople.make(database, organisation: slug, email: "target@\(slug).example", roles: [.caseworker])
                 let (tokens, subscription) = try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { db in

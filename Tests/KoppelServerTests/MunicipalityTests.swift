@@ -90,6 +90,7 @@ struct MunicipalityTests {
                 name == "nl-municipalities.csv"
                     ? text.replacingOccurrences(of: "GM0503,Delft,PV28;CR27;AM21;LD03,,,", with: "GM0503,Delft,PV28;CR27;AM21;LD03,,2026-01-01,GM0518") : text
             }
+            defer { try? FileManager.default.removeItem(at: merged) }
             try await PostgresClient.withRunningClient(database.ownerURL, logger: quietLogger) { owner in
                 let outcome = try await ReferenceImporter(client: owner, logger: quietLogger).run(try ReferenceData.load(from: merged))
                 #expect(outcome.municipalitiesChanged == 1 && outcome.factsMoved == 1)

@@ -368,11 +368,13 @@ struct PrivacyAPITests {
             }
             #expect(try await api(.post, "/api/v1/clients/\(expiring)/reveal", as: cast.twoGo, ["purpose": "share_identity", "referral_id": open])
                 .status == .forbidden, "an expired consent permits nothing, before any task has run")
+            let keyFile = try TestKeys.newKeyFile()
+            defer { TestKeys.remove(keyFile) }
             let (expired, erased) = try await PostgresClient.withRunningClient(database.appURL, logger: quietLogger) { app in
                 try await PostgresClient.withRunningClient(database.vaultURL, logger: quietLogger) { vault in
                     let privacy = Privacy(
                         clients: ClientStore(client: app, logger: quietLogger),
-                        vault: VaultStore(client: vault, keys: try KeyRing(path: try TestKeys.newKeyFile()), logger: quietLogger),
+                        vault: VaultStore(client: vault, keys: try KeyRing(path: keyFile), logger: quietLogger),
                         referrals: ReferralStore(client: app, logger: quietLogger), lookups: SignInThrottleStore(client: app, logger: quietLogger))
                     return try await privacy.runRetention()
                 }

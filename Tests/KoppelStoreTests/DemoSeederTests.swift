@@ -109,6 +109,7 @@ struct DemoSeederTests {
     @Test("demo data naming an operator that is not an operator organisation is refused")
     func invalidDemoData() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
         try """
         {"organisations": [{"slug": "x", "name": "X", "kinds": ["funder"], "country": "NL"}],
          "programmes": [{"slug": "p", "name": "P", "operator": "x", "status": "open", "description": {"nl": "d"},

@@ -17,6 +17,7 @@ struct MigrationFileTests {
     @Test("are loaded in version order, whatever order the folder lists them in")
     func ordered() throws {
         let url = try directory(with: ["0002_b.sql": "SELECT 2;", "0001_a.sql": "SELECT 1;", "0010_c.sql": "SELECT 10;", "README.md": "x"])
+        defer { try? FileManager.default.removeItem(at: url) }
         let migrations = try Migration.load(from: url)
         #expect(migrations.map(\.version) == [1, 2, 10])
         #expect(migrations.map(\.fileName) == ["0001_a.sql", "0002_b.sql", "0010_c.sql"])
@@ -25,12 +26,14 @@ struct MigrationFileTests {
     @Test("a file not named NNNN_description.sql is refused by name")
     func badName() throws {
         let url = try directory(with: ["0001_a.sql": "SELECT 1;", "2_b.sql": "SELECT 2;"])
+        defer { try? FileManager.default.removeItem(at: url) }
         #expect(throws: MigrationError.badFileName("2_b.sql")) { try Migration.load(from: url) }
     }
 
     @Test("two files with one version are refused, naming both")
     func duplicateVersion() throws {
         let url = try directory(with: ["0001_a.sql": "SELECT 1;", "0001_b.sql": "SELECT 2;"])
+        defer { try? FileManager.default.removeItem(at: url) }
         #expect(throws: MigrationError.duplicateVersion(1, "0001_a.sql", "0001_b.sql")) { try Migration.load(from: url) }
     }
 

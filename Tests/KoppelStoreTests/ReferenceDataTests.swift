@@ -87,6 +87,7 @@ struct ReferenceDataTests {
         let broken = try ReferenceFolder.copy { name, text in
             name == "nl-municipalities.csv" ? text.replacingOccurrences(of: "GM0153,Enschede,PV23;CR12", with: "GM0153,Enschede,PV23;CR99") : text
         }
+        defer { try? FileManager.default.removeItem(at: broken) }
         #expect {
             try ReferenceData.load(from: broken)
         } throws: { error in
