@@ -22,6 +22,7 @@ struct PlaceNameTests {
         #expect(PlaceName.code("GM015") == nil)
         #expect(PlaceName.code("2100４") == nil, "a full-width digit is no code")
         #expect(PlaceName.code("Enschede") == nil)
+        #expect(PlaceName.code("GM") == nil && PlaceName.code("") == nil && PlaceName.code("  gm0153\t") == "GM0153")
     }
 
     @Test("the closest names to a mistyped one: those it begins, then those holding it, then small typos; nothing for nonsense")

@@ -48,6 +48,8 @@ public enum PlaceName {
     /// Whether `input` is written as a municipality code: CBS `GM0153` (any case) or a Belgian NIS code `21004`, alone
     /// or in brackets after a name ("Bergen (53053)", as an ambiguous name's choices are offered).
     public static func code(_ input: String) -> String? {
+        // Every code has ASCII digits; most input is a name, which this answers without Foundation (1% of a submission).
+        guard input.utf8.contains(where: { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
         var trimmed = input.trimmingCharacters(in: .whitespaces).uppercased()
         if trimmed.hasSuffix(")"), let open = trimmed.lastIndex(of: "(") {
             trimmed = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
