@@ -7,7 +7,7 @@
 -- database's time in setting up executor nodes rather than in reading rows.
 --
 -- Now the token and its account are read by one plain query, the roles and programmes as ARRAY(...) sub-selects (no
--- aggregate), and the note is a separate UPDATE run only when it is due. What it answers, for which tokens (unknown,
+-- aggregate), and the note is a separate UPDATE run only when it is due, skipped when another request holds the row. What it answers, for which tokens (unknown,
 -- expired or revoked, or a disabled user: no row) and what it notes are unchanged, and it still runs at every request:
 -- revoking a token takes effect at once. Owner and grants stay as 0010 set them.
 CREATE OR REPLACE FUNCTION auth.api_token_account(p_token_hash bytea, p_now timestamptz)
@@ -37,9 +37,14 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    -- To the minute, not at every request: a read stays a read, with no write to flush.
+    -- To the minute, not at every request: a read stays a read, with no write to flush. The caller's transaction may
+    -- be a step's, which holds its locks until it commits: a request with the same token that finds the row locked
+    -- leaves the note to that one rather than wait for it.
     IF v_last_used IS NULL OR v_last_used < p_now - interval '1 minute' THEN
-        UPDATE public.api_tokens SET last_used_at = p_now WHERE id = v_token;
+        UPDATE public.api_tokens SET last_used_at = p_now
+        WHERE id = (SELECT t.id FROM public.api_tokens t
+                    WHERE t.id = v_token AND (t.last_used_at IS NULL OR t.last_used_at < p_now - interval '1 minute')
+                    FOR NO KEY UPDATE SKIP LOCKED);
     END IF;
     totp_secret := NULL;
     disabled := false;

@@ -174,20 +174,49 @@ struct HostileInputTests {
         }
     }
 
-    @Test("an id in a body must be written out in full: one short by a digit, which Foundation would read as another id, is refused and nothing is filed")
+    @Test("an id in a body must be written out in full: one with a space or a sign in a group, which Foundation reads as an id, is refused and nothing is filed")
     func idsInFull() async throws {
         try await TestApp.run { client, database in
             let cast = try await ReferralCast.make(client, database)
             let api = APICall(client: client)
             let person = try await api.consentedClient(as: cast.caseworker)
-            let short = String(person.dropLast())
-            let refused = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": short]))
-            #expect(refused.status == .badRequest)
-            #expect(refused.detail.contains("`/client_id`") && refused.detail.contains("not an id"), "\(refused.detail)")
+            for odd in [String(person.prefix(24)) + " " + person.dropFirst(25), String(person.prefix(24)) + "+" + person.dropFirst(25)] {
+                #expect(UUID(uuidString: odd) != nil, "the premise: Foundation reads \(odd) as an id")
+                let refused = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": odd]))
+                #expect(refused.status == .badRequest)
+                #expect(refused.detail.contains("`/client_id`") && refused.detail.contains("not an id"), "\(refused.detail)")
+            }
             let listed = try await api(.get, "/api/v1/referrals", as: cast.caseworker)
             #expect((listed.json["items"] as? [Any])?.isEmpty == true, "nothing was filed")
             let filed = try await api(.post, "/api/v1/referrals", as: cast.caseworker, cast.forTwoGo(["client_id": person]))
             #expect(filed.status == .created, "the same referral with the id in full is filed: \(filed.detail)")
+        }
+    }
+
+    @Test("a body sent as JSON that the contract's check cannot read is refused before any handler: a number no double holds, under a key the handler ignores or given twice")
+    func unreadableNumbers() async throws {
+        try await TestApp.run { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let uri = "/api/v1/programmes/\(cast.twoGoID)"
+            let long = String(repeating: "x", count: 4001)
+            func patch(_ body: String, type: String = "application/json") async throws -> (HTTPResponse.Status, String) {
+                let headers: HTTPFields = [.authorization: "Bearer \(cast.twoGo)", .contentType: type]
+                return try await client.execute(uri: uri, method: .patch, headers: headers, body: ByteBuffer(string: body)) {
+                    ($0.status, String(buffer: $0.body))
+                }
+            }
+            for body in [
+                "{\"application_process_nl\": \"\(long)\", \"service_areas\": [{\"name\": \"x\", \"z\": 1e400}]}",
+                "{\"application_process_nl\": \"\(long)\", \"application_process_nl\": 1e400}",
+                "{\"application_process_nl\": \"\(long)\", \"places_total\": 1-2}",
+            ] {
+                let (status, text) = try await patch(body)
+                #expect([.badRequest, .unprocessableContent].contains(status) && !text.contains(long), "\(status) \(text.prefix(200))")
+            }
+            #expect(try await patch("{\"places_total\": 1e400}", type: "text/plain").0 == .unsupportedMediaType, "not sent as JSON: 415, as before")
+            let stored = try await AdminDatabase.count(
+                database, "SELECT count(*) FROM programmes WHERE id = '\(cast.twoGoID)' AND length(coalesce(application_process_nl, '')) > 4000")
+            #expect(stored == 0, "nothing too long was stored")
         }
     }
 }

@@ -34,6 +34,22 @@ struct StepInFewerRoundTripsTests {
         }
     }
 
+    @Test("a step through another door (FHIR: the token checked before, the actor known) reads the referral by the statement that sets the tenant, not the token's")
+    func otherDoors() async throws {
+        try await TestApp.run(before: AdminDatabase.trackFunctions) { client, database in
+            let cast = try await ReferralCast.make(client, database)
+            let fhir = FHIRCall(client: client)
+            let id = try await APICall(client: client).file(cast.forTwoGo(), as: cast.caseworker)
+            var task = try await fhir(.get, "Task/\(id)", as: cast.twoGo).json
+            task["status"] = "accepted"
+            task["businessStatus"] = nil
+            let accepted = try await fhir(.put, "Task/\(id)", as: cast.twoGo, task, headers: [.ifMatch: "W/\"1\""])
+            #expect(accepted.status == .ok && accepted.json["status"] as? String == "accepted", "\(accepted.text)")
+            #expect(try await AdminDatabase.calls(of: "referral_for_step_as", database, atLeast: 1) == 1)
+            #expect(try await AdminDatabase.calls(of: "referral_for_step_for_token", database, atLeast: 0) == 0)
+        }
+    }
+
     @Test("the write, run straight as the app role for another organisation's referral or from a state it is no longer in, changes nothing and writes no event or notice")
     func writeStaysWithinTheTenant() async throws {
         try await TestApp.run { client, database in

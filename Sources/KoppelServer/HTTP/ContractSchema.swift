@@ -232,8 +232,8 @@ struct ContractSchema: @unchecked Sendable {  // read-only after init
     }
 
     /// Written as a UUID: 36 characters, hex digits with hyphens after the 8th, 12th, 16th and 20th. Stricter than
-    /// `UUID(uuidString:)` (which reads a short last group as another id) and without its `sscanf`, which was a
-    /// third of a body's check.
+    /// `UUID(uuidString:)`, which reads a space or a sign inside a group as another id, and without its `sscanf`,
+    /// which was a third of a body's check.
     static func isUUID(_ text: String) -> Bool {
         var count = 0
         for byte in text.utf8 {

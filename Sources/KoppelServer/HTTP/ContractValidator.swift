@@ -97,15 +97,25 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         if !operation.answers.isEmpty, request.headers[.accept] != nil, !operation.answers.contains(where: { Self.accepts(request, $0) }) {
             return .notAcceptable(operation.answers)
         }
-        // Whatever the Content-Type says: the API reads a body without one (or with a wildcard) as JSON. Checked as the
-        // handler's decoder reads it, so a key given twice is judged by the value the handler gets.
-        guard let schema = operation.body, body.readableBytes > 0,
-            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
-        else { return nil }
+        // The API reads a body without a Content-Type (or with a wildcard) as JSON. Checked as the handler's decoder
+        // reads it, so a key given twice is judged by the value the handler gets.
+        guard let schema = operation.body, body.readableBytes > 0 else { return nil }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else {
+            // The handlers' decoder parses a number only when a field asks for it: a body with a number no Double
+            // holds under a key they ignore would reach them unchecked. A body the handler would not read as JSON gets
+            // its own answer there (415).
+            return Self.readsAsJSON(request) ? .unreadableBody : nil
+        }
         let problems = schema.violations(of: value)
         guard !problems.isEmpty else { return nil }
         // A body the API cannot read as such is malformed (400); one it reads but that is out of bounds, unprocessable (422).
         return Self.problem(problems.contains { $0.kind == .shape } ? .badRequest : .unprocessableContent, problems)
+    }
+
+    /// Whether the generated server reads the request's body as JSON: no Content-Type, or one that allows JSON.
+    private static func readsAsJSON(_ request: Request) -> Bool {
+        let received = APIWireFormat.converter.extractContentTypeIfPresent(in: request.headers)
+        return (try? APIWireFormat.converter.bestContentType(received: received, options: ["application/json"])) != nil
     }
 
     /// Whether the request's `Accept` header allows `mediaType`, read as the generated server reads it.
@@ -174,4 +184,11 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
         }
         return (operation, values)
     }
+}
+
+extension Problem {
+    /// A body sent as JSON that the contract's check cannot read.
+    static let unreadableBody = Problem(
+        status: .badRequest,
+        detail: "The body is not JSON the API can read: check its syntax, and that every number is one a 64-bit float holds. See /openapi.yaml.")
 }
