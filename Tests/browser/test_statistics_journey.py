@@ -69,11 +69,11 @@ def test_funder_reads_the_dashboard_and_downloads_the_csv(koppel, fresh_browser)
     accessible(browser)
 
     # The CSV download holds the same total.
-    folder = tempfile.mkdtemp(prefix="koppel-csv-")
-    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": folder})
-    browser.find_element(By.ID, "statistics-csv").click()
-    with open(downloaded(folder), encoding="utf-8") as file:
-        rows = list(csv.DictReader(io.StringIO(file.read())))
+    with tempfile.TemporaryDirectory(prefix="koppel-csv-") as folder:
+        browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": folder})
+        browser.find_element(By.ID, "statistics-csv").click()
+        with open(downloaded(folder), encoding="utf-8") as file:
+            rows = list(csv.DictReader(io.StringIO(file.read())))
     total = next(row for row in rows if row["key"] == "total")
     assert total["breakdown"] == "region" and total["label"] == "Totaal"
     assert total["received"] == received
