@@ -1,4 +1,8 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
+import KoppelAPI
+import NIOCore
 import Testing
 
 @testable import KoppelServer
@@ -54,5 +58,20 @@ struct JSONValueTests {
         for sample in refused {
             #expect(!ContractSchema.isUUID(sample), "\(sample)")
         }
+    }
+
+    @Test("a body sent as JSON that the check cannot read (a number no double holds) is refused, not passed on unchecked; one not sent as JSON is the handler's to refuse")
+    func unreadableBody() throws {
+        let validator = try ContractValidator(yaml: APIContract.yaml)
+        func problem(_ body: String, type: String?) -> Problem? {
+            var fields: HTTPFields = [:]
+            if let type { fields[.contentType] = type }
+            let head = HTTPRequest(method: .patch, scheme: "http", authority: "localhost", path: "/api/v1/programmes/\(UUID())", headerFields: fields)
+            return validator.problem(for: Request(head: head, body: .init(buffer: ByteBuffer())), body: ByteBuffer(string: body))
+        }
+        #expect(problem(#"{"places_total": 1e400}"#, type: "application/json")?.status == .badRequest)
+        #expect(problem(#"{"places_total": 1e400}"#, type: nil)?.status == .badRequest, "no Content-Type is read as JSON")
+        #expect(problem(#"{"places_total": 1e400}"#, type: "text/plain") == nil, "the handler answers 415")
+        #expect(problem(#"{"places_total": 1}"#, type: "application/json") == nil)
     }
 }
