@@ -36,9 +36,7 @@ struct ReferralSubmissionRoute {
         } catch {
             throw Problem(status: .badRequest, detail: "The request could not be read: the Idempotency-Key header is not a key. Check it against /openapi.yaml.")
         }
-        guard (try? APIWireFormat.converter.bestContentType(
-            received: APIWireFormat.converter.extractContentTypeIfPresent(in: request.headers), options: ["application/json"])) != nil
-        else {
+        guard ContractValidator.readsAsJSON(request) else {
             throw Problem(status: .unsupportedMediaType, detail: "Send the referral as JSON, with Content-Type: application/json.")
         }
         // Read whole already, within the request's limit and deadline (`KoppelResponder`).

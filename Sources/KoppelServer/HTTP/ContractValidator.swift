@@ -113,7 +113,7 @@ struct ContractValidator: @unchecked Sendable {  // read-only after init
     }
 
     /// Whether the generated server reads the request's body as JSON: no Content-Type, or one that allows JSON.
-    private static func readsAsJSON(_ request: Request) -> Bool {
+    static func readsAsJSON(_ request: Request) -> Bool {
         let received = APIWireFormat.converter.extractContentTypeIfPresent(in: request.headers)
         return (try? APIWireFormat.converter.bestContentType(received: received, options: ["application/json"])) != nil
     }
